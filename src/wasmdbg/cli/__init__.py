@@ -1,0 +1,1 @@
+"""The ``wasmdbg`` command line: run, validate, spec, debug."""

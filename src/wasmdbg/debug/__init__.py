@@ -1,0 +1,1 @@
+"""The guest debugger: breakpoints, stepping, frames, events, source mapping."""

@@ -1,0 +1,249 @@
+"""The machine-level contract between compiled code (``jit``) and the runtime.
+
+The compiler emits code that follows these layouts; the runtime allocates
+the structures (with ctypes) and fills them.  Both import the offsets from
+here, so this module is the single source of truth.  Everything is 64-bit
+little-endian; every field is 8 bytes unless stated.
+
+Registers
+---------
+* ``r14`` holds the current instance's ``VMContext*`` throughout Wasm code.
+  A caller reloads it from its own frame after every call.
+* ``rbp`` is the frame pointer; every Wasm frame links to its caller's, so
+  the runtime walks the chain ``[rbp] -> caller rbp``, ``[rbp+8] -> return
+  address``.
+* All other registers are scratch across Wasm calls.  Calls out to C
+  (host calls, libcalls) follow the System V ABI, so compiled code spills
+  every live register value before them.
+
+Wasm calling convention (Wasm -> Wasm, entry -> Wasm)
+-----------------------------------------------------
+Arguments and results travel in an *argument area* of 8-byte slots that the
+caller reserves at the bottom of its frame, ``max(len(params),
+len(results))`` slots long.  The callee reads parameter ``i`` from
+``[rbp+16+8*i]`` and, before returning, writes result ``i`` to the same
+place.  i32 values are zero-extended to 64 bits; f32 occupies the low 32
+bits; funcref is a ``VMFuncRef*`` (0 = null); externref is an opaque
+64-bit handle (0 = null).  At the ``call`` instruction ``rsp`` is 16-byte
+aligned (so ``rsp % 16 == 8`` on entry, as in System V)::
+
+      higher addresses
+    +------------------------+
+    | slot n-1               |  [rbp+16+8*(n-1)]   argument/result area,
+    | ...                    |                      owned by the caller
+    | slot 0                 |  [rbp+16]
+    +------------------------+
+    | return address         |  [rbp+8]
+    | caller's rbp           |  [rbp]     <- rbp
+    | saved VMContext* (r14) |  [rbp-8]
+    | locals, spill slots,   |  [rbp-16 ...]  layout chosen by the compiler
+    | outgoing arg area      |            and described by the frame tables
+    +------------------------+  <- rsp
+      lower addresses
+
+Prologue duties: ``push rbp; mov rbp, rsp; push r14``, reserve the frame,
+then trap with ``STACK_OVERFLOW`` if ``rsp < VMStoreContext.stack_limit``
+and with ``INTERRUPT`` if ``VMStoreContext.interrupt`` is non-zero (the
+interrupt flag is also checked at every loop header).
+
+VMContext (one per instance; ``r14`` points at it)::
+
+    off  field
+    0    store        VMStoreContext*
+    8    memory       VMMemory* of memory 0 (0 if the instance has none)
+    16   funcs        VMFuncRef** : one pointer per function, imports first
+    24   globals      u64** : one pointer per global to its 8-byte cell
+                      (funcref/externref globals hold the reference value)
+    32   tables       VMTable** : one pointer per table, imports first
+    40   sig_ids      u64* : canonical signature id per type index
+    48   host_id      u64 : only in a host function's context (see below)
+    56   instance_id  u64 : the runtime's handle for libcalls
+
+VMStoreContext (one per Store)::
+
+    0    stack_limit     trap if rsp is below this in a prologue
+    8    interrupt       non-zero: trap with INTERRUPT at the next check
+    16   entry_rsp       rsp saved by the innermost entry trampoline
+    24   last_exit_fp    rbp of the Wasm frame that last called out
+    32   last_exit_pc    return address into Wasm of that call
+    40   trap_code       TrapCode of the trap being raised
+    48   trap_pc         native address identifying the trap site
+    56   trap_fp         rbp of the frame that trapped
+    64   hostcall        C fn: int32 (VMContext* host_ctx, u64 host_id, u64* slots)
+    72   libcall         C fn: int32 (VMContext* vmctx, u64 op, u64* slots)
+    80   debughook       C fn: int32 (u64 frame_fp, u64 return_address, u64* saved)
+    88   entry_fp        rbp of the innermost entry trampoline (walk stops here)
+
+VMMemory: ``0 base`` (u8*), ``8 size`` (bytes; the runtime reserves the
+whole address range once so ``base`` never moves).
+VMTable: ``0 elements`` (u64*), ``8 size`` (element count).
+VMFuncRef: ``0 code``, ``8 sig_id``, ``16 vmctx``.  A host function's
+``vmctx`` points at a small VMContext whose ``store`` and ``host_id`` are set;
+its ``code`` is the host-call stub, which calls ``hostcall(vmctx, host_id,
+&slot0)`` and unwinds with the returned status when it is non-zero.
+
+Status codes: host calls and libcalls return 0 on success or a
+:class:`TrapCode` to unwind with.  The entry trampoline returns 0 or the
+TrapCode that ended the call.  Libcall results are written to slot 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+__all__ = [
+    "VMCTX",
+    "STORE",
+    "MEMORY",
+    "TABLE",
+    "FUNCREF",
+    "SLOT",
+    "TrapCode",
+    "Libcall",
+    "CompiledFunction",
+    "CompiledModule",
+    "RuntimeStubs",
+]
+
+SLOT = 8
+
+
+class VMCTX(IntEnum):
+    """Offsets in a VMContext."""
+
+    STORE = 0
+    MEMORY = 8
+    FUNCS = 16
+    GLOBALS = 24
+    TABLES = 32
+    SIG_IDS = 40
+    HOST_ID = 48
+    INSTANCE_ID = 56
+    SIZE = 64
+
+
+class STORE(IntEnum):
+    """Offsets in a VMStoreContext."""
+
+    STACK_LIMIT = 0
+    INTERRUPT = 8
+    ENTRY_RSP = 16
+    LAST_EXIT_FP = 24
+    LAST_EXIT_PC = 32
+    TRAP_CODE = 40
+    TRAP_PC = 48
+    TRAP_FP = 56
+    HOSTCALL = 64
+    LIBCALL = 72
+    DEBUGHOOK = 80
+    ENTRY_FP = 88
+    SIZE = 96
+
+
+class MEMORY(IntEnum):
+    """Offsets in a VMMemory."""
+
+    BASE = 0
+    SIZE = 8
+
+
+class TABLE(IntEnum):
+    """Offsets in a VMTable."""
+
+    ELEMENTS = 0
+    SIZE = 8
+
+
+class FUNCREF(IntEnum):
+    """Offsets in a VMFuncRef."""
+
+    CODE = 0
+    SIG_ID = 8
+    VMCTX = 16
+    SIZE = 24
+
+
+class TrapCode(IntEnum):
+    """Why compiled code stopped early (0 means it did not)."""
+
+    OK = 0
+    STACK_OVERFLOW = 1
+    MEMORY_OUT_OF_BOUNDS = 2
+    HEAP_MISALIGNED = 3
+    TABLE_OUT_OF_BOUNDS = 4
+    INDIRECT_CALL_TO_NULL = 5
+    BAD_SIGNATURE = 6
+    INTEGER_OVERFLOW = 7
+    INTEGER_DIVISION_BY_ZERO = 8
+    BAD_CONVERSION_TO_INTEGER = 9
+    UNREACHABLE_CODE_REACHED = 10
+    INTERRUPT = 11
+    HOST_ERROR = 12  # a host function raised; the runtime holds the exception
+    ELEMENT_UNINITIALIZED = 13  # table element is null (call_indirect)
+    DEBUGGER_ABORT = 14  # the debugger asked to end the guest
+
+
+class Libcall(IntEnum):
+    """Operations compiled code delegates to the runtime through ``libcall``.
+
+    Arguments are in slots 0.. in Wasm operand order (the immediates first:
+    memory/table/segment indices), the result (if any) goes to slot 0.
+    """
+
+    MEMORY_GROW = 1  # (mem, delta) -> old pages or -1
+    MEMORY_INIT = 2  # (data, mem, dst, src, len)
+    DATA_DROP = 3  # (data)
+    MEMORY_COPY = 4  # (dst_mem, src_mem, dst, src, len)
+    MEMORY_FILL = 5  # (mem, dst, val, len)
+    TABLE_GROW = 6  # (table, init, delta) -> old size or -1
+    TABLE_INIT = 7  # (elem, table, dst, src, len)
+    ELEM_DROP = 8  # (elem)
+    TABLE_COPY = 9  # (dst_table, src_table, dst, src, len)
+    TABLE_FILL = 10  # (table, dst, val, len)
+
+
+@dataclass(slots=True)
+class CompiledFunction:
+    """Where one defined function lies in its module's code blob."""
+
+    func_index: int
+    start: int  # native offset of the entry point
+    end: int  # native offset one past its last byte
+    # native offset of a call's return address -> Wasm pc of the call
+    call_sites: dict[int, int] = field(default_factory=dict)
+    # native offset identifying a trap site -> Wasm pc of the trapping instruction
+    trap_sites: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CompiledModule:
+    """Position-independent machine code for all defined functions of a module.
+
+    The code refers to nothing outside itself except through the VMContext,
+    so the runtime may copy it anywhere (each Store gets its own copy in
+    debug mode).  ``frame_table`` is ``None`` unless compiled for debugging.
+    """
+
+    code: bytes
+    functions: list[CompiledFunction]
+    guest_debug: bool = False
+    frame_table: object | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeStubs:
+    """Engine-wide machine code the runtime calls or points at.
+
+    ``entry``: C function ``int64 entry(VMContext*, void* code, u64* slots,
+    u64 nslots)``: copies the slots to an argument area, calls ``code`` with
+    ``r14 = vmctx``, copies the result slots back and returns 0, or returns
+    the TrapCode when the guest trapped.
+    ``hostcall``: the code pointer of every host function's VMFuncRef.
+    ``breakpoint``: the preserve-all trampoline patch sites call.
+    """
+
+    code: bytes
+    entry: int
+    hostcall: int
+    breakpoint: int

@@ -1,0 +1,1 @@
+"""Running compiled code: code memory, Engine, Store, Module, Instance and friends."""
