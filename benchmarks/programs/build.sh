@@ -1,0 +1,42 @@
+#!/bin/sh
+# Rebuild the wasmdbg benchmark programs (and the bundled example) from C.
+#
+# Toolchain (Debian 12/13):  apt-get install clang-22 lld-22 wasi-libc libclang-rt-22-dev-wasm32
+# Each program is built twice:
+#   NAME.wasm        -O2 -g   (keeps DWARF, used by the debugger's tests)
+#   NAME.nodbg.wasm  -O2      (no DWARF, smaller)
+# Exports: `run` (int run(void), returns a checksum) and `memory`.  No imports.
+#
+# Without Debian's packages, the `ziglang` PyPI package ships a clang and a
+# wasi-libc that work too:
+#   pip install ziglang
+#   CC="python -m ziglang cc" TARGET=wasm32-wasi SYSROOT_FLAGS= sh build.sh
+# (zig's wasi-libc differs in version, so alloc.wasm's bytes will differ; the
+# checksums must not).
+set -eu
+cd "$(dirname "$0")"
+
+CC=${CC:-clang-22}
+TARGET=${TARGET:-wasm32-wasi}
+# Debian installs wasi-libc into /usr/include/wasm32-wasi and /usr/lib/wasm32-wasi,
+# which clang-22 finds by itself for --target=wasm32-wasi (with a deprecation
+# warning in favour of wasm32-wasip1, whose directories Debian does not ship).
+SYSROOT_FLAGS=${SYSROOT_FLAGS:-}
+COMMON="--target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O2
+        -nostartfiles -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576"
+
+PROGRAMS="fib sieve matmul nbody hash sort alloc"
+for p in $PROGRAMS; do
+    echo "build $p"
+    # shellcheck disable=SC2086
+    $CC $COMMON -g -o "$p.wasm" "$p.c"
+    # shellcheck disable=SC2086
+    $CC $COMMON -Wl,--strip-debug -o "$p.nodbg.wasm" "$p.c"
+done
+
+# The bundled example used by the README (src/wasmdbg/examples).
+EX=../../src/wasmdbg/examples
+echo "build example hello"
+# shellcheck disable=SC2086
+$CC --target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O0 -g \
+    -nostdlib -Wl,--no-entry -o "$EX/hello.wasm" "$EX/hello.c"
