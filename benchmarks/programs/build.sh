@@ -22,7 +22,9 @@ TARGET=${TARGET:-wasm32-wasi}
 # which clang-22 finds by itself for --target=wasm32-wasi (with a deprecation
 # warning in favour of wasm32-wasip1, whose directories Debian does not ship).
 SYSROOT_FLAGS=${SYSROOT_FLAGS:-}
-COMMON="--target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O2
+# -fdebug-prefix-map keeps the build directory out of DWARF (reproducible bytes;
+# DW_AT_comp_dir becomes "." so sources are found next to the .wasm).
+COMMON="-fdebug-prefix-map=$(pwd)=. --target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O2
         -nostartfiles -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576"
 
 PROGRAMS="fib sieve matmul nbody hash sort alloc"
@@ -38,5 +40,6 @@ done
 EX=../../src/wasmdbg/examples
 echo "build example hello"
 # shellcheck disable=SC2086
-$CC --target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O0 -g \
-    -nostdlib -Wl,--no-entry -o "$EX/hello.wasm" "$EX/hello.c"
+cd "$EX"
+$CC -fdebug-prefix-map="$(pwd)"=. --target=$TARGET $SYSROOT_FLAGS -Wno-deprecated -std=c11 -Wall -Wextra -O0 -g \
+    -nostdlib -Wl,--no-entry -o hello.wasm hello.c
