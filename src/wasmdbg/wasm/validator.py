@@ -244,12 +244,12 @@ class _Context:
 
     __slots__ = (
         "block_types",
+        "data_count_ok",
         "declared",
         "elem_types",
         "func_sigs",
         "global_mut",
         "global_types",
-        "has_data_count",
         "has_memory",
         "num_datas",
         "table_types",
@@ -273,8 +273,13 @@ class _Context:
         self.global_types = [int(g.valtype) for g in module.globals]
         self.global_mut = [g.mutable for g in module.globals]
         self.has_memory = bool(module.memories)
-        self.has_data_count = module.data_count is not None
-        self.num_datas = module.data_count if module.data_count is not None else 0
+        # NB: memory.init / data.drop are malformed without a data count
+        # section -- unless the module has no data segments at all: then we
+        # report "unknown data segment" (wast2json emits no data count
+        # section for such modules and the spec suite expects them invalid,
+        # e.g. memory_init.wast line 190).  Same rule as wasm.code.
+        self.data_count_ok = module.data_count is not None or not module.datas
+        self.num_datas = len(module.datas) if module.data_count is None else module.data_count
         self.declared = declared
 
 
@@ -379,6 +384,8 @@ def _validate_body(
                     pos += 1
                 else:
                     pos = _u32(code, pos)[1]
+                if align >= 32:
+                    raise _Malformed("malformed memop flags", at + 1)
                 if not has_memory:
                     raise _Invalid("unknown memory 0")
                 if align > natural:
@@ -407,7 +414,7 @@ def _validate_body(
                 ctrls.pop()
                 if not ctrls:
                     if pos != end:
-                        raise _Malformed("operators remaining after end of function", pos)
+                        raise _Malformed("section size mismatch", pos)
                     return
                 vals.extend(res)
                 frame = ctrls[-1]
@@ -662,7 +669,8 @@ def _validate_body(
     except _Malformed as exc:
         raise DecodeError(exc.message, base + exc.pos) from None
     except IndexError:
-        raise DecodeError("unexpected end", base + end) from None
+        message = "END opcode expected" if at >= end else "unexpected end"
+        raise DecodeError(message, base + end) from None
 
 
 def _bad_valtype(t: int, pos: int) -> None:
@@ -707,7 +715,7 @@ def _validate_fc(
             if code[pos] != 0:
                 raise _Malformed("zero byte expected", pos)
             pos += 1
-        if not ctx.has_data_count:
+        if not ctx.data_count_ok:
             raise _Malformed("data count section required", at)
         if sub == 8 and not ctx.has_memory:
             raise _Invalid("unknown memory 0")
