@@ -1,0 +1,584 @@
+"""Frame tables: where the sequence points are, and where Wasm values live there.
+
+A module compiled for debugging (``guest_debug=True``) carries one frame
+table.  It is written once, at compile time, by a :class:`FrameTableBuilder`
+and read many times, at debug time, through the immutable
+:class:`FrameTable` that :meth:`FrameTableBuilder.finish` returns.  The
+split keeps the compiler's side append-only and cheap and lets the reader
+build its indices once.
+
+Two kinds of rows
+-----------------
+``SiteKind.PATCH`` -- a *sequence point*: the patch site the compiler emits
+before a reachable opcode.  Its bytes are a NOP by default (``nop``) and a
+``call`` to the breakpoint trampoline when enabled.  The row says where the
+patch site is, which NOP fills it, and where every local and every operand
+stack value lives just before the opcode runs.
+
+``SiteKind.CALL`` -- the state of a *caller* frame while a call is in
+progress, keyed by the native offset of the call's return address.  Values
+that were in registers at the patch site before the call have been spilled
+(calls clobber every register), so a debugger reading a caller frame needs
+this row to find them.  ``stack`` holds only what stays on the operand stack
+under the call's arguments.  Optional: without it the reader falls back to the
+patch site of the call instruction (see :meth:`FrameTable.frame_state`).
+
+Compiler-facing API (exact shape)
+---------------------------------
+::
+
+    from wasmdbg.jit.frametable import FrameTableBuilder, Loc, NOP5
+
+    builder = FrameTableBuilder()
+    # in the before-op hook, once per reachable opcode, right after emitting
+    # the NOP bytes of the patch site:
+    builder.add_site(
+        func_index,        # function index space (imports included)
+        pc,                # module-relative byte offset of the opcode
+        native_offset,     # offset of the patch site in the module code blob
+        NOP5,              # the bytes just emitted (>= 5 bytes; b"\\x0f\\x1f\\x44\\0\\0")
+        locals,            # Sequence[Loc], one per local (params first)
+        stack,             # Sequence[Loc], operand stack, bottom first
+    )
+    # optionally, after emitting a call, at its return address:
+    builder.add_call_state(func_index, pc, return_offset, locals, stack)
+    table = builder.finish()      # -> FrameTable; store in CompiledModule.frame_table
+
+    Loc.slot(-24, ValType.I32)    # value at [rbp-24] (rbp of the Wasm frame)
+    Loc.gpr(0, ValType.I64)       # value in rax (x86 register number 0..15)
+    Loc.xmm(3, ValType.F64)       # value in xmm3 (low 32/64 bits)
+    Loc.const(7, ValType.I32)     # a constant the code has not materialised;
+                                  # pass the Python value (int or float)
+
+``native_offset`` is relative to the start of the module's code blob (the
+same base as :class:`~wasmdbg.jit.abi.CompiledFunction` ``start``).  A
+compiler that assembles each function in its own buffer adds the
+function's start offset.  Sites may be added in any order; ``finish``
+sorts them and rejects overlapping or duplicate sites with ``ValueError``.
+
+Identical location lists are interned: the locals list usually stays the
+same for long runs of opcodes, so each distinct list is stored once and the
+rows hold indices into the pool.
+
+Enabling a site
+---------------
+The *disable* bytes are the recorded NOP.  The *enable* bytes depend on
+where the code copy and the trampoline are mapped, so they are computed at
+patch time: :meth:`Site.call_bytes` gives ``E8 rel32`` (a ``call`` to the
+trampoline, whose return address is therefore ``site + 5``) padded with a
+NOP to the site's size.  The trampoline identifies the site by
+``return_address - CALL_SIZE``.
+
+Location encoding
+-----------------
+Values are exchanged as their *slot bits*: the 64-bit pattern the ABI
+uses for argument slots (i32 zero-extended, f32 in the low 32 bits, refs as
+the raw pointer/handle).  :func:`encode_value` and :func:`decode_bits`
+convert between those bits and Python values.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from ..wasm.types import ValType
+
+__all__ = [
+    "CALL_SIZE",
+    "NOP5",
+    "NOPS",
+    "FrameTable",
+    "FrameTableBuilder",
+    "Loc",
+    "LocKind",
+    "Site",
+    "SiteKind",
+    "decode_bits",
+    "encode_value",
+    "value_width",
+]
+
+CALL_SIZE = 5  # E8 rel32
+NOP5 = b"\x0f\x1f\x44\x00\x00"  # nopl 0x0(%rax,%rax,1)
+
+# The recommended single-instruction NOPs by length (Intel SDM, "NOP"):
+# used to pad a site longer than a call after its E8 rel32.
+NOPS: dict[int, bytes] = {
+    1: b"\x90",
+    2: b"\x66\x90",
+    3: b"\x0f\x1f\x00",
+    4: b"\x0f\x1f\x40\x00",
+    5: NOP5,
+    6: b"\x66\x0f\x1f\x44\x00\x00",
+    7: b"\x0f\x1f\x80\x00\x00\x00\x00",
+    8: b"\x0f\x1f\x84\x00\x00\x00\x00\x00",
+    9: b"\x66\x0f\x1f\x84\x00\x00\x00\x00\x00",
+}
+
+_U32 = 0xFFFF_FFFF
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+# --------------------------------------------------------------------------
+# Values <-> slot bits
+
+
+def value_width(ty: ValType) -> int:
+    """How many bytes of a slot or register ``ty`` occupies (4 or 8)."""
+    if ty in (ValType.I32, ValType.F32):
+        return 4
+    if ty == ValType.V128:
+        raise ValueError("v128 values are not supported by the frame tables")
+    return 8
+
+
+def encode_value(value: int | float, ty: ValType) -> int:
+    """The slot bits for ``value`` as a ``ty``.
+
+    Integers may be given signed or unsigned (``-1`` and ``0xffffffff`` are
+    the same i32); floats may be given as ``int`` or ``float``.  References
+    are raw handles (0 is null).  Raises ``ValueError`` when the value does
+    not fit the type.
+    """
+    if ty in (ValType.I32, ValType.I64):
+        if isinstance(value, float | bool):
+            raise ValueError(f"{ty.text} needs an integer, got {value!r}")
+        bits = 32 if ty == ValType.I32 else 64
+        if not -(1 << (bits - 1)) <= value < (1 << bits):
+            raise ValueError(f"{value} does not fit in {ty.text}")
+        return value & ((1 << bits) - 1)
+    if ty == ValType.F32:
+        f = float(value)
+        if math.isfinite(f) and abs(f) > 3.4028234663852886e38:
+            raise ValueError(f"{value} does not fit in f32")
+        return int.from_bytes(struct.pack("<f", f), "little")
+    if ty == ValType.F64:
+        return int.from_bytes(struct.pack("<d", float(value)), "little")
+    if ty in (ValType.FUNCREF, ValType.EXTERNREF):
+        if isinstance(value, float) or not 0 <= value <= _U64:
+            raise ValueError(f"{value!r} is not a reference handle")
+        return value
+    raise ValueError(f"{ty.text} values are not supported by the frame tables")
+
+
+def decode_bits(bits: int, ty: ValType) -> int | float:
+    """The Python value of slot bits holding a ``ty`` (i32/i64 come back signed)."""
+    if ty == ValType.I32:
+        v = bits & _U32
+        return v - (1 << 32) if v >> 31 else v
+    if ty == ValType.I64:
+        v = bits & _U64
+        return v - (1 << 64) if v >> 63 else v
+    if ty == ValType.F32:
+        return float(struct.unpack("<f", (bits & _U32).to_bytes(4, "little"))[0])
+    if ty == ValType.F64:
+        return float(struct.unpack("<d", (bits & _U64).to_bytes(8, "little"))[0])
+    if ty in (ValType.FUNCREF, ValType.EXTERNREF):
+        return bits & _U64
+    raise ValueError(f"{ty.text} values are not supported by the frame tables")
+
+
+# --------------------------------------------------------------------------
+# Locations
+
+
+class LocKind(IntEnum):
+    """Where a Wasm value lives at a sequence point."""
+
+    SLOT = 0  # in the frame: [rbp + value] (negative below rbp, >= 16 in the arg area)
+    GPR = 1  # in general-purpose register ``value`` (x86 number: 0 = rax ... 15 = r15)
+    XMM = 2  # in ``xmm<value>`` (low 32 or 64 bits)
+    CONST = 3  # nowhere: the value is the constant whose slot bits are ``value``
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """One value's location: ``kind`` says how to read ``value``; ``type`` is its Wasm type."""
+
+    kind: LocKind
+    value: int
+    type: ValType
+
+    @classmethod
+    def slot(cls, offset: int, ty: ValType) -> Loc:
+        """A value stored in the frame at ``[rbp + offset]``."""
+        return cls(LocKind.SLOT, offset, ty)
+
+    @classmethod
+    def gpr(cls, reg: int, ty: ValType) -> Loc:
+        """A value held in general-purpose register ``reg`` (0 = rax ... 15 = r15)."""
+        if not 0 <= reg < 16:
+            raise ValueError(f"no general-purpose register {reg}")
+        return cls(LocKind.GPR, reg, ty)
+
+    @classmethod
+    def xmm(cls, reg: int, ty: ValType) -> Loc:
+        """A value held in ``xmm<reg>`` (0 ... 15)."""
+        if not 0 <= reg < 16:
+            raise ValueError(f"no xmm register {reg}")
+        return cls(LocKind.XMM, reg, ty)
+
+    @classmethod
+    def const(cls, value: int | float, ty: ValType) -> Loc:
+        """A constant the code has not materialised (given as its Python value)."""
+        return cls(LocKind.CONST, encode_value(value, ty), ty)
+
+    def __str__(self) -> str:
+        if self.kind == LocKind.SLOT:
+            where = f"[rbp{self.value:+d}]"
+        elif self.kind == LocKind.GPR:
+            where = f"gpr{self.value}"
+        elif self.kind == LocKind.XMM:
+            where = f"xmm{self.value}"
+        else:
+            where = f"const {decode_bits(self.value, self.type)!r}"
+        return f"{self.type.text}@{where}"
+
+
+# --------------------------------------------------------------------------
+# Rows
+
+
+class SiteKind(IntEnum):
+    """What a frame-table row describes."""
+
+    PATCH = 0  # a patchable sequence point before an opcode
+    CALL = 1  # a caller frame's state at a call's return address
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One frame-table row, as the reader hands it out.
+
+    ``index`` is the row's position in the table (sorted by native offset)
+    and is stable for the table's lifetime.  For a CALL row ``native_offset``
+    is the return address offset and ``nop`` is empty.  Equality and hashing
+    ignore the (interned) location lists.
+    """
+
+    index: int
+    kind: SiteKind
+    func_index: int
+    pc: int
+    native_offset: int
+    nop: bytes
+    locals: tuple[Loc, ...] = field(compare=False)
+    stack: tuple[Loc, ...] = field(compare=False)
+
+    @property
+    def size(self) -> int:
+        """How many bytes the patch site occupies."""
+        return len(self.nop)
+
+    @property
+    def disable_bytes(self) -> bytes:
+        """The bytes of a disabled (NOP) site."""
+        return self.nop
+
+    def call_bytes(self, site_address: int, target: int) -> bytes:
+        """The bytes of the enabled site: ``call target``, padded with a NOP.
+
+        ``site_address`` is where this site lies in the code copy being
+        patched; ``target`` is the breakpoint trampoline's address.
+        """
+        if self.kind != SiteKind.PATCH:
+            raise ValueError("only patch sites can be enabled")
+        rel = target - (site_address + CALL_SIZE)
+        if not -(1 << 31) <= rel < (1 << 31):
+            raise ValueError("breakpoint trampoline is out of rel32 range of the site")
+        pad = self.size - CALL_SIZE
+        tail = b""
+        while pad > 0:
+            chunk = min(pad, max(NOPS))
+            tail += NOPS[chunk]
+            pad -= chunk
+        return b"\xe8" + struct.pack("<i", rel) + tail
+
+
+# --------------------------------------------------------------------------
+# Builder
+
+
+class FrameTableBuilder:
+    """Accumulates frame-table rows while a module is compiled.
+
+    Append-only and cheap: each row is six integers; location lists and NOP
+    byte strings are interned.  Call :meth:`finish` once at the end.
+    """
+
+    def __init__(self) -> None:
+        self._loc_lists: list[tuple[Loc, ...]] = [()]
+        self._loc_ids: dict[tuple[Loc, ...], int] = {(): 0}
+        self._nops: list[bytes] = [b""]
+        self._nop_ids: dict[bytes, int] = {b"": 0}
+        # (kind, func_index, pc, native_offset, nop id, locals id, stack id)
+        self._rows: list[tuple[int, int, int, int, int, int, int]] = []
+
+    def _intern_locs(self, locs: Sequence[Loc]) -> int:
+        key = tuple(locs)
+        found = self._loc_ids.get(key)
+        if found is None:
+            for loc in key:
+                if not isinstance(loc, Loc):
+                    raise TypeError(f"frame-table locations must be Loc, got {loc!r}")
+            found = len(self._loc_lists)
+            self._loc_lists.append(key)
+            self._loc_ids[key] = found
+        return found
+
+    def _intern_nop(self, nop: bytes) -> int:
+        found = self._nop_ids.get(nop)
+        if found is None:
+            found = len(self._nops)
+            self._nops.append(bytes(nop))
+            self._nop_ids[bytes(nop)] = found
+        return found
+
+    def add_site(
+        self,
+        func_index: int,
+        pc: int,
+        native_offset: int,
+        nop: bytes = NOP5,
+        locals: Sequence[Loc] = (),
+        stack: Sequence[Loc] = (),
+    ) -> int:
+        """Record the patch site emitted before the opcode at ``pc``.
+
+        ``nop`` is the exact bytes written at ``native_offset`` (at least
+        :data:`CALL_SIZE` long).  ``locals`` lists every local (parameters
+        first); ``stack`` the operand stack, bottom first.  Returns the
+        number of rows recorded so far minus one (a builder-local id).
+        """
+        if len(nop) < CALL_SIZE:
+            raise ValueError(f"a patch site needs at least {CALL_SIZE} bytes, got {len(nop)}")
+        if native_offset < 0 or pc < 0:
+            raise ValueError("offsets must be non-negative")
+        self._rows.append(
+            (
+                SiteKind.PATCH,
+                func_index,
+                pc,
+                native_offset,
+                self._intern_nop(nop),
+                self._intern_locs(locals),
+                self._intern_locs(stack),
+            )
+        )
+        return len(self._rows) - 1
+
+    def add_call_state(
+        self,
+        func_index: int,
+        pc: int,
+        return_offset: int,
+        locals: Sequence[Loc] = (),
+        stack: Sequence[Loc] = (),
+    ) -> int:
+        """Record a caller's state while the call at ``pc`` is in progress.
+
+        ``return_offset`` is the native offset of the call's return address;
+        ``stack`` holds what remains on the operand stack below the
+        arguments.  Register locations are rejected: calls clobber registers.
+        """
+        for loc in (*locals, *stack):
+            if loc.kind in (LocKind.GPR, LocKind.XMM):
+                raise ValueError(f"a value cannot live in a register across a call: {loc}")
+        if return_offset < 0 or pc < 0:
+            raise ValueError("offsets must be non-negative")
+        self._rows.append(
+            (
+                SiteKind.CALL,
+                func_index,
+                pc,
+                return_offset,
+                0,
+                self._intern_locs(locals),
+                self._intern_locs(stack),
+            )
+        )
+        return len(self._rows) - 1
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def finish(self) -> FrameTable:
+        """Sort, check and freeze the rows into a :class:`FrameTable`."""
+        rows = sorted(self._rows, key=lambda r: (r[3], r[0]))
+        end = -1
+        last_call = -1
+        for kind, func, pc, off, nop_id, _, _ in rows:
+            if kind == SiteKind.PATCH:
+                if off < end:
+                    raise ValueError(
+                        f"patch site at native offset 0x{off:x} (func {func}, pc 0x{pc:x}) "
+                        "overlaps the previous one"
+                    )
+                end = off + len(self._nops[nop_id])
+            else:
+                if off == last_call:
+                    raise ValueError(f"two call states at native offset 0x{off:x}")
+                last_call = off
+        return FrameTable(rows, self._loc_lists, self._nops)
+
+
+# --------------------------------------------------------------------------
+# Reader
+
+
+class FrameTable:
+    """The read-only frame table of one compiled module.
+
+    Lookups (all return :class:`Site` rows; patch sites unless stated):
+
+    * :meth:`sites_at` -- Wasm pc -> the patch sites for it (maybe several);
+    * :meth:`site_at_native` / :meth:`site_for_return` -- native offset of a
+      site, or a trampoline return address -> the site;
+    * :meth:`slip` -- the nearest sequence-point pc at or after a pc;
+    * :meth:`function_sites`, :meth:`entry_site`, :meth:`functions`,
+      iteration -- every site of a function / the module;
+    * :meth:`frame_state` -- the row describing a caller frame stopped at a
+      return address (the CALL row, else the patch site of the call).
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[tuple[int, int, int, int, int, int, int]],
+        loc_lists: Sequence[tuple[Loc, ...]],
+        nops: Sequence[bytes],
+    ) -> None:
+        self._loc_lists = tuple(loc_lists)
+        self._nops = tuple(nops)
+        # Columns, one entry per row, rows sorted by native offset.
+        self._kind = array("b", (r[0] for r in rows))
+        self._func = array("q", (r[1] for r in rows))
+        self._pc = array("q", (r[2] for r in rows))
+        self._native = array("q", (r[3] for r in rows))
+        self._nop = array("q", (r[4] for r in rows))
+        self._locals = array("q", (r[5] for r in rows))
+        self._stack = array("q", (r[6] for r in rows))
+
+        patch = [i for i, r in enumerate(rows) if r[0] == SiteKind.PATCH]
+        self._patch_rows = array("q", patch)
+        self._patch_native = array("q", (rows[i][3] for i in patch))
+        calls = [i for i, r in enumerate(rows) if r[0] == SiteKind.CALL]
+        self._call_rows = array("q", calls)
+        self._call_native = array("q", (rows[i][3] for i in calls))
+
+        by_pc: dict[int, list[int]] = {}
+        by_func: dict[int, list[int]] = {}
+        for i in patch:
+            by_pc.setdefault(rows[i][2], []).append(i)
+            by_func.setdefault(rows[i][1], []).append(i)
+        self._by_pc = {pc: tuple(ix) for pc, ix in by_pc.items()}
+        self._by_func = {f: tuple(ix) for f, ix in by_func.items()}
+        self._pcs = array("q", sorted(by_pc))
+        self._func_pcs = {
+            f: array("q", sorted({rows[i][2] for i in ix})) for f, ix in by_func.items()
+        }
+
+    @classmethod
+    def empty(cls) -> FrameTable:
+        """A table with no rows (a module compiled without debugging)."""
+        return FrameTableBuilder().finish()
+
+    def row(self, index: int) -> Site:
+        """The row at ``index`` (patch or call state)."""
+        return Site(
+            index,
+            SiteKind(self._kind[index]),
+            self._func[index],
+            self._pc[index],
+            self._native[index],
+            self._nops[self._nop[index]],
+            self._loc_lists[self._locals[index]],
+            self._loc_lists[self._stack[index]],
+        )
+
+    def __len__(self) -> int:
+        """The number of patch sites."""
+        return len(self._patch_rows)
+
+    def __iter__(self) -> Iterator[Site]:
+        """Every patch site of the module, in native order."""
+        return (self.row(i) for i in self._patch_rows)
+
+    def sites_at(self, pc: int) -> tuple[Site, ...]:
+        """The patch sites for the opcode at ``pc`` (empty if it is no sequence point)."""
+        return tuple(self.row(i) for i in self._by_pc.get(pc, ()))
+
+    def is_sequence_point(self, pc: int) -> bool:
+        """True when ``pc`` has at least one patch site."""
+        return pc in self._by_pc
+
+    def site_at_native(self, native_offset: int) -> Site | None:
+        """The patch site starting exactly at ``native_offset``, if any."""
+        k = bisect_left(self._patch_native, native_offset)
+        if k < len(self._patch_native) and self._patch_native[k] == native_offset:
+            return self.row(self._patch_rows[k])
+        return None
+
+    def site_for_return(self, return_offset: int) -> Site | None:
+        """The site whose trampoline call returns to ``return_offset``."""
+        return self.site_at_native(return_offset - CALL_SIZE)
+
+    def site_before(self, native_offset: int) -> Site | None:
+        """The last patch site starting at or before ``native_offset``."""
+        k = bisect_right(self._patch_native, native_offset)
+        return self.row(self._patch_rows[k - 1]) if k else None
+
+    def slip(self, pc: int, func_index: int | None = None) -> int | None:
+        """The nearest sequence-point pc at or after ``pc``.
+
+        Searches the whole module (a pc in dead code at the end of one
+        function slips into the next function), or only ``func_index``'s
+        sites when given.  ``None`` when there is none.
+        """
+        pcs = self._pcs if func_index is None else self._func_pcs.get(func_index)
+        if pcs is None:
+            return None
+        k = bisect_left(pcs, pc)
+        return pcs[k] if k < len(pcs) else None
+
+    def functions(self) -> tuple[int, ...]:
+        """The function indices that have patch sites, ascending."""
+        return tuple(sorted(self._by_func))
+
+    def function_sites(self, func_index: int) -> tuple[Site, ...]:
+        """Every patch site of one function, in native order."""
+        return tuple(self.row(i) for i in self._by_func.get(func_index, ()))
+
+    def entry_site(self, func_index: int) -> Site | None:
+        """The function's first sequence point (lowest native offset)."""
+        ix = self._by_func.get(func_index)
+        return self.row(ix[0]) if ix else None
+
+    def pcs(self) -> tuple[int, ...]:
+        """Every sequence-point pc, ascending."""
+        return tuple(self._pcs)
+
+    def call_state(self, return_offset: int) -> Site | None:
+        """The CALL row recorded for ``return_offset``, if any."""
+        k = bisect_left(self._call_native, return_offset)
+        if k < len(self._call_native) and self._call_native[k] == return_offset:
+            return self.row(self._call_rows[k])
+        return None
+
+    def frame_state(self, return_offset: int) -> Site | None:
+        """The row describing a caller frame whose call returns to ``return_offset``.
+
+        The CALL row when the compiler recorded one; else the last patch site
+        before the return address (the site of the call opcode itself, whose
+        operand stack still includes the call's arguments and whose register
+        locations are no longer valid).
+        """
+        found = self.call_state(return_offset)
+        if found is not None:
+            return found
+        return self.site_before(return_offset - 1)

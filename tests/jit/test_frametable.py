@@ -1,0 +1,149 @@
+"""Frame tables: builder -> reader round trip, lookups, slipping, patch bytes."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from wasmdbg.jit.frametable import (
+    CALL_SIZE,
+    NOP5,
+    NOPS,
+    FrameTable,
+    FrameTableBuilder,
+    Loc,
+    LocKind,
+    SiteKind,
+    decode_bits,
+    encode_value,
+)
+from wasmdbg.wasm.types import ValType
+
+I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
+
+
+def _sample() -> FrameTable:
+    b = FrameTableBuilder()
+    params = [Loc.slot(16, I32), Loc.slot(-16, I64)]
+    # func 1: pcs 0x20, 0x22, 0x25 (two sites at 0x25), func 2: 0x40, 0x41
+    b.add_site(1, 0x20, 0x100, NOP5, params, [])
+    b.add_site(1, 0x22, 0x110, NOP5, params, [Loc.const(7, I32)])
+    b.add_site(1, 0x25, 0x120, NOP5, params, [Loc.gpr(0, I32), Loc.xmm(1, F64)])
+    b.add_site(1, 0x25, 0x130, NOPS[8], params, [])
+    b.add_call_state(1, 0x25, 0x13C, params, [])
+    # added out of order on purpose
+    b.add_site(2, 0x41, 0x210, NOP5, [], [])
+    b.add_site(2, 0x40, 0x200, NOP5, [], [])
+    return b.finish()
+
+
+def test_lookup_by_pc_and_native() -> None:
+    t = _sample()
+    assert len(t) == 6
+    assert [s.native_offset for s in t] == [0x100, 0x110, 0x120, 0x130, 0x200, 0x210]
+    assert [s.native_offset for s in t.sites_at(0x25)] == [0x120, 0x130]
+    assert t.sites_at(0x23) == ()
+    s = t.site_at_native(0x110)
+    assert s is not None and s.pc == 0x22 and s.func_index == 1
+    assert s.stack == (Loc(LocKind.CONST, 7, I32),)
+    assert t.site_at_native(0x111) is None
+    r = t.site_for_return(0x120 + CALL_SIZE)
+    assert r is not None and r.pc == 0x25 and r.size == 5
+    assert t.is_sequence_point(0x40) and not t.is_sequence_point(0x42)
+
+
+def test_slip_forward() -> None:
+    t = _sample()
+    assert t.slip(0x20) == 0x20
+    assert t.slip(0x21) == 0x22
+    assert t.slip(0x26) == 0x40  # module-wide: into the next function
+    assert t.slip(0x26, func_index=1) is None
+    assert t.slip(0x42) is None
+    assert t.slip(0) == 0x20
+
+
+def test_functions_and_entry() -> None:
+    t = _sample()
+    assert t.functions() == (1, 2)
+    assert [s.pc for s in t.function_sites(2)] == [0x40, 0x41]
+    e = t.entry_site(1)
+    assert e is not None and e.pc == 0x20
+    assert t.entry_site(3) is None
+    assert t.pcs() == (0x20, 0x22, 0x25, 0x40, 0x41)
+
+
+def test_location_lists_are_interned() -> None:
+    t = _sample()
+    a, b, c = (t.site_at_native(o) for o in (0x100, 0x110, 0x120))
+    assert a is not None and b is not None and c is not None
+    assert a.locals is b.locals is c.locals
+
+
+def test_call_state_and_fallback() -> None:
+    t = _sample()
+    cs = t.frame_state(0x13C)
+    assert cs is not None and cs.kind == SiteKind.CALL and cs.pc == 0x25
+    fallback = t.frame_state(0x128)  # no CALL row: the patch site before it
+    assert fallback is not None and fallback.native_offset == 0x120
+    assert t.frame_state(0x50) is None
+    with pytest.raises(ValueError):
+        FrameTableBuilder().add_call_state(0, 0, 0, [Loc.gpr(3, I32)], [])
+
+
+def test_call_bytes() -> None:
+    t = _sample()
+    s = t.site_at_native(0x120)
+    assert s is not None
+    code = s.call_bytes(0x7000_0120, 0x7000_0000)
+    assert code[0] == 0xE8 and len(code) == 5
+    assert struct.unpack("<i", code[1:])[0] == 0x7000_0000 - 0x7000_0125
+    long = t.site_at_native(0x130)
+    assert long is not None and long.size == 8
+    code8 = long.call_bytes(0x1000, 0x2000)
+    assert code8[5:] == NOPS[3] and len(code8) == 8
+    assert long.disable_bytes == NOPS[8]
+    with pytest.raises(ValueError):
+        s.call_bytes(0, 1 << 40)
+
+
+def test_builder_rejects_bad_sites() -> None:
+    b = FrameTableBuilder()
+    with pytest.raises(ValueError):
+        b.add_site(0, 0, 0, b"\x90")
+    b.add_site(0, 0, 0x10, NOP5)
+    b.add_site(0, 1, 0x13, NOP5)  # overlaps the first
+    with pytest.raises(ValueError):
+        b.finish()
+    with pytest.raises(TypeError):
+        FrameTableBuilder().add_site(0, 0, 0, NOP5, [("slot", 8)], [])  # type: ignore[list-item]
+
+
+def test_empty_table() -> None:
+    t = FrameTable.empty()
+    assert len(t) == 0 and t.slip(0) is None and t.site_before(100) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "ty", "back"),
+    [
+        (-1, I32, -1),
+        (0xFFFF_FFFF, I32, -1),
+        (5, I64, 5),
+        (-(1 << 63), I64, -(1 << 63)),
+        (1.5, F32, 1.5),
+        (2, F64, 2.0),
+        (0x1234, ValType.FUNCREF, 0x1234),
+    ],
+)
+def test_value_round_trip(value: int | float, ty: ValType, back: int | float) -> None:
+    assert decode_bits(encode_value(value, ty), ty) == back
+
+
+def test_value_rejects() -> None:
+    for value, ty in [(1 << 32, I32), (-(1 << 31) - 1, I32), (1.0, I32), (1e39, F32), (-1, ValType.EXTERNREF)]:
+        with pytest.raises(ValueError):
+            encode_value(value, ty)
+    assert encode_value(-1, I32) == 0xFFFF_FFFF
+    assert str(Loc.const(-3, I32)) == "i32@const -3"
+    assert str(Loc.slot(-8, I64)) == "i64@[rbp-8]"
