@@ -60,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import DecodeError, UnsupportedError, ValidationError
+from .code import iter_body
 from .module import ConstExpr, ModuleDef, SegmentMode
 from .opcodes import OPCODES, Imm
 from .types import MAX_PAGES, ExternKind, FuncType, Limits, ValType
@@ -147,6 +148,10 @@ class _Malformed(Exception):
         super().__init__(message)
         self.message = message
         self.pos = pos
+
+
+class _Unsupported(_Malformed):
+    """A feature wasmdbg does not implement (SIMD) at ``pos``."""
 
 
 # -- LEB128 readers over a body's code slice ----------------------------------
@@ -549,9 +554,15 @@ def _validate_body(
 
             elif op == 0x0E:  # br_table
                 count, pos = _u32(code, pos)
+                if count > end - pos:
+                    raise _Malformed("length out of bounds", pos)
                 labels = []
                 for _ in range(count + 1):
-                    depth, pos = _u32(code, pos)
+                    depth = code[pos]
+                    if depth < 0x80:
+                        pos += 1
+                    else:
+                        depth, pos = _u32(code, pos)
                     labels.append(depth)
                 _pop(vals, height, unreach, I32)
                 default = labels.pop()
@@ -559,7 +570,9 @@ def _validate_body(
                     raise _Invalid(f"unknown label {default}")
                 dt: list[int] = ctrls[-1 - default][LABEL]  # type: ignore[assignment]
                 arity = len(dt)
-                for depth in labels:
+                # NB: checking a label again cannot fail or change the stack
+                # (popped values are pushed back), so each depth is checked once.
+                for depth in dict.fromkeys(labels):
                     if depth >= len(ctrls):
                         raise _Invalid(f"unknown label {depth}")
                     lt = ctrls[-1 - depth][LABEL]  # type: ignore[assignment]
@@ -596,6 +609,8 @@ def _validate_body(
 
             elif op == 0x1C:  # select t*
                 count, pos = _u32(code, pos)
+                if count > end - pos:
+                    raise _Malformed("length out of bounds", pos)
                 types = []
                 for _ in range(count):
                     t = code[pos]
@@ -659,13 +674,15 @@ def _validate_body(
                 pos = _validate_fc(ctx, code, pos, at, sub, vals, height, unreach)
 
             elif op == 0xFD:
-                raise UnsupportedError("SIMD instructions are not supported", base + at)
+                raise UnsupportedError("SIMD is not supported yet", base + at)
 
             else:
                 raise _Malformed(f"illegal opcode 0x{op:02x}", at)
 
     except _Invalid as exc:
         raise ValidationError(exc.message, base + at, func_index) from None
+    except _Unsupported as exc:
+        raise UnsupportedError(exc.message, base + exc.pos) from None
     except _Malformed as exc:
         raise DecodeError(exc.message, base + exc.pos) from None
     except IndexError:
@@ -675,7 +692,7 @@ def _validate_body(
 
 def _bad_valtype(t: int, pos: int) -> None:
     if t == V128:
-        raise _Malformed("SIMD value types are not supported", pos)
+        raise _Unsupported("SIMD is not supported yet", pos)
     raise _Malformed("malformed value type", pos)
 
 
@@ -684,10 +701,10 @@ def _block_type(
 ) -> tuple[tuple[list[int], list[int]], int]:
     """A block type that is not ``0x40`` or a value type: a type index (s33)."""
     if code[pos] == V128:
-        raise _Malformed("SIMD value types are not supported", pos)
+        raise _Unsupported("SIMD is not supported yet", pos)
     idx, npos = _signed(code, pos, 33)
     if idx < 0:
-        raise _Malformed("malformed block type", pos)
+        raise _Malformed("malformed value type", pos)
     if idx >= ntypes:
         raise _Invalid(f"unknown type {idx}")
     return type_sigs[idx], npos
@@ -710,13 +727,13 @@ def _validate_fc(
         vals.append(r)
         return pos
     if sub == 8 or sub == 9:  # memory.init, data.drop
+        if not ctx.data_count_ok:
+            raise _Malformed("data count section required", at)
         idx, pos = _u32(code, pos)
         if sub == 8:
             if code[pos] != 0:
                 raise _Malformed("zero byte expected", pos)
             pos += 1
-        if not ctx.data_count_ok:
-            raise _Malformed("data count section required", at)
         if sub == 8 and not ctx.has_memory:
             raise _Invalid("unknown memory 0")
         if idx >= ctx.num_datas:
@@ -932,15 +949,26 @@ def validate(module: ModuleDef) -> None:
     Also raises ``DecodeError`` for the few malformations only visible here
     (instruction bytes of function bodies, a missing data count section).
     """
-    _validate_module_fields(module)
-    ctx = _Context(module, _declared_funcs(module))
-    raw = module.raw
-    for body in module.bodies:
-        local_types = [int(t) for t in body.locals]
-        _validate_body(
-            ctx,
-            raw[body.code_start : body.code_end],
-            body.code_start,
-            body.func_index,
-            local_types,
-        )
+    try:
+        _validate_module_fields(module)
+        ctx = _Context(module, _declared_funcs(module))
+        raw = module.raw
+        for body in module.bodies:
+            local_types = [int(t) for t in body.locals]
+            _validate_body(
+                ctx,
+                raw[body.code_start : body.code_end],
+                body.code_start,
+                body.func_index,
+                local_types,
+            )
+    except ValidationError:
+        # NB: a malformed module is malformed even where it is also invalid
+        # (decoding comes first in the specification), and the fused body
+        # loop stops at the first invalid instruction.  Before reporting
+        # "invalid", walk every body with the decoder's instruction reader,
+        # which raises DecodeError for malformed bytes anywhere.
+        for body in module.bodies:
+            for _ in iter_body(module, body):
+                pass
+        raise
