@@ -25,7 +25,7 @@ validation, or here if ``decode_module(data, check_bodies=True)``.
 from __future__ import annotations
 
 from ..errors import DecodeError
-from .code import iter_body, read_const_expr
+from .code import iter_body, iter_instructions, read_const_expr
 from .module import (
     ConstExpr,
     CustomSection,
@@ -183,7 +183,7 @@ class _Decoder:
     def custom(self, r: Reader) -> None:
         name = r.name()
         payload = r.pos
-        self.m.customs.append(CustomSection(name, r.bytes(r.remaining), payload))
+        self.m.customs.append(CustomSection(name, r.take(r.remaining), payload))
 
     def type_section(self, r: Reader) -> None:
         types = self.m.types
@@ -309,10 +309,12 @@ class _Decoder:
             if body.at_end():
                 raise DecodeError("unexpected end of section or function", body.pos)
             if body.data[body.end - 1] != 0x0B:
+                # Walk the body for the precise error (an over-long LEB ...);
+                # if the walk somehow succeeds, the missing end is the error.
+                for _ in iter_instructions(body.data, body.pos, body.end):
+                    pass
                 raise DecodeError("END opcode expected", body.end - 1)
-            m.bodies.append(
-                FunctionBody(first + i, types[i], locals_, entry, body.pos, body.end)
-            )
+            m.bodies.append(FunctionBody(first + i, types[i], locals_, entry, body.pos, body.end))
 
     def locals(self, r: Reader) -> tuple[ValType, ...]:
         groups = []

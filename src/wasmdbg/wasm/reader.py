@@ -207,7 +207,7 @@ class Reader:
         self.pos = pos + 1
         return self.data[pos]
 
-    def bytes(self, n: int) -> bytes:
+    def take(self, n: int) -> bytes:
         """Read ``n`` raw bytes."""
         pos = self.pos
         if n > self.end - pos:
