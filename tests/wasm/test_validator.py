@@ -33,7 +33,7 @@ if SPEC_JSON.is_dir() and (SPEC_JSON / "json").is_dir():
 
 
 def _check(wat: str) -> None:
-    validate(decode_module(wasmtime.wat2wasm(wat)))
+    validate(decode_module(bytes(wasmtime.wat2wasm(wat))))
 
 
 def _invalid(wat: str, message: str) -> ValidationError:
@@ -141,7 +141,7 @@ def test_type_mismatch_has_offset_and_function_index() -> None:
     data = wasmtime.wat2wasm(
         "(module (func) (func (result i32) (i32.add (i32.const 1) (i64.const 2))))"
     )
-    module = decode_module(data)
+    module = decode_module(bytes(data))
     with pytest.raises(ValidationError) as info:
         validate(module)
     err = info.value
