@@ -4,7 +4,7 @@ Prints, per module, decode-only MB/s, the instruction walk (every body through
 ``wasm.code.iter_body``) in MB/s of code and million instructions/s, and
 decode + validate MB/s when ``wasmdbg.wasm.validator`` is importable.  Inputs:
 the five largest modules of the spec suite (``/work/shared/spec/json`` or
-``$WASMDBG_SPEC_DIR/json``) and every ``.wasm`` under ``benchmarks/programs/``
+``$WASMDBG_SPEC_DIR``) and every ``.wasm`` under ``benchmarks/programs/``
 (absent folders are skipped).
 """
 
@@ -23,7 +23,7 @@ from wasmdbg.wasm.decoder import decode_module
 from wasmdbg.wasm.module import ModuleDef
 
 HERE = Path(__file__).resolve().parent
-SPEC_JSON = Path(os.environ.get("WASMDBG_SPEC_DIR", "/work/shared/spec")) / "json"
+SPEC_JSON = Path(os.environ.get("WASMDBG_SPEC_DIR", "/work/shared/spec/json"))
 
 
 def _inputs(extra: list[str]) -> list[Path]:
