@@ -18,6 +18,9 @@ kinds, one letter per explicit operand, in Intel order (dst, src, extra):
     x   XMM register (:class:`Xmm`)
     l   code label (:class:`~wasmdbg.jit.codebuf.Label`), encoded rel32
 
+A number after the kinds names an immediate's width where it is not the
+operation's: ``mov_ri64`` always encodes a full 64-bit immediate.
+
 ``cc`` in a mnemonic (``jcc_l``, ``setcc_r``, ``cmovcc_rr``) means the
 method takes a :class:`Cond` as its *first* argument.  Implicit operands
 are not part of the name: the shifts ``shl_r``/``sar_r``/... shift by
@@ -377,6 +380,8 @@ class Assembler:
         if 0 <= imm <= 0xFFFF_FFFF:
             self.mov32_ri(dst, imm)  # zero-extends
             return
+        if not -(1 << 63) <= imm < (1 << 64):
+            raise EncodingError(f"immediate {imm:#x} does not fit in 64 bits")
         if imm >= 1 << 63:
             imm -= 1 << 64
         if _I32_MIN <= imm < 0:
