@@ -14,12 +14,12 @@ Every error wasmdbg raises on purpose derives from :class:`WasmError`
 from __future__ import annotations
 
 __all__ = [
-    "WasmError",
-    "DecodeError",
-    "ValidationError",
-    "LinkError",
     "DebugError",
+    "DecodeError",
+    "LinkError",
     "UnsupportedError",
+    "ValidationError",
+    "WasmError",
 ]
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from .errors import DecodeError, LinkError, ValidationError, WasmError
 
-__all__ = ["FileResult", "run_file", "find_scripts"]
+__all__ = ["FileResult", "find_scripts", "run_file"]
 
 _F32_CANON = 0x7FC00000
 _F64_CANON = 0x7FF8000000000000
@@ -97,7 +97,7 @@ def run_file(path: Path, *, guest_debug: bool = False, all_sites: bool = False) 
         except _Mismatch as exc:
             result.fail(line, f"{kind}: {exc}")
             continue
-        except Exception as exc:  # noqa: BLE001 - a runner reports, it never crashes
+        except Exception as exc:
             result.fail(line, f"{kind}: unexpected {type(exc).__name__}: {exc}")
             continue
         if outcome is None:
@@ -139,7 +139,7 @@ class _Session:
             self.linker.define(self.store, "spectest", name, item)
 
     def _read(self, command: dict[str, Any]) -> bytes:
-        return (self.folder / command["filename"]).read_bytes()
+        return (self.folder / str(command["filename"])).read_bytes()
 
     def _decode_and_validate(self, data: bytes) -> Any:
         if self.exec:
@@ -302,7 +302,7 @@ def _to_val(api: Any, arg: dict[str, Any]) -> Any:
         if value == "null" or value is None:
             return api.Val.ref_null(getattr(api.ValType, ty)())
         return api.Val.externref(_ExternTag(int(value)))
-    return api.Val.from_bits(getattr(api.ValType, ty)(), int(value))
+    return api.Val.from_bits(getattr(api.ValType, ty)(), int(str(value)))
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ def _matches(got: Any, want: dict[str, Any]) -> bool:
         return got.value is not None
     if str(got.type) != ty:
         return False
-    bits = got.bits
+    bits: int = got.bits
     if value is None:
         return True
     if value == "nan:canonical":
@@ -347,7 +347,7 @@ def _show(val: Any) -> str:
         if ty in ("f32", "f64"):
             return f"{ty} 0x{val.bits:x} ({val.value})"
         return f"{ty} {val.value}"
-    except Exception:  # noqa: BLE001
+    except Exception:
         return repr(val)
 
 

@@ -110,17 +110,18 @@ def _parse_arg(text: str, ty: str) -> Any:
 def _cmd_run(args: argparse.Namespace) -> int:
     import wasmdbg
 
-    if not hasattr(wasmdbg, "Store"):
+    api: Any = wasmdbg
+    if not hasattr(api, "Store"):
         raise WasmError("this build of wasmdbg cannot execute code yet")
-    engine = wasmdbg.Engine()
-    store = wasmdbg.Store(engine)
-    module = wasmdbg.Module(engine, _read_module_bytes(Path(args.file)))
-    linker = wasmdbg.Linker(engine)
+    engine = api.Engine()
+    store = api.Store(engine)
+    module = api.Module(engine, _read_module_bytes(Path(args.file)))
+    linker = api.Linker(engine)
     instance = linker.instantiate(store, module)
     if args.invoke is None:
         raise WasmError("nothing to run: pass --invoke NAME")
     func = instance.exports(store).get(args.invoke)
-    if not isinstance(func, wasmdbg.Func):
+    if not isinstance(func, api.Func):
         raise WasmError(f"module has no exported function {args.invoke!r}")
     ty = func.type(store)
     params = [str(p) for p in ty.params]

@@ -93,17 +93,17 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 __all__ = [
-    "VMCTX",
-    "STORE",
-    "MEMORY",
-    "TABLE",
     "FUNCREF",
+    "MEMORY",
     "SLOT",
-    "TrapCode",
-    "Libcall",
+    "STORE",
+    "TABLE",
+    "VMCTX",
     "CompiledFunction",
     "CompiledModule",
+    "Libcall",
     "RuntimeStubs",
+    "TrapCode",
 ]
 
 SLOT = 8

@@ -20,17 +20,17 @@ from enum import IntEnum
 from .types import ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType
 
 __all__ = [
-    "Import",
-    "Export",
     "ConstExpr",
-    "GlobalDef",
-    "SegmentMode",
-    "ElemSegment",
-    "DataSegment",
-    "FunctionBody",
     "CustomSection",
-    "NameSection",
+    "DataSegment",
+    "ElemSegment",
+    "Export",
+    "FunctionBody",
+    "GlobalDef",
+    "Import",
     "ModuleDef",
+    "NameSection",
+    "SegmentMode",
 ]
 
 

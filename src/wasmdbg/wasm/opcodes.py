@@ -38,7 +38,7 @@ from enum import Enum
 
 from .types import ValType
 
-__all__ = ["Imm", "OpInfo", "OPCODES", "BY_NAME", "PREFIX_FC", "PREFIX_SIMD"]
+__all__ = ["BY_NAME", "OPCODES", "PREFIX_FC", "PREFIX_SIMD", "Imm", "OpInfo"]
 
 PREFIX_FC = 0xFC
 PREFIX_SIMD = 0xFD

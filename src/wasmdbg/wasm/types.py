@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 __all__ = [
-    "ValType",
-    "FuncType",
-    "Limits",
-    "TableType",
-    "MemoryType",
-    "GlobalType",
-    "ExternKind",
-    "NUM_TYPES",
-    "REF_TYPES",
-    "PAGE_SIZE",
     "MAX_PAGES",
+    "NUM_TYPES",
+    "PAGE_SIZE",
+    "REF_TYPES",
+    "ExternKind",
+    "FuncType",
+    "GlobalType",
+    "Limits",
+    "MemoryType",
+    "TableType",
+    "ValType",
 ]
 
 PAGE_SIZE = 65536
