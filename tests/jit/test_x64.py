@@ -61,6 +61,7 @@ EXACT: list[tuple[str, Callable[[Assembler], object], str]] = [
     ("mov_ri 2**32", lambda a: a.mov_ri(R.RDX, 1 << 32), "48 ba 00 00 00 00 01 00 00 00"),
     ("mov_ri i64 min", lambda a: a.mov_ri(R.R15, -(1 << 63)), "49 bf 00 00 00 00 00 00 00 80"),
     ("movabs forced", lambda a: a.mov_ri64(R.RAX, 1), "48 b8 01 00 00 00 00 00 00 00"),
+    ("sub rsp, 0 (imm32)", lambda a: a.sub_ri32(R.RSP, 0), "48 81 ec 00 00 00 00"),
     ("mov32_ri -1", lambda a: a.mov32_ri(R.RAX, -1), "b8 ff ff ff ff"),
     # memory operands: rsp/r12 need a SIB, rbp/r13 need a displacement
     ("[rax]", lambda a: a.mov_rm(R.RCX, Mem(R.RAX)), "48 8b 08"),
@@ -117,6 +118,9 @@ EXACT: list[tuple[str, Callable[[Assembler], object], str]] = [
     ("imul r9, r10", lambda a: a.imul_rr(R.R9, R.R10), "4d 0f af ca"),
     ("div rcx", lambda a: a.div_r(R.RCX), "48 f7 f1"),
     ("idiv r11d", lambda a: a.idiv32_r(R.R11), "41 f7 fb"),
+    ("btc r11, 63", lambda a: a.btc_ri(R.R11, 63), "49 0f ba fb 3f"),
+    ("btr eax, 31", lambda a: a.btr32_ri(R.RAX, 31), "0f ba f0 1f"),
+    ("bt rax, rcx", lambda a: a.bt_rr(R.RAX, R.RCX), "48 0f a3 c8"),
     ("neg rax", lambda a: a.neg_r(R.RAX), "48 f7 d8"),
     ("cqo; cdq", lambda a: many(a.cqo, a.cdq), "48 99 99"),
     # shifts
@@ -211,6 +215,15 @@ def test_lea_rl_high_register() -> None:
     assert asm.buf.finish().hex(" ") == "4c 8d 25 f9 ff ff ff"
 
 
+def test_patchable_forms_return_immediate_offset() -> None:
+    asm = Assembler()
+    asm.nop()
+    assert asm.sub_ri32(R.RSP, 16) == 4
+    assert asm.mov_ri64(R.R11, 1) == 10
+    asm.buf.patch_u32(4, 0x1000)
+    assert asm.buf.finish().hex(" ") == "90 48 81 ec 00 10 00 00 49 bb 01 00 00 00 00 00 00 00"
+
+
 def test_align_with_nops() -> None:
     asm = Assembler()
     asm.ret()
@@ -273,6 +286,8 @@ def test_mem() -> None:
         lambda a: a.shl_ri(R.RAX, 64),
         lambda a: a.shl32_ri(R.RAX, 32),
         lambda a: a.shl_ri(R.RAX, -1),
+        lambda a: a.btc_ri(R.RAX, 64),
+        lambda a: a.bts32_ri(R.RAX, 32),
         lambda a: a.push_i(1 << 31),
         lambda a: a.imul_rri(R.RAX, R.RAX, 1 << 31),
         lambda a: a.roundsd_xxi(X.XMM0, X.XMM0, 256),
@@ -295,6 +310,7 @@ _ALU = ("add", "or", "adc", "sbb", "and", "sub", "xor", "cmp")
 _UNARY = ("not", "neg", "mul", "imul", "div", "idiv")
 _SHIFTS = ("rol", "ror", "shl", "shr", "sar")
 _BITCOUNT = ("bsf", "bsr", "lzcnt", "tzcnt", "popcnt")
+_BIT_TESTS = ("bt", "bts", "btr", "btc")
 _SSE_ARITH = ("add", "sub", "mul", "div", "min", "max", "sqrt")
 _SSE_BITWISE = (
     "andps", "andpd", "andnps", "andnpd", "orps", "orpd", "xorps", "xorpd", "pxor", "pcmpeqd",
@@ -316,6 +332,7 @@ def _build_spec() -> dict[str, str]:
         "mov32_rr": "mov r32, r32",
         "mov_ri64": "movabs r64, i64",
         "mov32_ri": "mov r32, i32u",
+        "sub_ri32": "sub r64, i32",
         "mov_rm": "mov r64, m64",
         "mov32_rm": "mov r32, m32",
         "mov_mr": "mov m64, r64",
@@ -443,6 +460,11 @@ def _build_spec() -> dict[str, str]:
         spec[f"{op}32_rr"] = f"{op} r32, r32"
         spec[f"{op}_rm"] = f"{op} r64, m64"
         spec[f"{op}32_rm"] = f"{op} r32, m32"
+    for op in _BIT_TESTS:
+        spec[f"{op}_rr"] = f"{op} r64, r64"
+        spec[f"{op}32_rr"] = f"{op} r32, r32"
+        spec[f"{op}_ri"] = f"{op} r64, s6"
+        spec[f"{op}32_ri"] = f"{op} r32, s5"
     for op in _SSE_ARITH:
         for t, m in (("ss", "m32"), ("sd", "m64")):
             spec[f"{op}{t}_xx"] = f"{op}{t} x, x"
@@ -590,7 +612,7 @@ def test_signature_matches_name(name: str) -> None:
     mnemonic, tokens = _parse(SPEC[name])
     kinds = "".join(k for k in map(_kind, tokens) if k is not None)
     suffix = name.rsplit("_", 1)[1] if "_" in name else ""
-    suffix = suffix.removesuffix("64")  # mov_ri64: the immediate's width
+    suffix = re.sub(r"(32|64)$", "", suffix)  # mov_ri64, sub_ri32: forced immediate width
     assert kinds == suffix, (name, SPEC[name])
     params = list(inspect.signature(getattr(Assembler, name)).parameters)[1:]
     assert len(params) == len(kinds) + ("{cc}" in mnemonic)

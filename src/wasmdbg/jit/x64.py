@@ -18,8 +18,9 @@ kinds, one letter per explicit operand, in Intel order (dst, src, extra):
     x   XMM register (:class:`Xmm`)
     l   code label (:class:`~wasmdbg.jit.codebuf.Label`), encoded rel32
 
-A number after the kinds names an immediate's width where it is not the
-operation's: ``mov_ri64`` always encodes a full 64-bit immediate.
+A number after the kinds forces an immediate's width, for code patched
+later: ``mov_ri64`` always encodes a full 64-bit immediate, ``sub_ri32``
+never the imm8 short form.  These forms return the offset of the immediate.
 
 ``cc`` in a mnemonic (``jcc_l``, ``setcc_r``, ``cmovcc_rr``) means the
 method takes a :class:`Cond` as its *first* argument.  Implicit operands
@@ -388,16 +389,21 @@ class Assembler:
             self._rr(0, _W, b"\xc7", 0, dst)
             self._d += _pack_i32(imm)
         else:
-            self.mov_ri64(dst, imm)
+            self.mov_ri64(dst, imm)  # NB: its return value is only for patchers
 
-    def mov_ri64(self, dst: Reg, imm: int) -> None:
-        """``movabs dst, imm64`` (always 10 bytes; the imm is the last 8)."""
+    def mov_ri64(self, dst: Reg, imm: int) -> int:
+        """``movabs dst, imm64`` (always 10 bytes, so it can be patched).
+
+        Returns the offset of the 8-byte immediate.
+        """
         if not -(1 << 63) <= imm < (1 << 64):
             raise EncodingError(f"immediate {imm:#x} does not fit in 64 bits")
         d = self._d
         d.append(0x48 | (dst >> 3))
         d.append(0xB8 | (dst & 7))
+        at = len(d)
         d += _pack_i64(imm - (1 << 64) if imm >= 1 << 63 else imm)
+        return at
 
     def mov32_ri(self, dst: Reg, imm: int) -> None:
         """``mov dst, imm32`` (32-bit; zero-extends)."""
@@ -741,6 +747,16 @@ class Assembler:
     def sub_ri(self, dst: Reg, imm: int) -> None:
         """``sub dst, imm`` (64-bit; imm8 form when it fits)."""
         self._alu_ri(5, _W, dst, _c32(imm))
+
+    def sub_ri32(self, dst: Reg, imm: int) -> int:
+        """``sub dst, simm32`` (64-bit; always the imm32 form, so it can be patched).
+
+        Returns the offset of the 4-byte immediate.
+        """
+        self._rr(0, _W, b"\x81", 5, dst)
+        at = len(self._d)
+        self._d += _pack_i32(_c32(imm))
+        return at
 
     def sub_rm(self, dst: Reg, src: Mem) -> None:
         """``sub dst, [src]`` (64-bit)."""
@@ -1137,6 +1153,78 @@ class Assembler:
     def popcnt32_rm(self, dst: Reg, src: Mem) -> None:
         """``popcnt dst, [src]`` (32-bit)."""
         self._rm(0xF3, 0, b"\x0f\xb8", dst, src)
+
+    # -- bit tests -----------------------------------------------------------------
+
+    def bt_rr(self, dst: Reg, bit: Reg) -> None:
+        """``bt dst, bit`` (64-bit; CF = bit; bit taken mod 64)."""
+        self._rr(0, _W, b"\x0f\xa3", bit, dst)
+
+    def bt_ri(self, dst: Reg, bit: int) -> None:
+        """``bt dst, bit`` (64-bit; CF = bit; bit in 0..63)."""
+        self._bt_ri(4, _W, dst, bit, 63)
+
+    def bt32_rr(self, dst: Reg, bit: Reg) -> None:
+        """``bt dst, bit`` (32-bit; CF = bit; bit taken mod 32)."""
+        self._rr(0, 0, b"\x0f\xa3", bit, dst)
+
+    def bt32_ri(self, dst: Reg, bit: int) -> None:
+        """``bt dst, bit`` (32-bit; CF = bit; bit in 0..31)."""
+        self._bt_ri(4, 0, dst, bit, 31)
+
+    def bts_rr(self, dst: Reg, bit: Reg) -> None:
+        """``bts dst, bit`` (64-bit; CF = bit, then set it; bit taken mod 64)."""
+        self._rr(0, _W, b"\x0f\xab", bit, dst)
+
+    def bts_ri(self, dst: Reg, bit: int) -> None:
+        """``bts dst, bit`` (64-bit; CF = bit, then set it; bit in 0..63)."""
+        self._bt_ri(5, _W, dst, bit, 63)
+
+    def bts32_rr(self, dst: Reg, bit: Reg) -> None:
+        """``bts dst, bit`` (32-bit; CF = bit, then set it; bit taken mod 32)."""
+        self._rr(0, 0, b"\x0f\xab", bit, dst)
+
+    def bts32_ri(self, dst: Reg, bit: int) -> None:
+        """``bts dst, bit`` (32-bit; CF = bit, then set it; bit in 0..31)."""
+        self._bt_ri(5, 0, dst, bit, 31)
+
+    def btr_rr(self, dst: Reg, bit: Reg) -> None:
+        """``btr dst, bit`` (64-bit; CF = bit, then clear it; bit taken mod 64)."""
+        self._rr(0, _W, b"\x0f\xb3", bit, dst)
+
+    def btr_ri(self, dst: Reg, bit: int) -> None:
+        """``btr dst, bit`` (64-bit; CF = bit, then clear it; bit in 0..63)."""
+        self._bt_ri(6, _W, dst, bit, 63)
+
+    def btr32_rr(self, dst: Reg, bit: Reg) -> None:
+        """``btr dst, bit`` (32-bit; CF = bit, then clear it; bit taken mod 32)."""
+        self._rr(0, 0, b"\x0f\xb3", bit, dst)
+
+    def btr32_ri(self, dst: Reg, bit: int) -> None:
+        """``btr dst, bit`` (32-bit; CF = bit, then clear it; bit in 0..31)."""
+        self._bt_ri(6, 0, dst, bit, 31)
+
+    def btc_rr(self, dst: Reg, bit: Reg) -> None:
+        """``btc dst, bit`` (64-bit; CF = bit, then flip it; bit taken mod 64)."""
+        self._rr(0, _W, b"\x0f\xbb", bit, dst)
+
+    def btc_ri(self, dst: Reg, bit: int) -> None:
+        """``btc dst, bit`` (64-bit; CF = bit, then flip it; bit in 0..63)."""
+        self._bt_ri(7, _W, dst, bit, 63)
+
+    def btc32_rr(self, dst: Reg, bit: Reg) -> None:
+        """``btc dst, bit`` (32-bit; CF = bit, then flip it; bit taken mod 32)."""
+        self._rr(0, 0, b"\x0f\xbb", bit, dst)
+
+    def btc32_ri(self, dst: Reg, bit: int) -> None:
+        """``btc dst, bit`` (32-bit; CF = bit, then flip it; bit in 0..31)."""
+        self._bt_ri(7, 0, dst, bit, 31)
+
+    def _bt_ri(self, n: int, rex: int, dst: Reg, bit: int, limit: int) -> None:
+        if not 0 <= bit <= limit:
+            raise EncodingError(f"bit index {bit} is not in 0..{limit}")
+        self._rr(0, rex, b"\x0f\xba", n, dst)
+        self._d.append(bit)
 
     # -- conditions --------------------------------------------------------------
 
