@@ -1,0 +1,335 @@
+"""Breakpoint edit sessions: the only code that patches machine code.
+
+A Store running with debugging on owns one :class:`BreakpointState` (made by
+the debug layer, kept opaque by the runtime) with the Store-level
+breakpoints: a reference count per ``(module, pc)`` sequence point, the
+slip-forward redirects, and the single-step flag.  All changes go through a
+:class:`BreakpointEdit` session::
+
+    with store.edit_breakpoints() as edit:
+        pc = edit.add_breakpoint(module, 0x2a)   # -> the sequence point used
+        edit.remove_breakpoint(module, 0x17)
+        edit.single_step(True)
+
+Session life cycle::
+
+                 store.edit_breakpoints()
+                          │
+                          ▼
+                     ┌─────────┐  __enter__   ┌──────────────────────────────┐
+                     │ CREATED ├─────────────►│ OPEN                         │
+                     └─────────┘              │  first change to module M:   │
+                                              │   M.unpublish()  (RW, not X) │
+                                              │   ok   -> M joins `dirty`    │
+                                              │   fail -> raise; nothing     │
+                                              │           changed            │
+                                              │  patch sites of M            │
+                                              └──────────────┬───────────────┘
+                                                  __exit__   │ (also on error)
+                                                             ▼
+                                              ┌──────────────────────────────┐
+                                              │ every dirty module, once:    │
+                                              │   M.publish()  (RX again)    │
+                                              │   fail -> stderr + abort()   │
+                                              └──────────────┬───────────────┘
+                                                             ▼
+                                                        ┌────────┐
+                                                        │ CLOSED │ (unusable)
+                                                        └────────┘
+
+Rules kept here:
+
+* A site is enabled exactly when the Store single-steps or its pc has a
+  positive reference count.  Only changes that flip a site touch a module, so
+  adding a second reference to a pc, or a breakpoint while single-stepping,
+  costs no ``mprotect``.
+* All-or-nothing: when ``unpublish`` raises, the request changes nothing (no
+  count, no redirect, no flag, no dirty entry) and the error propagates; the
+  code stays executable so the guest still runs.  A request that touches
+  several modules (``single_step``) republishes the ones it had just
+  unpublished before re-raising.
+* ``publish`` failing cannot be recovered from: JIT frames on the stack
+  would return into memory that is not executable.  The process writes a
+  message on stderr and calls ``os.abort()`` (Wasmtime and SpiderMonkey do
+  the same).
+* A requested pc that is not a sequence point slips forward to the next one
+  (module-wide, see ``FrameTable.slip``); the redirect is remembered so
+  removing the requested pc removes what adding it added.
+* Single-stepping covers every module of the Store, including ones
+  instantiated later (the runtime calls :meth:`BreakpointState.module_added`);
+  turning it off leaves exactly the breakpoint sites enabled.
+
+The runtime side is described by two Protocols, :class:`PatchableCode` (one
+module's code copy in one Store) and :class:`CodeRegistry` (the Store), so
+this module never imports the runtime and is tested with fakes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from types import TracebackType
+from typing import NoReturn, Protocol
+
+from ..errors import DebugError
+from ..jit.frametable import FrameTable, Site
+
+__all__ = ["BreakpointEdit", "BreakpointState", "CodeRegistry", "PatchableCode"]
+
+
+class PatchableCode(Protocol):
+    """One module's machine code as one Store holds it (its private copy).
+
+    ``frame_table`` is the module's frame table.  ``patch_site(site,
+    enabled)`` writes the site's call bytes (enabled) or NOP bytes
+    (disabled) into this copy; it is only called while the code is
+    unpublished.  ``unpublish()`` makes the code writable and not
+    executable, all-or-nothing (on failure it raises and the code is still
+    executable); ``publish()`` makes it executable and not writable.
+    """
+
+    @property
+    def frame_table(self) -> FrameTable: ...
+
+    def patch_site(self, site: Site, enabled: bool) -> None: ...
+
+    def unpublish(self) -> None: ...
+
+    def publish(self) -> None: ...
+
+
+class CodeRegistry(Protocol):
+    """What an edit session needs from a Store.
+
+    ``debug_code(module)`` returns the Store's patchable code for a Module
+    instantiated in it, or raises :class:`DebugError` (not instantiated in
+    this Store, or not compiled for debugging).  ``debug_modules()`` lists
+    the Store's modules with debuggable code, in instantiation order.
+    """
+
+    def debug_code(self, module: object) -> PatchableCode: ...
+
+    def debug_modules(self) -> Iterable[object]: ...
+
+
+def _fatal_republish(module: object, exc: BaseException) -> NoReturn:
+    message = (
+        "wasmdbg: fatal: cannot make the machine code of "
+        f"{module!r} executable again after a breakpoint edit ({type(exc).__name__}: "
+        f"{exc}). Wasm frames on the stack would return into non-executable "
+        "memory, so the process aborts.\n"
+    )
+    try:
+        sys.stderr.flush()
+    finally:
+        os.write(2, message.encode("utf-8", "replace"))
+        os.abort()
+
+
+class BreakpointState:
+    """One Store's breakpoints: reference counts, redirects, single-step flag.
+
+    The runtime keeps it opaque; it only calls :meth:`edit` (for
+    ``store.edit_breakpoints()``), :meth:`breakpoints`,
+    :attr:`is_single_step`, :meth:`is_breakpoint` and :meth:`module_added`.
+    """
+
+    def __init__(self, registry: CodeRegistry) -> None:
+        self._registry = registry
+        self._counts: dict[tuple[object, int], int] = {}
+        # requested pc (not a sequence point) -> [sequence point, references]
+        self._redirects: dict[tuple[object, int], list[int]] = {}
+        self._single_step = False
+        self._session: BreakpointEdit | None = None
+
+    # -- queries ---------------------------------------------------------
+
+    @property
+    def is_single_step(self) -> bool:
+        """True while every site of every module is enabled."""
+        return self._single_step
+
+    def breakpoints(self) -> list[tuple[object, int]]:
+        """Every ``(module, sequence point pc)`` with a breakpoint."""
+        return list(self._counts)
+
+    def is_breakpoint(self, module: object, pc: int) -> bool:
+        """True when the sequence point ``pc`` of ``module`` has a breakpoint."""
+        return (module, pc) in self._counts
+
+    def refcount(self, module: object, pc: int) -> int:
+        """How many references hold the breakpoint at sequence point ``pc``."""
+        return self._counts.get((module, pc), 0)
+
+    def resolve(self, module: object, pc: int) -> int:
+        """The sequence point a breakpoint requested at ``pc`` uses."""
+        table = self._registry.debug_code(module).frame_table
+        actual = table.slip(pc)
+        if actual is None:
+            raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
+        return actual
+
+    # -- sessions --------------------------------------------------------
+
+    def edit(self) -> BreakpointEdit:
+        """A new edit session (use it with ``with``)."""
+        return BreakpointEdit(self)
+
+    def module_added(self, module: object) -> None:
+        """The Store instantiated ``module``: single-stepping must cover it too.
+
+        Called by the runtime after the module's code copy is published.
+        """
+        if not self._single_step:
+            return
+        session = self._session
+        if session is not None:
+            session._enable_all(module)
+            return
+        with self.edit() as edit:
+            edit._enable_all(module)
+
+
+class BreakpointEdit:
+    """One edit session over a Store's breakpoints (see the module docstring)."""
+
+    def __init__(self, state: BreakpointState) -> None:
+        self._state = state
+        self._stage = "created"
+        self._dirty: dict[object, PatchableCode] = {}
+
+    # -- context manager -------------------------------------------------
+
+    def __enter__(self) -> BreakpointEdit:
+        if self._stage != "created":
+            raise DebugError("an edit session can be entered only once")
+        if self._state._session is not None:
+            raise DebugError("another breakpoint edit session is open on this store")
+        self._state._session = self
+        self._stage = "open"
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stage != "open":
+            return
+        self._stage = "closed"
+        self._state._session = None
+        dirty, self._dirty = self._dirty, {}
+        for module, code in dirty.items():
+            try:
+                code.publish()
+            except BaseException as err:
+                _fatal_republish(module, err)
+
+    @property
+    def dirty_modules(self) -> list[object]:
+        """The modules this session has unpublished so far."""
+        return list(self._dirty)
+
+    # -- edits -----------------------------------------------------------
+
+    def add_breakpoint(self, module: object, pc: int) -> int:
+        """Add one reference to the breakpoint at ``pc`` (slipped forward).
+
+        Returns the sequence-point pc actually used.
+        """
+        self._check_open()
+        state = self._state
+        code = state._registry.debug_code(module)
+        actual = code.frame_table.slip(pc)
+        if actual is None:
+            raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
+        key = (module, actual)
+        if state._counts.get(key, 0) == 0 and not state._single_step:
+            self._touch(module, code)
+            for site in code.frame_table.sites_at(actual):
+                code.patch_site(site, True)
+        state._counts[key] = state._counts.get(key, 0) + 1
+        if actual != pc:
+            entry = state._redirects.setdefault((module, pc), [actual, 0])
+            entry[1] += 1
+        return actual
+
+    def remove_breakpoint(self, module: object, pc: int) -> int:
+        """Drop one reference added by ``add_breakpoint(module, pc)``.
+
+        Returns the sequence-point pc it referred to.  Raises
+        :class:`DebugError` when there is no such breakpoint.
+        """
+        self._check_open()
+        state = self._state
+        redirect = state._redirects.get((module, pc))
+        actual = redirect[0] if redirect is not None else pc
+        key = (module, actual)
+        count = state._counts.get(key, 0)
+        if count == 0:
+            raise DebugError(f"no breakpoint at pc 0x{pc:x} in {module!r}")
+        if count == 1 and not state._single_step:
+            code = state._registry.debug_code(module)
+            self._touch(module, code)
+            for site in code.frame_table.sites_at(actual):
+                code.patch_site(site, False)
+        if count == 1:
+            del state._counts[key]
+        else:
+            state._counts[key] = count - 1
+        if redirect is not None:
+            redirect[1] -= 1
+            if redirect[1] == 0:
+                del state._redirects[(module, pc)]
+        return actual
+
+    def single_step(self, enabled: bool) -> None:
+        """Turn the Store's single-step flag on or off."""
+        self._check_open()
+        state = self._state
+        if enabled == state._single_step:
+            return
+        codes = [(m, state._registry.debug_code(m)) for m in state._registry.debug_modules()]
+        self._touch_all(codes)
+        for module, code in codes:
+            for site in code.frame_table:
+                if enabled or (module, site.pc) not in state._counts:
+                    code.patch_site(site, enabled)
+        state._single_step = enabled
+
+    # -- internals -------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._stage != "open":
+            raise DebugError(
+                "breakpoint edits need an open session: `with store.edit_breakpoints() as edit:`"
+            )
+
+    def _touch(self, module: object, code: PatchableCode) -> None:
+        if module not in self._dirty:
+            code.unpublish()  # raises -> nothing recorded
+            self._dirty[module] = code
+
+    def _touch_all(self, codes: list[tuple[object, PatchableCode]]) -> None:
+        fresh: list[tuple[object, PatchableCode]] = []
+        try:
+            for module, code in codes:
+                if module not in self._dirty:
+                    self._touch(module, code)
+                    fresh.append((module, code))
+        except BaseException:
+            for module, code in fresh:
+                del self._dirty[module]
+                try:
+                    code.publish()
+                except BaseException as err:
+                    _fatal_republish(module, err)
+            raise
+
+    def _enable_all(self, module: object) -> None:
+        code = self._state._registry.debug_code(module)
+        self._touch(module, code)
+        for site in code.frame_table:
+            code.patch_site(site, True)

@@ -1,0 +1,194 @@
+"""Reading and writing the Wasm values of a paused frame.
+
+A paused Wasm frame's locals and operand-stack values live where the frame
+table row of its current point says (:class:`~wasmdbg.jit.frametable.Loc`):
+in the frame (``[rbp + offset]``), in a register, or nowhere (a constant).
+Registers of the innermost frame are found in the breakpoint trampoline's
+saved-register area; caller frames have none (calls clobber registers, so
+the compiler keeps nothing there across a call).
+
+:class:`FrameValues` is the list-like view a debug frame exposes as
+``frame.locals`` and ``frame.stack``::
+
+    frame.locals[0]          # -> int | float (i32/i64 signed)
+    frame.locals[0] = 42     # writes the slot or the saved register
+    frame.stack[-1] = 1.5    # a constant location raises DebugError
+
+Writes go to exactly the value's width (4 bytes for i32/f32, 8 otherwise) in
+frame slots and XMM registers; a GPR is written as the zero-extended 64-bit
+pattern, which is what 32-bit x86 operations would leave there.  A value the
+guest reads after the handler returns sees the new contents: the trampoline
+restores registers from the saved area.
+
+Raw memory access is abstracted by :class:`MemoryAccess` (ctypes in the
+runtime, a bytearray in the tests); register locations by
+:class:`RegisterArea`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, overload
+
+from ..errors import DebugError
+from ..jit.frametable import Loc, LocKind, decode_bits, encode_value, value_width
+from ..wasm.types import ValType
+
+__all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters"]
+
+
+class MemoryAccess(Protocol):
+    """Raw access to the process's memory (native stack, saved registers)."""
+
+    def read(self, address: int, size: int) -> bytes: ...
+
+    def write(self, address: int, data: bytes) -> None: ...
+
+
+class RegisterArea(Protocol):
+    """Where the trampoline saved register ``n`` (``None``: not saved)."""
+
+    def gpr_address(self, reg: int) -> int | None: ...
+
+    def xmm_address(self, reg: int) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedRegisters:
+    """A saved-register area at ``base`` laid out as ``offsets`` say.
+
+    ``gpr_offsets[n]`` / ``xmm_offsets[n]`` are byte offsets from ``base``
+    (as published by the trampoline's layout); a register missing from the
+    map was not saved.
+    """
+
+    base: int
+    gpr_offsets: dict[int, int]
+    xmm_offsets: dict[int, int]
+
+    def gpr_address(self, reg: int) -> int | None:
+        """Address of the saved GPR ``reg``."""
+        off = self.gpr_offsets.get(reg)
+        return None if off is None else self.base + off
+
+    def xmm_address(self, reg: int) -> int | None:
+        """Address of the saved ``xmm<reg>``."""
+        off = self.xmm_offsets.get(reg)
+        return None if off is None else self.base + off
+
+
+class FrameValues(Sequence[int | float]):
+    """The locals or the operand stack of one paused frame, readable and writable.
+
+    ``fp`` is the frame's rbp; ``regs`` its saved-register area (``None``
+    for caller frames).  Indexing follows Python (negative from the top of
+    the operand stack).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        locs: Sequence[Loc],
+        fp: int,
+        memory: MemoryAccess,
+        regs: RegisterArea | None,
+    ) -> None:
+        self._what = what
+        self._locs = tuple(locs)
+        self._fp = fp
+        self._memory = memory
+        self._regs = regs
+
+    def __len__(self) -> int:
+        return len(self._locs)
+
+    @overload
+    def __getitem__(self, index: int) -> int | float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int | float]: ...
+
+    def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
+        if isinstance(index, slice):
+            return [self._read(self._locs[i]) for i in range(*index.indices(len(self._locs)))]
+        return self._read(self._loc(index))
+
+    def __setitem__(self, index: int, value: int | float) -> None:
+        loc = self._loc(index)
+        try:
+            bits = encode_value(value, loc.type)
+        except ValueError as exc:
+            raise DebugError(f"cannot write {value!r} to {self._what}[{index}]: {exc}") from exc
+        if loc.kind == LocKind.CONST:
+            raise DebugError(
+                f"{self._what}[{index}] is a constant the compiled code has folded in; "
+                "it cannot be written"
+            )
+        if loc.kind == LocKind.GPR:
+            self._memory.write(self._address(loc, index), bits.to_bytes(8, "little"))
+            return
+        width = value_width(loc.type)
+        self._memory.write(self._address(loc, index), bits.to_bytes(width, "little"))
+
+    def __iter__(self) -> Iterator[int | float]:
+        return (self._read(loc) for loc in self._locs)
+
+    def types(self) -> tuple[ValType, ...]:
+        """The Wasm type of each value."""
+        return tuple(loc.type for loc in self._locs)
+
+    def location(self, index: int) -> Loc:
+        """Where value ``index`` lives (for display)."""
+        return self._loc(index)
+
+    def is_writable(self, index: int) -> bool:
+        """False for constants and for registers with no saved copy."""
+        loc = self._loc(index)
+        if loc.kind == LocKind.CONST:
+            return False
+        return loc.kind == LocKind.SLOT or self._register_address(loc) is not None
+
+    def __repr__(self) -> str:
+        shown = []
+        for loc in self._locs:
+            try:
+                shown.append(repr(self._read(loc)))
+            except DebugError:
+                shown.append("<unavailable>")
+        return f"[{', '.join(shown)}]"
+
+    # -- internals -------------------------------------------------------
+
+    def _loc(self, index: int) -> Loc:
+        try:
+            return self._locs[index]
+        except IndexError:
+            raise IndexError(
+                f"{self._what} index {index} out of range ({len(self._locs)} values)"
+            ) from None
+
+    def _register_address(self, loc: Loc) -> int | None:
+        if self._regs is None:
+            return None
+        if loc.kind == LocKind.GPR:
+            return self._regs.gpr_address(loc.value)
+        return self._regs.xmm_address(loc.value)
+
+    def _address(self, loc: Loc, index: int | None = None) -> int:
+        if loc.kind == LocKind.SLOT:
+            return self._fp + loc.value
+        addr = self._register_address(loc)
+        if addr is None:
+            which = "" if index is None else f"[{index}]"
+            raise DebugError(
+                f"{self._what}{which} lives in a register that is not saved for this frame"
+            )
+        return addr
+
+    def _read(self, loc: Loc) -> int | float:
+        if loc.kind == LocKind.CONST:
+            return decode_bits(loc.value, loc.type)
+        width = 8 if loc.kind == LocKind.GPR else value_width(loc.type)
+        raw = self._memory.read(self._address(loc), width)
+        return decode_bits(int.from_bytes(raw, "little"), loc.type)
