@@ -65,6 +65,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 
 from wasmdbg.jit.codebuf import CodeBuffer, EncodingError, Label
 
@@ -218,55 +219,60 @@ def _s32(imm: int) -> int:
     raise EncodingError(f"immediate {imm:#x} does not fit in 32 bits")
 
 
+@lru_cache(maxsize=8192)
+def _mem_encoding(base: Reg, disp: int, index: Reg | None, scale: int) -> tuple[int, int, bytes]:
+    """The REX.X/REX.B bits, ModRM byte (reg field 0) and SIB+displacement of a Mem."""
+    if not _I32_MIN <= disp <= _I32_MAX:
+        raise EncodingError(f"displacement {disp:#x} is not a signed 32-bit value")
+    scale_bits = _SCALE_BITS.get(scale)
+    if scale_bits is None:
+        raise EncodingError(f"scale must be 1, 2, 4 or 8, not {scale}")
+    low = base & 7
+    rex = base >> 3  # REX.B
+    if index is not None:
+        if index == Reg.RSP:
+            raise EncodingError("rsp cannot be an index register")
+        rex |= (index >> 3) << 1  # REX.X
+        sib: bytes = bytes((scale_bits | ((index & 7) << 3) | low,))
+        rm = 4
+    elif low == 4:
+        # NB: rsp/r12 as base always need a SIB byte (index=100 means none)
+        sib = b"\x24"
+        rm = 4
+    else:
+        sib = b""
+        rm = low
+    if disp == 0 and low != 5:
+        mod, disp_bytes = 0x00, b""
+    elif -128 <= disp <= 127:
+        # NB: rbp/r13 as base with mod=00 would mean rip/disp32, so they get a disp8 of 0
+        mod, disp_bytes = 0x40, _pack_i8(disp)
+    else:
+        mod, disp_bytes = 0x80, _pack_i32(disp)
+    return rex, mod | rm, sib + disp_bytes
+
+
 @dataclass(frozen=True, slots=True)
 class Mem:
     """A memory operand ``[base + index*scale + disp]``.
 
     The encoding (REX.X/REX.B bits, ModRM with an empty reg field, optional
-    SIB and displacement) is computed here once, so using a ``Mem`` in many
-    instructions costs nothing extra.
+    SIB and displacement) is computed once per distinct operand (and cached
+    across instances), so using a ``Mem`` in many instructions costs nothing
+    extra.
     """
 
     base: Reg
     disp: int = 0
     index: Reg | None = None
     scale: int = 1
-    _rex: int = field(init=False, repr=False, compare=False)
-    _modrm: int = field(init=False, repr=False, compare=False)
-    _tail: bytes = field(init=False, repr=False, compare=False)
+    # (REX.X|REX.B bits, ModRM with reg=0, SIB and displacement bytes)
+    _enc: tuple[int, int, bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        base, disp, index = self.base, self.disp, self.index
-        if not _I32_MIN <= disp <= _I32_MAX:
-            raise EncodingError(f"displacement {disp:#x} is not a signed 32-bit value")
-        scale_bits = _SCALE_BITS.get(self.scale)
-        if scale_bits is None:
-            raise EncodingError(f"scale must be 1, 2, 4 or 8, not {self.scale}")
-        low = base & 7
-        rex = base >> 3  # REX.B
-        if index is not None:
-            if index == Reg.RSP:
-                raise EncodingError("rsp cannot be an index register")
-            rex |= (index >> 3) << 1  # REX.X
-            sib: bytes = bytes((scale_bits | ((index & 7) << 3) | low,))
-            rm = 4
-        elif low == 4:
-            # NB: rsp/r12 as base always need a SIB byte (index=100 means none)
-            sib = b"\x24"
-            rm = 4
-        else:
-            sib = b""
-            rm = low
-        if disp == 0 and low != 5:
-            mod, disp_bytes = 0x00, b""
-        elif -128 <= disp <= 127:
-            # NB: rbp/r13 as base with mod=00 would mean rip/disp32, so they get a disp8 of 0
-            mod, disp_bytes = 0x40, _pack_i8(disp)
-        else:
-            mod, disp_bytes = 0x80, _pack_i32(disp)
-        object.__setattr__(self, "_rex", rex)
-        object.__setattr__(self, "_modrm", mod | rm)
-        object.__setattr__(self, "_tail", sib + disp_bytes)
+        object.__setattr__(
+            self, "_enc", _mem_encoding(self.base, self.disp, self.index, self.scale)
+        )
 
     def __str__(self) -> str:
         text = _REG_NAMES[self.base]
@@ -327,28 +333,33 @@ class Assembler:
         d = self._d
         if pfx:
             d.append(pfx)
-        rex |= ((reg & 8) >> 1) | m._rex
+        mrex, modrm, tail = m._enc
+        rex |= ((reg & 8) >> 1) | mrex
         if rex:
             d.append(_REX | rex)
         d += op
-        d.append(m._modrm | ((reg & 7) << 3))
-        d += m._tail
+        d.append(modrm | ((reg & 7) << 3))
+        d += tail
 
     def _alu_ri(self, n: int, rex: int, dst: Reg, imm: int) -> None:
         if -128 <= imm <= 127:
             self._rr(0, rex, b"\x83", n, dst)
             self._d.append(imm & 0xFF)
-        else:
+        elif _I32_MIN <= imm <= _I32_MAX:
             self._rr(0, rex, b"\x81", n, dst)
             self._d += _pack_i32(imm)
+        else:
+            raise EncodingError(f"immediate {imm:#x} is not a signed 32-bit value")
 
     def _alu_mi(self, n: int, rex: int, dst: Mem, imm: int) -> None:
         if -128 <= imm <= 127:
             self._rm(0, rex, b"\x83", n, dst)
             self._d.append(imm & 0xFF)
-        else:
+        elif _I32_MIN <= imm <= _I32_MAX:
             self._rm(0, rex, b"\x81", n, dst)
             self._d += _pack_i32(imm)
+        else:
+            raise EncodingError(f"immediate {imm:#x} is not a signed 32-bit value")
 
     def _shift_ri(self, n: int, rex: int, dst: Reg, imm: int, limit: int) -> None:
         if imm == 1:
@@ -546,7 +557,7 @@ class Assembler:
 
     def add_ri(self, dst: Reg, imm: int) -> None:
         """``add dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(0, _W, dst, _c32(imm))
+        self._alu_ri(0, _W, dst, imm)
 
     def add_rm(self, dst: Reg, src: Mem) -> None:
         """``add dst, [src]`` (64-bit)."""
@@ -558,7 +569,7 @@ class Assembler:
 
     def add_mi(self, dst: Mem, imm: int) -> None:
         """``add [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(0, _W, dst, _c32(imm))
+        self._alu_mi(0, _W, dst, imm)
 
     def add32_rr(self, dst: Reg, src: Reg) -> None:
         """``add dst, src`` (32-bit)."""
@@ -586,7 +597,7 @@ class Assembler:
 
     def or_ri(self, dst: Reg, imm: int) -> None:
         """``or dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(1, _W, dst, _c32(imm))
+        self._alu_ri(1, _W, dst, imm)
 
     def or_rm(self, dst: Reg, src: Mem) -> None:
         """``or dst, [src]`` (64-bit)."""
@@ -598,7 +609,7 @@ class Assembler:
 
     def or_mi(self, dst: Mem, imm: int) -> None:
         """``or [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(1, _W, dst, _c32(imm))
+        self._alu_mi(1, _W, dst, imm)
 
     def or32_rr(self, dst: Reg, src: Reg) -> None:
         """``or dst, src`` (32-bit)."""
@@ -626,7 +637,7 @@ class Assembler:
 
     def adc_ri(self, dst: Reg, imm: int) -> None:
         """``adc dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(2, _W, dst, _c32(imm))
+        self._alu_ri(2, _W, dst, imm)
 
     def adc_rm(self, dst: Reg, src: Mem) -> None:
         """``adc dst, [src]`` (64-bit)."""
@@ -638,7 +649,7 @@ class Assembler:
 
     def adc_mi(self, dst: Mem, imm: int) -> None:
         """``adc [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(2, _W, dst, _c32(imm))
+        self._alu_mi(2, _W, dst, imm)
 
     def adc32_rr(self, dst: Reg, src: Reg) -> None:
         """``adc dst, src`` (32-bit)."""
@@ -666,7 +677,7 @@ class Assembler:
 
     def sbb_ri(self, dst: Reg, imm: int) -> None:
         """``sbb dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(3, _W, dst, _c32(imm))
+        self._alu_ri(3, _W, dst, imm)
 
     def sbb_rm(self, dst: Reg, src: Mem) -> None:
         """``sbb dst, [src]`` (64-bit)."""
@@ -678,7 +689,7 @@ class Assembler:
 
     def sbb_mi(self, dst: Mem, imm: int) -> None:
         """``sbb [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(3, _W, dst, _c32(imm))
+        self._alu_mi(3, _W, dst, imm)
 
     def sbb32_rr(self, dst: Reg, src: Reg) -> None:
         """``sbb dst, src`` (32-bit)."""
@@ -706,7 +717,7 @@ class Assembler:
 
     def and_ri(self, dst: Reg, imm: int) -> None:
         """``and dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(4, _W, dst, _c32(imm))
+        self._alu_ri(4, _W, dst, imm)
 
     def and_rm(self, dst: Reg, src: Mem) -> None:
         """``and dst, [src]`` (64-bit)."""
@@ -718,7 +729,7 @@ class Assembler:
 
     def and_mi(self, dst: Mem, imm: int) -> None:
         """``and [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(4, _W, dst, _c32(imm))
+        self._alu_mi(4, _W, dst, imm)
 
     def and32_rr(self, dst: Reg, src: Reg) -> None:
         """``and dst, src`` (32-bit)."""
@@ -746,7 +757,7 @@ class Assembler:
 
     def sub_ri(self, dst: Reg, imm: int) -> None:
         """``sub dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(5, _W, dst, _c32(imm))
+        self._alu_ri(5, _W, dst, imm)
 
     def sub_ri32(self, dst: Reg, imm: int) -> int:
         """``sub dst, simm32`` (64-bit; always the imm32 form, so it can be patched).
@@ -768,7 +779,7 @@ class Assembler:
 
     def sub_mi(self, dst: Mem, imm: int) -> None:
         """``sub [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(5, _W, dst, _c32(imm))
+        self._alu_mi(5, _W, dst, imm)
 
     def sub32_rr(self, dst: Reg, src: Reg) -> None:
         """``sub dst, src`` (32-bit)."""
@@ -796,7 +807,7 @@ class Assembler:
 
     def xor_ri(self, dst: Reg, imm: int) -> None:
         """``xor dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(6, _W, dst, _c32(imm))
+        self._alu_ri(6, _W, dst, imm)
 
     def xor_rm(self, dst: Reg, src: Mem) -> None:
         """``xor dst, [src]`` (64-bit)."""
@@ -808,7 +819,7 @@ class Assembler:
 
     def xor_mi(self, dst: Mem, imm: int) -> None:
         """``xor [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(6, _W, dst, _c32(imm))
+        self._alu_mi(6, _W, dst, imm)
 
     def xor32_rr(self, dst: Reg, src: Reg) -> None:
         """``xor dst, src`` (32-bit)."""
@@ -836,7 +847,7 @@ class Assembler:
 
     def cmp_ri(self, dst: Reg, imm: int) -> None:
         """``cmp dst, imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_ri(7, _W, dst, _c32(imm))
+        self._alu_ri(7, _W, dst, imm)
 
     def cmp_rm(self, dst: Reg, src: Mem) -> None:
         """``cmp dst, [src]`` (64-bit)."""
@@ -848,7 +859,7 @@ class Assembler:
 
     def cmp_mi(self, dst: Mem, imm: int) -> None:
         """``cmp [dst], imm`` (64-bit; imm8 form when it fits)."""
-        self._alu_mi(7, _W, dst, _c32(imm))
+        self._alu_mi(7, _W, dst, imm)
 
     def cmp32_rr(self, dst: Reg, src: Reg) -> None:
         """``cmp dst, src`` (32-bit)."""
