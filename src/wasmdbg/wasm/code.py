@@ -246,7 +246,8 @@ def _reader_for(code: int) -> _ImmReader | None:
 
 
 def _marker_prefix(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    raise AssertionError("the 0xFC prefix is handled inline")  # pragma: no cover
+    # NB: never called: iter_raw handles the 0xFC prefix before generic readers.
+    raise RuntimeError("the 0xFC prefix is handled inline")  # pragma: no cover
 
 
 # Plain opcodes: the entry is None (no immediate) or the immediate reader.

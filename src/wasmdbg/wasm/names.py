@@ -4,9 +4,8 @@ This module owns the name section's encoding (subsection 0: the module name,
 1: a name map of functions, 2: an indirect name map of locals per function;
 other subsections are skipped).  Custom sections are not validated by the
 specification, so a malformed name section never makes a module malformed:
-:func:`parse_name_section` then returns whatever it decoded before the bad
-byte is dropped entirely and an empty :class:`NameSection` is returned (the raw
-section is still in ``ModuleDef.customs``).
+:func:`parse_name_section` then drops it entirely and returns an empty
+:class:`NameSection` (the raw section stays in ``ModuleDef.customs``).
 """
 
 from __future__ import annotations
