@@ -23,7 +23,7 @@ import pytest
 from capstone import x86_const
 
 from wasmdbg.jit.codebuf import CodeBuffer, EncodingError, Label
-from wasmdbg.jit.x64 import Assembler, Cond, Mem, Reg, Xmm
+from wasmdbg.jit.x64 import NOP5, Assembler, Cond, Mem, Reg, Xmm, call_rel32_bytes
 
 R = Reg
 X = Xmm
@@ -222,6 +222,16 @@ def test_patchable_forms_return_immediate_offset() -> None:
     assert asm.mov_ri64(R.R11, 1) == 10
     asm.buf.patch_u32(4, 0x1000)
     assert asm.buf.finish().hex(" ") == "90 48 81 ec 00 10 00 00 49 bb 01 00 00 00 00 00 00 00"
+
+
+def test_patch_site_bytes() -> None:
+    assert NOP5.hex(" ") == "0f 1f 44 00 00"
+    assert call_rel32_bytes(0x1000, 0x2000).hex(" ") == "e8 fb 0f 00 00"
+    assert call_rel32_bytes(0x2000, 0x1000).hex(" ") == "e8 fb ef ff ff"
+    insn = next(_CD.disasm(call_rel32_bytes(0x7F00_0000_1000, 0x7F00_0000_0000), 0x7F00_0000_1000))
+    assert (insn.mnemonic, insn.op_str) == ("call", "0x7f0000000000")
+    with pytest.raises(EncodingError):
+        call_rel32_bytes(0, (1 << 31) + 5)
 
 
 def test_align_with_nops() -> None:

@@ -69,7 +69,7 @@ from functools import lru_cache
 
 from wasmdbg.jit.codebuf import CodeBuffer, EncodingError, Label
 
-__all__ = ["Assembler", "Cond", "EncodingError", "Mem", "Reg", "Xmm"]
+__all__ = ["NOP5", "Assembler", "Cond", "EncodingError", "Mem", "Reg", "Xmm", "call_rel32_bytes"]
 
 
 class Reg(IntEnum):
@@ -202,6 +202,21 @@ _NOPS = (
 _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 
+#: The 5-byte NOP a disabled patch site holds (``nop dword [rax + rax*1 + 0]``).
+NOP5 = _NOPS[5]
+
+
+def call_rel32_bytes(at: int, target: int) -> bytes:
+    """The 5 bytes of ``call target`` placed at address ``at`` (``E8`` + rel32).
+
+    What an enabled patch site holds; ``at`` and ``target`` are absolute
+    addresses (or offsets in the same code blob).
+    """
+    disp = target - (at + 5)
+    if not _I32_MIN <= disp <= _I32_MAX:
+        raise EncodingError(f"call from {at:#x} to {target:#x} is out of rel32 range")
+    return b"\xe8" + _pack_i32(disp)
+
 
 def _c32(imm: int) -> int:
     """Check a sign-extended imm32 of a 64-bit operation."""
@@ -259,7 +274,8 @@ class Mem:
     The encoding (REX.X/REX.B bits, ModRM with an empty reg field, optional
     SIB and displacement) is computed once per distinct operand (and cached
     across instances), so using a ``Mem`` in many instructions costs nothing
-    extra.
+    extra.  Creating one costs about a microsecond: keep the ones used often
+    (frame slots, VMContext fields).
     """
 
     base: Reg
@@ -1350,7 +1366,7 @@ class Assembler:
 
     def nop5(self) -> None:
         """The 5-byte NOP ``0F 1F 44 00 00`` (a disabled breakpoint patch site)."""
-        self._d += b"\x0f\x1f\x44\x00\x00"
+        self._d += NOP5
 
     def nop_n(self, size: int) -> None:
         """``size`` bytes of NOPs, using as few instructions as possible (at most 9 bytes each)."""
