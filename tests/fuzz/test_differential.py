@@ -81,23 +81,30 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
     while pending:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "worker", *flags, *map(str, pending)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         assert proc.stdout is not None and proc.stderr is not None
+        fd = proc.stdout.fileno()
+        buffered = b""  # read with os.read: a buffered reader would hide lines from select()
         current: int | None = None
         deadline = time.monotonic() + TIMEOUT
         failure: str | None = None
-        while True:
-            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                failure = f"timeout: no result within {TIMEOUT:.0f} s (hang?)"
-                proc.kill()
-                break
-            line = proc.stdout.readline()
-            if not line:
-                proc.wait()
-                failure = f"worker died (exit status {proc.returncode}: crash?)"
-                break
+        while pending:
+            if b"\n" not in buffered:
+                ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    failure = f"timeout: no result within {TIMEOUT:.0f} s (hang?)"
+                    proc.kill()
+                    break
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    proc.wait()
+                    failure = f"worker died (exit status {proc.returncode}: crash?)"
+                    break
+                buffered += chunk
+                continue
+            raw, buffered = buffered.split(b"\n", 1)
+            line = raw.decode("utf-8", "replace")
             if line.startswith("start "):
                 current = int(line.split()[1])
                 deadline = time.monotonic() + TIMEOUT
@@ -106,10 +113,8 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
                 results.append(result)
                 pending.remove(int(result["seed"]))
                 current = None
-                if not pending:
-                    break
         proc.wait()
-        err = proc.stderr.read()
+        err = proc.stderr.read().decode("utf-8", "replace")
         if failure is None:
             if err.strip():
                 stderr_tails.append(err.strip()[-2000:])
@@ -156,3 +161,38 @@ def test_differential_against_wasmtime() -> None:
         print("known failure: " + text)
     if failures:
         pytest.fail(summary + "\n" + "\n".join(failures), pytrace=False)
+
+
+# --------------------------------------------------------------------------- the comparison itself
+
+
+def _differential() -> object:
+    sys.path.insert(0, str(HERE))
+    try:
+        import differential
+    finally:
+        sys.path.remove(str(HERE))
+    return differential
+
+
+def test_values_compare_by_bit_pattern() -> None:
+    d = _differential()
+    norm = d.norm_value  # type: ignore[attr-defined]
+    assert norm("i32", -1) == norm("i32", 0xFFFF_FFFF) == 0xFFFF_FFFF
+    assert norm("i64", -1) == 2**64 - 1
+    assert norm("f64", float("nan")) == norm("f64", -float("nan")) == "nan"
+    assert norm("f64", 0.0) != norm("f64", -0.0)
+    assert norm("f32", 1.5) == norm("f32", 1.5) != norm("f64", 1.5)
+    assert norm("funcref", None) == "null" != norm("funcref", object())
+
+
+def test_compare_reports_differences_and_tolerates_unknown_trap_kinds() -> None:
+    d = _differential()
+    compare = d.compare  # type: ignore[attr-defined]
+    ref = [["seq", "call 'f'", {"ok": [1]}], ["seq", "call 'g'", {"trap": "UNREACHABLE", "message": "x"}]]
+    assert compare(ref, ref) == []
+    assert compare(ref, [ref[0], ["seq", "call 'g'", {"trap": "?", "message": "y"}]]) == []
+    assert len(compare(ref, [["seq", "call 'f'", {"ok": [2]}], ref[1]])) == 1
+    assert len(compare(ref, [ref[0], ["seq", "call 'g'", {"ok": []}]])) == 1
+    assert len(compare(ref, [ref[0], ["seq", "call 'g'", {"trap": "INTEGER_OVERFLOW", "message": ""}]])) == 1
+    assert len(compare(ref, ref[:1])) == 1
