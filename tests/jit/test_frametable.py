@@ -141,7 +141,13 @@ def test_value_round_trip(value: int | float, ty: ValType, back: int | float) ->
 
 
 def test_value_rejects() -> None:
-    for value, ty in [(1 << 32, I32), (-(1 << 31) - 1, I32), (1.0, I32), (1e39, F32), (-1, ValType.EXTERNREF)]:
+    for value, ty in [
+        (1 << 32, I32),
+        (-(1 << 31) - 1, I32),
+        (1.0, I32),
+        (1e39, F32),
+        (-1, ValType.EXTERNREF),
+    ]:
         with pytest.raises(ValueError):
             encode_value(value, ty)
     assert encode_value(-1, I32) == 0xFFFF_FFFF

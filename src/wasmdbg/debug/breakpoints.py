@@ -137,8 +137,10 @@ class Breakpoint:
         state = "yes" if self.enabled else "no "
         lines = [f"{self.number:<4}breakpoint   {disp} {state}   at {self.where}"]
         if self.cond:
-            shown = self.cond if isinstance(self.cond, str) else getattr(
-                self.cond, "__name__", repr(self.cond)
+            shown = (
+                self.cond
+                if isinstance(self.cond, str)
+                else getattr(self.cond, "__name__", repr(self.cond))
             )
             lines.append(f"\tstop only if {shown}")
         if self.ignore:

@@ -633,4 +633,3 @@ def iter_frames(frame: Frame | None) -> Iterable[Frame]:
     while frame is not None:
         yield frame
         frame = frame.parent
-
