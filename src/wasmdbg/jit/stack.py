@@ -1,0 +1,397 @@
+"""The value stack and register allocator of the single-pass compiler.
+
+This module owns *where operand-stack values live* while a function body is
+compiled.  A value stays symbolic until an instruction needs it in a
+register (the Winch model)::
+
+    kind    data            meaning
+    CONST   int             a constant: its unsigned bit pattern (i32 < 2**32)
+    LOCAL   local index     "the current value of local n" (not yet read)
+    REG     register number held in a register (0-15 GPR, 16-31 XMM)
+    MEM     0               spilled to this depth's fixed frame slot
+
+An entry is a plain tuple ``(kind, type, data)``; the stack is a ``list`` of
+them (no copying per instruction).  Every depth ``k`` of the operand stack
+owns one fixed 8-byte frame slot at ``rbp + slot_disp(k)``, so a spilled
+value never moves and control-flow merges only need "everything is CONST
+or MEM" (see ``compiler``).  The frame (abi.py has the whole picture)::
+
+    rbp+16+8*i    parameter i            (caller's argument area)
+    rbp-8         saved VMContext*
+    rbp-16-8*j    declared local j       (j = 0 .. L-1)
+    rbp-16-8*L-8*k  operand-stack slot k  (k = 0 .. max depth-1)
+    rsp+8*m       outgoing argument slot m
+
+Register allocation is a free list over the allocatable GPRs and XMMs.  When
+it runs dry, the *oldest* register-held stack value is spilled to its slot.
+``r11`` and ``xmm15`` are never allocated: they are the macro-assembler's
+scratch registers.  ``rsp``, ``rbp`` and ``r14`` (VMContext) are reserved.
+
+Slot contents: i32 values are kept zero-extended to 64 bits (in registers
+and in slots), f32 uses the low 32 bits of a slot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..wasm.types import ValType
+
+if TYPE_CHECKING:
+    from .masm import MacroAssembler
+    from .x64 import Mem
+
+__all__ = [
+    "CONST",
+    "LOCAL",
+    "REG",
+    "MEM",
+    "XMM0",
+    "RAX",
+    "RCX",
+    "RDX",
+    "SIZE",
+    "Entry",
+    "ValueStack",
+    "is_float",
+]
+
+CONST, LOCAL, REG, MEM = 0, 1, 2, 3
+
+Entry = tuple[int, ValType, int]
+
+RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
+R8, R9, R10, R11, R12, R13, R14, R15 = range(8, 16)
+XMM0 = 16
+
+# Allocation order: the list is popped from its end, so the registers that
+# instructions need by name (rax, rdx for division, rcx for shifts) go last.
+_GPR_POOL = (RDX, RCX, RAX, R15, R13, R12, RBX, R10, R9, R8, RDI, RSI)
+_XMM_POOL = tuple(XMM0 + n for n in range(14, -1, -1))  # xmm15 is scratch
+
+_F32, _F64 = ValType.F32, ValType.F64
+
+#: Significant bytes of a value of each type.
+SIZE: dict[ValType, int] = {
+    ValType.I32: 4,
+    ValType.I64: 8,
+    ValType.F32: 4,
+    ValType.F64: 8,
+    ValType.FUNCREF: 8,
+    ValType.EXTERNREF: 8,
+}
+
+
+def is_float(ty: ValType) -> bool:
+    """True for the types that live in XMM registers."""
+    return ty is _F32 or ty is _F64
+
+
+class ValueStack:
+    """The operand stack of the function being compiled, plus its registers.
+
+    ``local_types``/``local_disps`` describe the function's locals (params
+    first); ``slot0`` is the rbp-relative displacement of operand slot 0.
+    """
+
+    __slots__ = (
+        "free_gpr",
+        "free_xmm",
+        "items",
+        "local_disps",
+        "local_refs",
+        "local_types",
+        "masm",
+        "max_depth",
+        "slot0",
+    )
+
+    def __init__(self, masm: MacroAssembler) -> None:
+        self.masm = masm
+        self.items: list[Entry] = []
+        self.free_gpr: list[int] = list(_GPR_POOL)
+        self.free_xmm: list[int] = list(_XMM_POOL)
+        self.local_types: list[ValType] = []
+        self.local_disps: list[int] = []
+        self.local_refs = 0  # how many LOCAL entries are on the stack
+        self.slot0 = -16
+        self.max_depth = 0
+
+    def reset(self, local_types: list[ValType], local_disps: list[int], slot0: int) -> None:
+        """Start a new function."""
+        self.items.clear()
+        self.free_gpr[:] = _GPR_POOL
+        self.free_xmm[:] = _XMM_POOL
+        self.local_types = local_types
+        self.local_disps = local_disps
+        self.local_refs = 0
+        self.slot0 = slot0
+        self.max_depth = 0
+
+    # -- slots ------------------------------------------------------------------
+
+    def slot_disp(self, depth: int) -> int:
+        """The rbp-relative displacement of operand slot ``depth``."""
+        return self.slot0 - 8 * depth
+
+    def note_depth(self) -> None:
+        """Record the current height for the frame size."""
+        n = len(self.items)
+        if n > self.max_depth:
+            self.max_depth = n
+
+    # -- pushing ----------------------------------------------------------------
+
+    def push_const(self, ty: ValType, value: int) -> None:
+        """Push a constant."""
+        items = self.items
+        items.append((CONST, ty, value))
+        if len(items) > self.max_depth:
+            self.max_depth = len(items)
+
+    def push_local(self, idx: int) -> None:
+        """Push a lazy reference to local ``idx``."""
+        items = self.items
+        items.append((LOCAL, self.local_types[idx], idx))
+        self.local_refs += 1
+        if len(items) > self.max_depth:
+            self.max_depth = len(items)
+
+    def push_reg(self, ty: ValType, reg: int) -> None:
+        """Push a value held in ``reg`` (the stack now owns the register)."""
+        items = self.items
+        items.append((REG, ty, reg))
+        if len(items) > self.max_depth:
+            self.max_depth = len(items)
+
+    def push_mem(self, ty: ValType) -> None:
+        """Push a value already stored in the slot of the new depth."""
+        items = self.items
+        items.append((MEM, ty, 0))
+        if len(items) > self.max_depth:
+            self.max_depth = len(items)
+
+    # -- registers --------------------------------------------------------------
+
+    def alloc_gpr(self) -> int:
+        """A free GPR, spilling the oldest register-held value if needed."""
+        free = self.free_gpr
+        if free:
+            return free.pop()
+        self._spill_oldest(False)
+        return free.pop()
+
+    def alloc_xmm(self) -> int:
+        """A free XMM register, spilling if needed."""
+        free = self.free_xmm
+        if free:
+            return free.pop()
+        self._spill_oldest(True)
+        return free.pop()
+
+    def alloc_like(self, ty: ValType) -> int:
+        """A free register of the class that holds ``ty``."""
+        return self.alloc_xmm() if ty is _F32 or ty is _F64 else self.alloc_gpr()
+
+    def alloc_specific(self, reg: int) -> int:
+        """Take ``reg`` itself, moving or spilling the stack value holding it."""
+        free = self.free_gpr if reg < XMM0 else self.free_xmm
+        if reg in free:
+            free.remove(reg)
+            return reg
+        items = self.items
+        for i, e in enumerate(items):
+            if e[0] == REG and e[2] == reg:
+                if free:
+                    other = free.pop()
+                    self.masm.move(SIZE[e[1]], other, reg)
+                    items[i] = (REG, e[1], other)
+                else:
+                    self.masm.store_frame(SIZE[e[1]], reg, self.slot0 - 8 * i)
+                    items[i] = (MEM, e[1], 0)
+                return reg
+        raise RuntimeError(f"register {reg} is neither free nor on the value stack")
+
+    def free(self, reg: int) -> None:
+        """Give ``reg`` back to the allocator."""
+        if reg < XMM0:
+            self.free_gpr.append(reg)
+        else:
+            self.free_xmm.append(reg)
+
+    def _spill_oldest(self, xmm: bool) -> None:
+        items = self.items
+        for i, e in enumerate(items):
+            if e[0] == REG and (e[2] >= XMM0) == xmm:
+                self.masm.store_frame(SIZE[e[1]], e[2], self.slot0 - 8 * i)
+                items[i] = (MEM, e[1], 0)
+                self.free(e[2])
+                return
+        raise RuntimeError("out of registers with nothing to spill")
+
+    # -- popping ----------------------------------------------------------------
+
+    def pop(self) -> Entry:
+        """Pop the top entry as it is (a REG entry's register passes to the caller)."""
+        e = self.items.pop()
+        if e[0] == LOCAL:
+            self.local_refs -= 1
+        return e
+
+    def peek(self, depth: int = 0) -> Entry:
+        """The entry ``depth`` places below the top."""
+        return self.items[-1 - depth]
+
+    def pop_to_reg(self) -> int:
+        """Pop the top value into a register owned by the caller."""
+        items = self.items
+        kind, ty, data = items[-1]
+        if kind == REG:
+            items.pop()
+            return data
+        reg = self.alloc_xmm() if ty is _F32 or ty is _F64 else self.alloc_gpr()
+        depth = len(items) - 1
+        items.pop()
+        self._load(kind, ty, data, reg, depth)
+        return reg
+
+    def pop_to_specific(self, reg: int) -> int:
+        """Pop the top value into ``reg`` itself."""
+        items = self.items
+        kind, ty, data = items[-1]
+        if kind == REG and data == reg:
+            items.pop()
+            return reg
+        self.alloc_specific(reg)
+        # alloc_specific may have moved entries but never the top one into reg
+        kind, ty, data = items.pop()
+        depth = len(items)
+        if kind == REG:
+            self.masm.move(SIZE[ty], reg, data)
+            self.free(data)
+        else:
+            self._load(kind, ty, data, reg, depth)
+        return reg
+
+    def _load(self, kind: int, ty: ValType, data: int, reg: int, depth: int) -> None:
+        if kind == CONST:
+            self.masm.load_const(reg, data)
+        elif kind == LOCAL:
+            self.local_refs -= 1
+            self.masm.load_frame(SIZE[ty], reg, self.local_disps[data])
+        else:
+            self.masm.load_frame(SIZE[ty], reg, self.slot0 - 8 * depth)
+
+    def pop_entry_disp(self) -> tuple[Entry, int]:
+        """Pop the top entry; MEM and LOCAL entries come with their rbp displacement."""
+        items = self.items
+        e = items.pop()
+        kind = e[0]
+        if kind == LOCAL:
+            self.local_refs -= 1
+            return e, self.local_disps[e[2]]
+        if kind == MEM:
+            return e, self.slot0 - 8 * len(items)
+        return e, 0
+
+    def drop(self, n: int = 1) -> None:
+        """Discard the top ``n`` values, freeing their registers."""
+        items = self.items
+        for _ in range(n):
+            kind, _ty, data = items.pop()
+            if kind == REG:
+                self.free(data)
+            elif kind == LOCAL:
+                self.local_refs -= 1
+
+    def truncate(self, height: int) -> None:
+        """Discard everything above ``height`` (unreachable code, block ends)."""
+        while len(self.items) > height:
+            self.drop()
+
+    # -- spilling -----------------------------------------------------------------
+
+    def store_entry(self, e: Entry, m: Mem, src_disp: int = 0) -> None:
+        """Write entry ``e``'s value (all 8 bytes of its slot) to ``m``.
+
+        The stack is not changed.  ``src_disp`` is the entry's own rbp
+        displacement for MEM/LOCAL entries (see :meth:`entry_disp`).
+        """
+        kind, ty, data = e
+        masm = self.masm
+        if kind == REG:
+            masm.store(SIZE[ty], data, m)
+        elif kind == CONST:
+            masm.store_const(m, data)
+        else:
+            masm.copy_to(m, src_disp)
+
+    def entry_disp(self, depth: int) -> int:
+        """The rbp displacement where the entry at ``depth`` lives if MEM or LOCAL."""
+        e = self.items[depth]
+        if e[0] == LOCAL:
+            return self.local_disps[e[2]]
+        return self.slot0 - 8 * depth
+
+    def spill_regs(self) -> None:
+        """Store every register-held value to its slot (before calls)."""
+        items = self.items
+        masm = self.masm
+        slot0 = self.slot0
+        for i, e in enumerate(items):
+            if e[0] == REG:
+                masm.store_frame(SIZE[e[1]], e[2], slot0 - 8 * i)
+                items[i] = (MEM, e[1], 0)
+                self.free(e[2])
+
+    def spill_all(self) -> None:
+        """Leave only CONST and MEM entries (control-flow boundaries)."""
+        items = self.items
+        masm = self.masm
+        slot0 = self.slot0
+        for i, e in enumerate(items):
+            kind = e[0]
+            if kind == REG:
+                masm.store_frame(SIZE[e[1]], e[2], slot0 - 8 * i)
+                items[i] = (MEM, e[1], 0)
+                self.free(e[2])
+            elif kind == LOCAL:
+                masm.copy_frame(slot0 - 8 * i, self.local_disps[e[2]])
+                items[i] = (MEM, e[1], 0)
+        self.local_refs = 0
+
+    def spill_top(self, n: int) -> None:
+        """Put the top ``n`` values in their own slots (block results)."""
+        items = self.items
+        masm = self.masm
+        slot0 = self.slot0
+        for i in range(len(items) - n, len(items)):
+            kind, ty, data = items[i]
+            if kind == MEM:
+                continue
+            disp = slot0 - 8 * i
+            if kind == REG:
+                masm.store_frame(SIZE[ty], data, disp)
+                self.free(data)
+            elif kind == CONST:
+                masm.store_const_frame(disp, data)
+            else:
+                masm.copy_frame(disp, self.local_disps[data])
+                self.local_refs -= 1
+            items[i] = (MEM, ty, 0)
+
+    def detach_local(self, idx: int) -> None:
+        """Before ``local.set idx``: turn stacked reads of local ``idx`` into copies."""
+        items = self.items
+        masm = self.masm
+        slot0 = self.slot0
+        disp = self.local_disps[idx]
+        for i, e in enumerate(items):
+            if e[0] == LOCAL and e[2] == idx:
+                masm.copy_frame(slot0 - 8 * i, disp)
+                items[i] = (MEM, e[1], 0)
+                self.local_refs -= 1
+
+    def regs_in_use(self) -> list[int]:
+        """Registers held by stack entries (for debugging and tests)."""
+        return [e[2] for e in self.items if e[0] == REG]

@@ -1,0 +1,275 @@
+"""Engine-wide trampolines: entry, host-call stub and breakpoint trampoline.
+
+This module owns the machine code that sits between the runtime (System V
+C calls through ctypes) and compiled Wasm code.  All three stubs live in one
+position-independent blob (:class:`~wasmdbg.jit.abi.RuntimeStubs`).
+
+Entry trampoline
+----------------
+``int64 entry(VMContext* vmctx, void* code, u64* slots, u64 nslots)``::
+
+      rbp+8    return address (into ctypes)
+      rbp      caller's rbp
+      rbp-8    rbx         \\
+      rbp-16   r12          |  System V callee-saved registers
+      rbp-24   r13          |
+      rbp-32   r14          |
+      rbp-40   r15         /
+      rbp-48   previous store.entry_rsp   (restored on every exit, so
+      rbp-56   previous store.entry_fp     Wasm -> host -> Wasm nests)
+      rbp-64   slots
+      rbp-72   nslots
+      rbp-80   VMStoreContext*
+      rbp-88   address of the unwind code  <- store.entry_rsp points here
+      rbp-96   padding (16-byte alignment)
+      ...      argument area, nslots slots rounded up to 16 bytes
+               <- rsp at the call (16-byte aligned)
+
+The trap path (``trap_common`` in each module blob, the host-call stub and
+the breakpoint trampoline) sets ``eax`` to the trap code, loads ``rsp`` from
+``store.entry_rsp`` and executes ``ret``: that lands on the unwind code,
+which recovers ``rbp`` from ``rsp`` and leaves through the common exit.
+
+Host-call stub
+--------------
+The ``code`` of every host function's VMFuncRef.  Called like a Wasm
+function (``r14`` = the host function's small VMContext, arguments at
+``rbp+16``), it keeps a Wasm-shaped frame so stack walks pass through it::
+
+      rbp+16   slot 0 ...        arguments / results
+      rbp+8    return address into Wasm
+      rbp      calling Wasm frame's rbp
+      rbp-8    host VMContext*
+      rbp-16   previous store.last_exit_fp
+      rbp-24   previous store.last_exit_pc
+      rbp-32   padding
+
+It sets ``last_exit_fp``/``last_exit_pc`` to the calling Wasm frame and the
+return address, calls ``hostcall(vmctx, host_id, &slot0)``, restores the
+previous exit record and, on a non-zero status, unwinds as a trap with
+``trap_pc`` = the return address (a call site) and ``trap_fp`` = the
+calling frame.
+
+Breakpoint trampoline
+---------------------
+Patch sites call it (``E8 rel32``); it clobbers nothing.  Saved area, at
+``saved`` (16-byte aligned), as passed to ``debughook(guest_fp,
+return_address, saved)``::
+
+      saved+0     rax      saved+64    r8
+      saved+8     rcx      saved+72    r9
+      saved+16    rdx      saved+80    r10
+      saved+24    rbx      saved+88    r11
+      saved+32    rsp (guest value before the call)
+      saved+40    rbp      saved+104   r13   (saved+96 r12)
+      saved+48    rsi      saved+112   r14
+      saved+56    rdi      saved+120   r15
+      saved+128   rflags
+      saved+136   (padding)
+      saved+144   xmm0 (16 bytes) ... saved+144+16*n  xmmn ... xmm15
+      saved+400   end
+
+GPR ``n`` is at ``saved + 8*n`` (encoding order), XMM ``n`` at
+``saved + 144 + 16*n``.  Everything except rsp and rbp is reloaded from the
+area afterwards, so the debugger may change register-resident values.  A
+non-zero status from the hook unwinds the guest as a trap with that code
+(``DEBUGGER_ABORT``).
+"""
+
+from __future__ import annotations
+
+from .abi import STORE, VMCTX, RuntimeStubs
+from .codebuf import CodeBuffer, Label
+from .x64 import Assembler, Cond, Mem, Reg, Xmm
+
+__all__ = ["SAVE_AREA_SIZE", "SAVED_FLAGS", "SAVED_XMM0", "compile_runtime_stubs", "saved_gpr", "saved_xmm"]
+
+SAVED_FLAGS = 128
+SAVED_XMM0 = 144
+SAVE_AREA_SIZE = 400
+
+RAX, RCX, RDX, RBX = Reg.RAX, Reg.RCX, Reg.RDX, Reg.RBX
+RSP, RBP, RSI, RDI = Reg.RSP, Reg.RBP, Reg.RSI, Reg.RDI
+R10, R11, R12, R13, R14, R15 = Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15
+
+
+def saved_gpr(n: int) -> int:
+    """Offset of GPR ``n`` (encoding order) in the breakpoint save area."""
+    return 8 * n
+
+
+def saved_xmm(n: int) -> int:
+    """Offset of ``xmm<n>`` in the breakpoint save area."""
+    return SAVED_XMM0 + 16 * n
+
+
+def compile_runtime_stubs() -> RuntimeStubs:
+    """Assemble the entry trampoline, host-call stub and breakpoint trampoline."""
+    buf = CodeBuffer()
+    a = Assembler(buf)
+    entry = buf.offset
+    _entry(a, buf)
+    a.align(16)
+    hostcall = buf.offset
+    _hostcall(a, buf)
+    a.align(16)
+    breakpoint = buf.offset
+    _breakpoint(a, buf)
+    return RuntimeStubs(buf.finish(), entry, hostcall, breakpoint)
+
+
+def _unwind(a: Assembler, store: Reg) -> None:
+    """Leave as a trap: ``eax`` = code; trap_pc/trap_fp already stored."""
+    a.mov32_rr(RAX, RAX)
+    a.mov_mr(Mem(store, STORE.TRAP_CODE), RAX)
+    a.mov_rm(RSP, Mem(store, STORE.ENTRY_RSP))
+    a.ret()
+
+
+def _entry(a: Assembler, buf: CodeBuffer) -> None:
+    a.push_r(RBP)
+    a.mov_rr(RBP, RSP)
+    for r in (RBX, R12, R13, R14, R15):
+        a.push_r(r)
+    a.mov_rm(RAX, Mem(RDI, VMCTX.STORE))
+    a.push_m(Mem(RAX, STORE.ENTRY_RSP))
+    a.push_m(Mem(RAX, STORE.ENTRY_FP))
+    a.push_r(RDX)
+    a.push_r(RCX)
+    a.push_r(RAX)
+    unwind = Label("unwind")
+    a.lea_rl(R11, unwind)
+    a.push_r(R11)
+    a.mov_mr(Mem(RAX, STORE.ENTRY_RSP), RSP)
+    a.mov_mr(Mem(RAX, STORE.ENTRY_FP), RBP)
+    a.sub_ri(RSP, 8)
+    # argument area: (nslots * 8 + 15) & ~15 bytes
+    a.mov_rr(R11, RCX)
+    a.shl_ri(R11, 3)
+    a.add_ri(R11, 15)
+    a.and_ri(R11, -16)
+    a.sub_rr(RSP, R11)
+    # copy the slots in
+    a.xor32_rr(R11, R11)
+    loop, done = Label(), Label()
+    buf.bind(loop)
+    a.cmp_rr(R11, RCX)
+    a.jcc_l(Cond.AE, done)
+    a.mov_rm(R10, Mem(RDX, 0, R11, 8))
+    a.mov_mr(Mem(RSP, 0, R11, 8), R10)
+    a.add_ri(R11, 1)
+    a.jmp_l(loop)
+    buf.bind(done)
+    a.mov_rr(R14, RDI)
+    a.call_r(RSI)
+    # copy the results out
+    a.mov_rm(RCX, Mem(RBP, -72))
+    a.mov_rm(RDX, Mem(RBP, -64))
+    a.xor32_rr(R11, R11)
+    loop2, done2 = Label(), Label()
+    buf.bind(loop2)
+    a.cmp_rr(R11, RCX)
+    a.jcc_l(Cond.AE, done2)
+    a.mov_rm(R10, Mem(RSP, 0, R11, 8))
+    a.mov_mr(Mem(RDX, 0, R11, 8), R10)
+    a.add_ri(R11, 1)
+    a.jmp_l(loop2)
+    buf.bind(done2)
+    a.xor32_rr(RAX, RAX)
+    exit_ = Label("exit")
+    a.jmp_l(exit_)
+    # trap unwind: rsp = entry_rsp + 8 = rbp - 80, eax = trap code
+    buf.bind(unwind)
+    a.lea_rm(RBP, Mem(RSP, 80))
+    buf.bind(exit_)
+    a.mov_rm(RDX, Mem(RBP, -80))
+    a.mov_rm(RCX, Mem(RBP, -48))
+    a.mov_mr(Mem(RDX, STORE.ENTRY_RSP), RCX)
+    a.mov_rm(RCX, Mem(RBP, -56))
+    a.mov_mr(Mem(RDX, STORE.ENTRY_FP), RCX)
+    a.lea_rm(RSP, Mem(RBP, -40))
+    for r in (R15, R14, R13, R12, RBX):
+        a.pop_r(r)
+    a.pop_r(RBP)
+    a.ret()
+
+
+def _hostcall(a: Assembler, buf: CodeBuffer) -> None:
+    a.push_r(RBP)
+    a.mov_rr(RBP, RSP)
+    a.push_r(R14)
+    a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
+    a.push_m(Mem(RAX, STORE.LAST_EXIT_FP))
+    a.push_m(Mem(RAX, STORE.LAST_EXIT_PC))
+    a.sub_ri(RSP, 8)
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_PC), RCX)
+    a.mov_rr(RDI, R14)
+    a.mov_rm(RSI, Mem(R14, VMCTX.HOST_ID))
+    a.lea_rm(RDX, Mem(RBP, 16))
+    a.call_m(Mem(RAX, STORE.HOSTCALL))
+    a.mov_rm(R14, Mem(RBP, -8))
+    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
+    a.mov_rm(RCX, Mem(RBP, -16))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, -24))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_PC), RCX)
+    trap = Label("host_trap")
+    a.test32_rr(RAX, RAX)
+    a.jcc_l(Cond.NE, trap)
+    a.leave()
+    a.ret()
+    buf.bind(trap)
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(RDX, STORE.TRAP_PC), RCX)
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(RDX, STORE.TRAP_FP), RCX)
+    _unwind(a, RDX)
+
+
+def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
+    a.push_r(RBP)
+    a.mov_rr(RBP, RSP)  # [rbp] = guest rbp, [rbp+8] = return address
+    a.pushf()  # [rbp-8] = flags
+    a.and_ri(RSP, -16)
+    a.sub_ri(RSP, SAVE_AREA_SIZE)
+    for n in range(16):
+        if n not in (4, 5):
+            a.mov_mr(Mem(RSP, saved_gpr(n)), Reg(n))
+    a.lea_rm(RAX, Mem(RBP, 16))
+    a.mov_mr(Mem(RSP, saved_gpr(4)), RAX)
+    a.mov_rm(RAX, Mem(RBP, 0))
+    a.mov_mr(Mem(RSP, saved_gpr(5)), RAX)
+    a.mov_rm(RAX, Mem(RBP, -8))
+    a.mov_mr(Mem(RSP, SAVED_FLAGS), RAX)
+    for n in range(16):
+        a.movups_mx(Mem(RSP, saved_xmm(n)), Xmm(n))
+    a.mov_rm(RDI, Mem(RBP, 0))
+    a.mov_rm(RSI, Mem(RBP, 8))
+    a.mov_rr(RDX, RSP)
+    a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
+    a.call_m(Mem(RAX, STORE.DEBUGHOOK))
+    abort = Label("abort")
+    a.test32_rr(RAX, RAX)
+    a.jcc_l(Cond.NE, abort)
+    for n in range(16):
+        a.movups_xm(Xmm(n), Mem(RSP, saved_xmm(n)))
+    a.mov_rm(RAX, Mem(RSP, SAVED_FLAGS))
+    a.mov_mr(Mem(RBP, -8), RAX)
+    for n in range(15, -1, -1):
+        if n not in (4, 5):
+            a.mov_rm(Reg(n), Mem(RSP, saved_gpr(n)))
+    a.lea_rm(RSP, Mem(RBP, -8))
+    a.popf()
+    a.pop_r(RBP)
+    a.ret()
+    buf.bind(abort)
+    a.mov_rm(R14, Mem(RSP, saved_gpr(14)))
+    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(RDX, STORE.TRAP_PC), RCX)
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(RDX, STORE.TRAP_FP), RCX)
+    _unwind(a, RDX)
