@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-REQUIRED_NAMES = ("Engine", "Config", "Store", "Module", "Linker", "Func", "FuncType", "ValType")
+# The minimum to compile and run an import-free program; Linker, Func, FuncType and
+# ValType are used where a script needs them (a missing one is reported there).
+REQUIRED_NAMES = ("Engine", "Store", "Module", "Instance")
 
 
 @dataclass
@@ -91,7 +93,10 @@ def define_stub_imports(api: EngineApi, linker: Any, store: Any, module: Any) ->
     that pull in WASI.
     """
     assert api.mod is not None
-    for imp in module.imports:
+    imports = list(module.imports)
+    if not imports:
+        return
+    for imp in imports:
         ty = imp.type
         if not isinstance(ty, api.mod.FuncType):
             raise RuntimeError(f"unsupported non-function import {imp.module}.{imp.name}")
@@ -107,6 +112,18 @@ def define_stub_imports(api: EngineApi, linker: Any, store: Any, module: Any) ->
             return values[0] if len(values) == 1 else values
 
         linker.define(store, imp.module, imp.name, api.mod.Func(store, ty, stub))
+
+
+def instantiate(api: EngineApi, engine: Any, store: Any, module: Any) -> Any:
+    """Instantiate ``module``: through a Linker with stub imports when the engine has
+    one, else (no imports needed) with ``Instance(store, module, [])``."""
+    assert api.mod is not None
+    linker_cls = getattr(api.mod, "Linker", None)
+    if linker_cls is None:
+        return api.mod.Instance(store, module, [])
+    linker = linker_cls(engine)
+    define_stub_imports(api, linker, store, module)
+    return linker.instantiate(store, module)
 
 
 def geomean(values: Sequence[float]) -> float:

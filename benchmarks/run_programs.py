@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engines import EngineApi, define_stub_imports, format_table, geomean, load_engine, timed
+from engines import EngineApi, format_table, geomean, instantiate, load_engine, timed
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS_DIR = HERE / "programs"
@@ -72,9 +72,7 @@ def measure(api: EngineApi, wasm: bytes, repeat: int) -> Measurement:
             compile_s, module = timed(lambda e=engine: api.mod.Module(e, wasm))  # type: ignore[union-attr]
             stage = "instantiate"
             store = api.mod.Store(engine)
-            linker = api.mod.Linker(engine)
-            define_stub_imports(api, linker, store, module)
-            instance = linker.instantiate(store, module)
+            instance = instantiate(api, engine, store, module)
             run = instance.exports(store)["run"]
             stage = "run"
             run_s, result = timed(lambda r=run, s=store: r(s))
