@@ -1,0 +1,133 @@
+"""Mapped module code: ``CodeObject`` and the per-Store ``CodeRegistry``.
+
+A :class:`CodeObject` is one module's compiled code placed in code memory:
+the :class:`~wasmdbg.jit.abi.CompiledModule` (functions, call and trap
+sites, frame table), the :class:`~wasmdbg.runtime.codemem.CodeMemory` that
+holds it, and its base address.  Site tables are keyed by offsets into the
+module's code blob, so ``native pc - base`` looks them up.
+
+Without guest debugging a Module maps its code once and every Store shares
+it.  With ``Config.guest_debug`` each Store maps a private copy per Module
+(``private = True``), so the debugger can patch one Store's code without
+affecting another: ``store.code_objects[module]`` is the seam it uses.
+
+:class:`CodeRegistry` answers "which code object and function holds this
+native pc?" for stack walking (bisect over sorted base addresses).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..jit.abi import CompiledFunction, CompiledModule
+from ..wasm.module import ModuleDef
+from .codemem import CodeMemory
+
+if TYPE_CHECKING:
+    from .module import Module
+
+__all__ = ["CodeObject", "CodeRegistry"]
+
+
+def _leb_len(raw: bytes, pos: int) -> int:
+    n = 0
+    while raw[pos + n] & 0x80:
+        n += 1
+    return n + 1
+
+
+@dataclass(eq=False)
+class CodeObject:
+    """One module's machine code, mapped at :attr:`base`."""
+
+    module: Module
+    compiled: CompiledModule
+    memory: CodeMemory
+    private: bool
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _funcs: list[CompiledFunction] = field(default_factory=list, repr=False)
+    _body_starts: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        funcs = sorted(self.compiled.functions, key=lambda f: f.start)
+        self._funcs = funcs
+        self._starts = [f.start for f in funcs]
+
+    @property
+    def base(self) -> int:
+        """Address of the first byte of the code blob."""
+        return self.memory.address
+
+    @property
+    def end(self) -> int:
+        """One past the last byte of the code blob."""
+        return self.memory.address + self.memory.size
+
+    @property
+    def definition(self) -> ModuleDef:
+        """The decoded module."""
+        return self.module._def
+
+    def function_address(self, func: CompiledFunction) -> int:
+        """Native entry address of a compiled function."""
+        return self.memory.address + func.start
+
+    def function_at(self, pc: int) -> CompiledFunction | None:
+        """The compiled function containing native ``pc`` (or None)."""
+        off = pc - self.memory.address
+        i = bisect.bisect_right(self._starts, off) - 1
+        if i < 0:
+            return None
+        func = self._funcs[i]
+        # NB: a return address may equal ``end`` when a call is the last instruction
+        return func if off <= func.end else None
+
+    def wasm_pc_at(self, pc: int, func: CompiledFunction) -> int | None:
+        """The Wasm pc of a native return address or trap site, if recorded."""
+        off = pc - self.memory.address
+        wpc = func.call_sites.get(off)
+        if wpc is None:
+            wpc = func.trap_sites.get(off)
+        return wpc
+
+    def body_start(self, func_index: int) -> int:
+        """Module offset of a function body's first byte after its size field."""
+        start = self._body_starts.get(func_index)
+        if start is None:
+            mod = self.definition
+            body = mod.body(func_index)
+            start = body.offset + _leb_len(mod.raw, body.offset)
+            self._body_starts[func_index] = start
+        return start
+
+
+class CodeRegistry:
+    """The code objects a Store runs, searchable by native address."""
+
+    def __init__(self) -> None:
+        self._bases: list[int] = []
+        self._objects: list[CodeObject] = []
+
+    def add(self, code: CodeObject) -> None:
+        """Register ``code`` (idempotent)."""
+        if code in self._objects:
+            return
+        i = bisect.bisect_left(self._bases, code.base)
+        self._bases.insert(i, code.base)
+        self._objects.insert(i, code)
+
+    def lookup(self, pc: int) -> CodeObject | None:
+        """The code object whose blob contains ``pc`` (or its end)."""
+        i = bisect.bisect_right(self._bases, pc) - 1
+        if i < 0:
+            return None
+        code = self._objects[i]
+        return code if pc <= code.end else None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._objects))
+
+    def __len__(self) -> int:
+        return len(self._objects)

@@ -1,0 +1,142 @@
+"""``Config``: engine settings, with wasmtime-py's attribute names.
+
+Only a few settings change what wasmdbg does:
+
+* ``guest_debug`` (alias ``debug``) compiles with patch sites and frame
+  tables and gives every Store its own copy of each module's code;
+* ``max_wasm_stack`` bounds how deep compiled code may go (bytes);
+* ``epoch_interruption`` enables ``Store.set_epoch_deadline``.
+
+The other wasmtime-py settings are accepted and remembered (so existing
+code runs) but have no effect; settings asking for features wasmdbg does
+not have (fuel, memory64, threads ...) raise :class:`WasmError` when
+turned on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import WasmError
+
+__all__ = ["Config"]
+
+_ACCEPTED_BOOLS = frozenset(
+    {
+        "debug_info",
+        "wasm_reference_types",
+        "wasm_bulk_memory",
+        "wasm_multi_value",
+        "wasm_simd",
+        "wasm_relaxed_simd",
+        "wasm_relaxed_simd_deterministic",
+        "wasm_tail_call",
+        "wasm_extended_const",
+        "parallel_compilation",
+        "cranelift_debug_verifier",
+        "cranelift_nan_canonicalization",
+        "native_unwind_info",
+        "macos_use_mach_ports",
+        "signals_based_traps",
+        "memory_init_cow",
+        "memory_may_move",
+        "gc_support",
+    }
+)
+_UNSUPPORTED_BOOLS = frozenset(
+    {
+        "consume_fuel",
+        "wasm_threads",
+        "wasm_multi_memory",
+        "wasm_memory64",
+        "wasm_component_model",
+        "wasm_exceptions",
+        "wasm_function_references",
+        "wasm_gc",
+        "wasm_wide_arithmetic",
+        "wasm_custom_page_sizes",
+        "wasm_stack_switching",
+        "shared_memory",
+    }
+)
+_ACCEPTED_OTHER = frozenset(
+    {
+        "strategy",
+        "cranelift_opt_level",
+        "profiler",
+        "cache",
+        "memory_reservation",
+        "memory_guard_size",
+        "memory_reservation_for_growth",
+        "target",
+    }
+)
+
+
+class Config:
+    """Engine settings; pass to ``Engine(config)``.
+
+    ``Config(guest_debug=True)`` and ``config.guest_debug = True`` are the same.
+    """
+
+    guest_debug: bool
+    max_wasm_stack: int
+    epoch_interruption: bool
+
+    def __init__(self, **settings: Any) -> None:
+        object.__setattr__(self, "guest_debug", False)
+        object.__setattr__(self, "max_wasm_stack", 2 * 1024 * 1024)
+        object.__setattr__(self, "epoch_interruption", False)
+        object.__setattr__(self, "_other", {})
+        for key, value in settings.items():
+            setattr(self, key, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("guest_debug", "debug"):
+            if not isinstance(value, bool):
+                raise TypeError("expected a bool")
+            object.__setattr__(self, "guest_debug", value)
+        elif name == "max_wasm_stack":
+            if not isinstance(value, int) or value <= 0:
+                raise TypeError("expected a positive int")
+            object.__setattr__(self, name, value)
+        elif name == "epoch_interruption":
+            object.__setattr__(self, name, bool(value))
+        elif name in _ACCEPTED_BOOLS:
+            if not isinstance(value, bool):
+                raise TypeError("expected a bool")
+            self._other[name] = value
+        elif name in _UNSUPPORTED_BOOLS:
+            if not isinstance(value, bool):
+                raise TypeError("expected a bool")
+            if value:
+                raise WasmError(f"wasmdbg does not support {name}")
+            self._other[name] = value
+        elif name in _ACCEPTED_OTHER:
+            self._other[name] = value
+        else:
+            raise AttributeError(f"Config has no setting {name!r}")
+
+    def __getattr__(self, name: str) -> Any:
+        other: dict[str, Any] = object.__getattribute__(self, "_other")
+        if name in other:
+            return other[name]
+        if name == "debug":
+            return self.guest_debug
+        raise AttributeError(name)
+
+    def cranelift_flag_enable(self, flag: str) -> None:
+        """Accepted for compatibility; no effect."""
+
+    def cranelift_flag_set(self, key: str, value: str) -> None:
+        """Accepted for compatibility; no effect."""
+
+    def _copy(self) -> Config:
+        dup = Config()
+        object.__setattr__(dup, "guest_debug", self.guest_debug)
+        object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
+        object.__setattr__(dup, "epoch_interruption", self.epoch_interruption)
+        object.__setattr__(dup, "_other", dict(self._other))
+        return dup
+
+    _other: dict[str, Any]

@@ -1,0 +1,136 @@
+"""Libcalls: the bulk and growth operations compiled code delegates to Python.
+
+Compiled code calls ``libcall(vmctx, op, slots)`` (see ``abi.Libcall``) with
+the operands in slots 0.. in Wasm operand order, immediates first.  Each
+handler checks bounds the way the spec does -- the whole range first, then
+the effect, so an out-of-bounds operation changes nothing -- and returns 0
+or the :class:`~wasmdbg.jit.abi.TrapCode` to unwind with.  Results (for the
+two ``grow`` operations) go to slot 0 as zero-extended i32.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import WasmError
+from ..jit.abi import Libcall, TrapCode
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+__all__ = ["dispatch"]
+
+_M32 = 0xFFFF_FFFF
+_Slots = ctypes.c_uint64 * 5
+_MEM_OOB = int(TrapCode.MEMORY_OUT_OF_BOUNDS)
+_TABLE_OOB = int(TrapCode.TABLE_OUT_OF_BOUNDS)
+
+
+def _memory_grow(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    old = inst._memories[s[0]]._grow(s[1] & _M32)
+    s[0] = old & _M32
+    return 0
+
+
+def _memory_init(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    data = inst._datas[s[0]]
+    mem = inst._memories[s[1]]
+    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
+    if src + n > len(data) or dst + n > mem._size:
+        return _MEM_OOB
+    if n:
+        ctypes.memmove(mem._base + dst, data[src : src + n], n)
+    return 0
+
+
+def _data_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    inst._datas[s[0]] = b""
+    return 0
+
+
+def _memory_copy(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    dmem = inst._memories[s[0]]
+    smem = inst._memories[s[1]]
+    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
+    if src + n > smem._size or dst + n > dmem._size:
+        return _MEM_OOB
+    if n:
+        ctypes.memmove(dmem._base + dst, smem._base + src, n)
+    return 0
+
+
+def _memory_fill(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    mem = inst._memories[s[0]]
+    dst, val, n = s[1] & _M32, s[2] & 0xFF, s[3] & _M32
+    if dst + n > mem._size:
+        return _MEM_OOB
+    if n:
+        ctypes.memset(mem._base + dst, val, n)
+    return 0
+
+
+def _table_grow(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    old = inst._tables[s[0]]._grow(s[2] & _M32, s[1])
+    s[0] = old & _M32
+    return 0
+
+
+def _table_init(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    elems = inst._elems[s[0]]
+    table = inst._tables[s[1]]
+    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
+    if src + n > len(elems) or dst + n > table._size:
+        return _TABLE_OOB
+    for i in range(n):
+        table._set_bits(dst + i, elems[src + i])
+    return 0
+
+
+def _elem_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    inst._elems[s[0]] = []
+    return 0
+
+
+def _table_copy(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    dtab = inst._tables[s[0]]
+    stab = inst._tables[s[1]]
+    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
+    if src + n > stab._size or dst + n > dtab._size:
+        return _TABLE_OOB
+    if n:
+        ctypes.memmove(ctypes.addressof(dtab._arr) + 8 * dst, ctypes.addressof(stab._arr) + 8 * src, 8 * n)
+    return 0
+
+
+def _table_fill(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    table = inst._tables[s[0]]
+    dst, val, n = s[1] & _M32, s[2], s[3] & _M32
+    if dst + n > table._size:
+        return _TABLE_OOB
+    for i in range(dst, dst + n):
+        table._set_bits(i, val)
+    return 0
+
+
+_HANDLERS: dict[int, Callable[[Instance, ctypes.Array[ctypes.c_uint64]], int]] = {
+    Libcall.MEMORY_GROW: _memory_grow,
+    Libcall.MEMORY_INIT: _memory_init,
+    Libcall.DATA_DROP: _data_drop,
+    Libcall.MEMORY_COPY: _memory_copy,
+    Libcall.MEMORY_FILL: _memory_fill,
+    Libcall.TABLE_GROW: _table_grow,
+    Libcall.TABLE_INIT: _table_init,
+    Libcall.ELEM_DROP: _elem_drop,
+    Libcall.TABLE_COPY: _table_copy,
+    Libcall.TABLE_FILL: _table_fill,
+}
+
+
+def dispatch(inst: Instance, op: int, slots: int) -> int:
+    """Run libcall ``op`` for ``inst`` on the slots at address ``slots``."""
+    handler = _HANDLERS.get(op)
+    if handler is None:
+        raise WasmError(f"unknown libcall {op}")
+    return handler(inst, _Slots.from_address(slots))

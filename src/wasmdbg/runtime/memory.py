@@ -1,0 +1,171 @@
+"""``Memory``: a linear memory whose base address never moves.
+
+The whole maximum size (``limits.max`` pages, or 4 GiB) is reserved once
+through :class:`~wasmdbg.runtime.codemem.Reservation`; growing commits more
+pages in place, so ``VMMemory.base`` (which compiled code loads) and
+``data_ptr`` stay valid for the memory's life.  ``VMMemory.size`` is the
+byte size compiled code bounds-checks against.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from ..errors import WasmError
+from ..wasm import types as core
+from .codemem import CodeMemoryError, Reservation
+from .store import Store, as_store
+from .types import Limits, MemoryType
+from .vmcontext import VMMemory
+
+__all__ = ["Memory"]
+
+PAGE = core.PAGE_SIZE
+
+
+class Memory:
+    """A linear memory: ``Memory(store, MemoryType(Limits(1, None)))``."""
+
+    __slots__ = ("__weakref__", "_max_pages", "_res", "_store", "_ty", "_vm", "_vm_addr")
+
+    _store: Store
+    _ty: core.MemoryType
+    _vm: VMMemory
+    _vm_addr: int
+    _res: Reservation
+    _max_pages: int
+
+    def __init__(self, store: Any, ty: MemoryType) -> None:
+        if not isinstance(ty, MemoryType):
+            raise TypeError("expected a MemoryType")
+        self._init(as_store(store), ty._core)
+
+    @classmethod
+    def _new(cls, store: Store, ty: core.MemoryType) -> Memory:
+        self = object.__new__(cls)
+        self._init(store, ty)
+        return self
+
+    def _init(self, store: Store, ty: core.MemoryType) -> None:
+        lim = store._limits
+        if lim.memories is not None and len(store._memories) >= lim.memories:
+            raise WasmError("resource limit exceeded: memory count too high")
+        minimum = ty.limits.min
+        maximum = ty.limits.max if ty.limits.max is not None else core.MAX_PAGES
+        if minimum > maximum:
+            raise WasmError("memory minimum is larger than its maximum")
+        if lim.memory_size is not None and minimum * PAGE > lim.memory_size:
+            raise WasmError(f"memory minimum size of {minimum} pages exceeds memory limits")
+        self._store = store
+        self._ty = ty
+        self._max_pages = maximum
+        try:
+            self._res = Reservation(maximum * PAGE, minimum * PAGE)
+        except CodeMemoryError as exc:
+            raise WasmError(f"cannot allocate memory of {minimum} pages: {exc}") from exc
+        vm = VMMemory()
+        vm.base = self._res.address
+        vm.size = minimum * PAGE
+        self._vm = vm
+        self._vm_addr = ctypes.addressof(vm)
+        store._memories.append(self)
+
+    # -- used by compiled code (libcalls) and the API ----------------------------
+    def _grow(self, delta: int) -> int:
+        """Grow by ``delta`` pages; the old size in pages, or -1."""
+        old = self._vm.size // PAGE
+        new = old + delta
+        if new > self._max_pages:
+            return -1
+        lim = self._store._limits.memory_size
+        if lim is not None and new * PAGE > lim:
+            return -1
+        if delta:
+            try:
+                self._res.commit(new * PAGE)
+            except CodeMemoryError:
+                return -1
+            self._vm.size = new * PAGE
+        return old
+
+    @property
+    def _base(self) -> int:
+        return self._vm.base
+
+    @property
+    def _size(self) -> int:
+        return self._vm.size
+
+    # -- wasmtime-py API ---------------------------------------------------------
+    def type(self, store: Any) -> MemoryType:
+        """The memory's type; ``limits.min`` is the current size."""
+        mx = self._ty.limits.max
+        return MemoryType(Limits(self._vm.size // PAGE, mx))
+
+    def grow(self, store: Any, delta: int) -> int:
+        """Grow by ``delta`` pages; returns the previous size in pages."""
+        if delta < 0:
+            raise WasmError("cannot grow by negative amount")
+        old = self._grow(delta)
+        if old < 0:
+            raise WasmError(f"failed to grow memory by `{delta}`")
+        return old
+
+    def size(self, store: Any) -> int:
+        """Current size in pages."""
+        return self._vm.size // PAGE
+
+    def data_len(self, store: Any) -> int:
+        """Current size in bytes."""
+        return self._vm.size
+
+    def data_ptr(self, store: Any) -> ctypes._Pointer[ctypes.c_ubyte]:
+        """Pointer to byte 0 (stable for the memory's life)."""
+        return ctypes.cast(self._vm.base, ctypes.POINTER(ctypes.c_ubyte))
+
+    def page_size(self, store: Any) -> int:
+        """Bytes per page."""
+        return PAGE
+
+    def page_size_log2(self, store: Any) -> int:
+        """log2 of the page size."""
+        return 16
+
+    def get_buffer_ptr(self, store: Any, size: int | None = None, offset: int = 0) -> ctypes.Array[ctypes.c_ubyte]:
+        """A ctypes byte array over ``[offset, offset+size)`` (no copy)."""
+        if size is None:
+            size = self._vm.size
+        if offset < 0 or size < 0 or offset + size > self._vm.size:
+            raise IndexError("index out of range")
+        return (ctypes.c_ubyte * size).from_address(self._vm.base + offset)
+
+    def read(self, store: Any, start: int | None = 0, stop: int | None = None) -> bytearray:
+        """A copy of ``memory[start:stop]`` (slice semantics)."""
+        size = self._vm.size
+        lo, hi, _ = slice(start, stop).indices(size)
+        if hi <= lo:
+            return bytearray()
+        return bytearray(ctypes.string_at(self._vm.base + lo, hi - lo))
+
+    def write(self, store: Any, value: bytes | bytearray, start: int | None = None) -> int:
+        """Copy ``value`` in at ``start``; raises IndexError if it does not fit."""
+        size = self._vm.size
+        lo = slice(start, None).indices(size)[0]
+        if lo >= size:
+            raise IndexError("index out of range")
+        data = bytes(value)
+        if not data:
+            return 0
+        if lo + len(data) > size:
+            raise IndexError("index out of range")
+        ctypes.memmove(self._vm.base + lo, data, len(data))
+        return len(data)
+
+    @property
+    def vm_address(self) -> int:
+        """Address of the VMMemory structure compiled code reads."""
+        return self._vm_addr
+
+    def __repr__(self) -> str:
+        return f"<Memory {self._vm.size // PAGE} pages at 0x{self._vm.base:x}>"

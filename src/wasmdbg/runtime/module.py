@@ -1,0 +1,156 @@
+"""``Module``: decoded, validated and compiled Wasm, ready to instantiate.
+
+``Module(engine, data)`` accepts binary bytes or WebAssembly text (a ``str``
+or bytes not starting with ``\\0``; converted with ``wasmtime.wat2wasm``,
+since wasmdbg has no text parser of its own).  It decodes and validates at
+once (errors: :class:`~wasmdbg.errors.DecodeError`,
+:class:`~wasmdbg.errors.ValidationError`) and compiles eagerly for the
+engine's configuration.
+
+Code memory: without guest debugging the module maps its code once,
+published read+execute, and every Store shares it; with ``guest_debug``
+each Store maps a private copy (see :class:`~wasmdbg.runtime.code.CodeObject`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from typing import Any
+
+from ..errors import WasmError
+from ..jit.abi import CompiledModule
+from ..wasm.decoder import decode_module
+from ..wasm.module import ModuleDef
+from ..wasm.validator import validate as validate_module
+from .codemem import CodeMemory
+from .engine import Engine
+from .types import ExportType, ImportType
+
+__all__ = ["Module", "to_wasm"]
+
+
+def to_wasm(data: str | bytes | bytearray | memoryview) -> bytes:
+    """Binary bytes for ``data`` (text is converted, as wasmtime-py does)."""
+    if isinstance(data, str):
+        if data and data[0] != "\0":
+            return _wat2wasm(data)
+        return data.encode("latin-1")
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = bytes(data)
+        if raw and raw[0] != 0:
+            return _wat2wasm(raw.decode("utf-8"))
+        return raw
+    raise TypeError("expected wasm bytes or text")
+
+
+def _wat2wasm(text: str) -> bytes:
+    try:
+        import wasmtime
+    except ImportError as exc:  # pragma: no cover - wasmtime is a dependency
+        raise WasmError("converting WebAssembly text needs the wasmtime package") from exc
+    try:
+        return bytes(wasmtime.wat2wasm(text))
+    except wasmtime.WasmtimeError as exc:
+        raise WasmError(str(exc)) from None
+
+
+class Module:
+    """A compiled module: ``Module(engine, wasm_bytes_or_text)``."""
+
+    def __init__(self, engine: Engine, wasm: str | bytes | bytearray) -> None:
+        if not isinstance(engine, Engine):
+            raise TypeError("expected an Engine")
+        self.engine = engine
+        binary = to_wasm(wasm)
+        self._def: ModuleDef = decode_module(binary)
+        validate_module(self._def)
+        self._compiled: CompiledModule | None = None
+        self._shared: CodeMemory | None = None
+        self._lock = threading.Lock()
+        # NB: before the compiler exists, fail at instantiation rather than here
+        with contextlib.suppress(ModuleNotFoundError):
+            self._compiled_module()
+
+    @classmethod
+    def from_file(cls, engine: Engine, path: str | bytes | os.PathLike[str]) -> Module:
+        """Read and compile the file at ``path`` (binary or text)."""
+        with open(path, "rb") as f:
+            return cls(engine, f.read())
+
+    @classmethod
+    def validate(cls, engine: Engine, wasm: str | bytes | bytearray) -> None:
+        """Raise unless ``wasm`` is a valid module (nothing is compiled)."""
+        validate_module(decode_module(to_wasm(wasm)))
+
+    # -- compilation ------------------------------------------------------------------
+    def _compiled_module(self) -> CompiledModule:
+        """The machine code for this module (compiled once)."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    from ..jit.compiler import compile_module
+
+                    sig_ids = [self.engine.sig_id(t) for t in self._def.types]
+                    self._compiled = compile_module(
+                        self._def, guest_debug=self.engine.config.guest_debug, sig_ids=sig_ids
+                    )
+        return self._compiled
+
+    def _shared_code(self) -> CodeMemory:
+        """The published code all Stores share (no guest debugging)."""
+        if self._shared is None:
+            with self._lock:
+                if self._shared is None:
+                    compiled = self._compiled_module()
+                    self._shared = CodeMemory.from_bytes(compiled.code)
+        return self._shared
+
+    @property
+    def compiled(self) -> CompiledModule:
+        """The compiled code and its site tables."""
+        return self._compiled_module()
+
+    # -- wasmtime-py API ---------------------------------------------------------------
+    @property
+    def definition(self) -> ModuleDef:
+        """The decoded module (types, imports, bodies, custom sections ...)."""
+        return self._def
+
+    @property
+    def raw(self) -> bytes:
+        """The original Wasm bytes (never patched)."""
+        return self._def.raw
+
+    @property
+    def name(self) -> str | None:
+        """The module name from the ``name`` section, if any."""
+        return self._def.names.module
+
+    @property
+    def imports(self) -> list[ImportType]:
+        """The imports, in order."""
+        return [ImportType._of(self._def, imp) for imp in self._def.imports]
+
+    @property
+    def exports(self) -> list[ExportType]:
+        """The exports, in order."""
+        return [ExportType._of(self._def, exp) for exp in self._def.exports]
+
+    @property
+    def custom_sections(self) -> list[tuple[str, bytes]]:
+        """Every custom section as ``(name, payload)``, in binary order."""
+        return [(c.name, c.data) for c in self._def.customs]
+
+    def serialize(self) -> bytearray:
+        """Not supported (wasmdbg compiles quickly from the Wasm bytes)."""
+        raise WasmError("Module.serialize is not supported by wasmdbg")
+
+    @classmethod
+    def deserialize(cls, engine: Engine, encoded: Any) -> Module:
+        """Not supported."""
+        raise WasmError("Module.deserialize is not supported by wasmdbg")
+
+    def __repr__(self) -> str:
+        return f"<Module {self.name or '<unnamed>'}>"

@@ -1,0 +1,473 @@
+"""``Store``: the owner of all runtime state, and the door in and out of Wasm.
+
+A Store owns one :class:`~wasmdbg.runtime.vmcontext.VMStoreContext` and
+everything created in it (instances, functions, memories, tables, globals,
+externref handles, mapped code).  Nothing is freed before the Store.
+
+Calls into Wasm (:meth:`Store._call`) go through the entry trampoline with
+the GIL released.  Calls out of Wasm arrive in three ctypes callbacks whose
+addresses sit in the VMStoreContext:
+
+* ``hostcall(host_ctx, host_id, slots)`` runs a Python host function;
+* ``libcall(vmctx, op, slots)`` runs a runtime operation (``memory.grow``,
+  ``table.copy`` ...; see :mod:`~wasmdbg.runtime.libcall`);
+* ``debughook(fp, return_address, saved)`` forwards a breakpoint to
+  ``Store._debug_hook`` (the seam the debugger fills; this package never
+  imports ``wasmdbg.debug``).
+
+A callback must never let an exception escape (ctypes would print and
+swallow it and report success): it catches everything, stashes the
+exception in ``_pending`` together with the Wasm backtrace (walked while the
+frames are still live), and returns ``TrapCode.HOST_ERROR``.  The compiled
+code unwinds, the entry returns ``HOST_ERROR``, and the Python caller gets
+the *same* exception object re-raised.
+
+Nested activations (Wasm -> host -> Wasm) are tracked so backtraces cross
+host frames::
+
+    Python --entry--> wasm f --call--> host h --Func()--> entry --> wasm g  (trap)
+                      ^ activation 0                              ^ activation 1
+    walk g.. from trap_fp; then f.. from the last_exit pair saved when
+    activation 1 began (the host stub recorded it as f called h).
+
+Interruption: :meth:`interrupt` sets the ``interrupt`` flag; compiled code
+checks it at function entries and loop headers and traps with
+``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
+so the Store stays usable.  A flag set while no Wasm runs interrupts the
+next call.
+
+Debugger seams (for ``wasmdbg.debug``):
+
+* ``store.code_objects``: ``Module -> CodeObject``; with
+  ``Config.guest_debug`` each entry is this Store's private copy;
+* ``store._debug_hook``: an object following :class:`DebugHook`;
+  ``on_code_added`` is called for every module mapped later;
+* :meth:`wasm_frames` walks live frames from a (fp, pc) pair, crossing
+  host frames; :meth:`instance_of_vmctx` maps a frame's VMContext to its
+  Instance.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import WasmError
+from ..jit import abi
+from .code import CodeObject, CodeRegistry
+from .codemem import CodeMemory
+from .engine import Engine
+from .stackwalk import WasmFrame, to_api_frame, walk
+from .stubs import StubCode
+from .trap import Frame, Trap, format_backtrace
+from .vmcontext import VMContext, VMStoreContext, peek
+
+if TYPE_CHECKING:
+    from .func import Func
+    from .globals import Global
+    from .instance import Instance
+    from .memory import Memory
+    from .module import Module
+    from .table import Table
+
+__all__ = ["DebugHook", "Store", "StoreLimits", "as_store"]
+
+HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
+_HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
+_INTERRUPT = int(abi.TrapCode.INTERRUPT)
+_VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
+
+_CB3 = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
+
+
+class DebugHook(Protocol):
+    """What the debug layer installs as ``Store._debug_hook``."""
+
+    def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
+        """A patch site fired.  ``fp``: the guest frame; ``return_address``:
+        just past the site; ``saved``: the trampoline's saved-register area.
+        Return 0 to continue or a ``abi.TrapCode`` (e.g. DEBUGGER_ABORT)."""
+        ...
+
+    def on_code_added(self, store: Store, code: CodeObject) -> None:
+        """A module's code was mapped into ``store`` (enable sites here)."""
+        ...
+
+
+@dataclass(slots=True)
+class StoreLimits:
+    """``set_limits`` values (-1 / None: no limit)."""
+
+    memory_size: int | None = None
+    table_elements: int | None = None
+    instances: int | None = None
+    tables: int | None = None
+    memories: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Activation:
+    """What a nested entry overwrites, saved so it can be restored and walked."""
+
+    last_exit_fp: int
+    last_exit_pc: int
+    entry_fp: int
+    entry_rsp: int
+
+
+_libc = ctypes.CDLL(None)
+_libc.pthread_self.restype = ctypes.c_ulong
+_libc.pthread_getattr_np.argtypes = [ctypes.c_ulong, ctypes.c_void_p]
+_libc.pthread_attr_getstack.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_libc.pthread_attr_destroy.argtypes = [ctypes.c_void_p]
+
+
+def _thread_stack_bounds() -> tuple[int, int]:
+    """(lowest, highest) address of the calling thread's stack."""
+    attr = ctypes.create_string_buffer(128)  # pthread_attr_t is 56 bytes on x86-64
+    addr = ctypes.c_void_p()
+    size = ctypes.c_size_t()
+    if _libc.pthread_getattr_np(_libc.pthread_self(), attr) != 0:
+        raise WasmError("pthread_getattr_np failed")
+    try:
+        if _libc.pthread_attr_getstack(attr, ctypes.byref(addr), ctypes.byref(size)) != 0:
+            raise WasmError("pthread_attr_getstack failed")
+    finally:
+        _libc.pthread_attr_destroy(attr)
+    lo = int(addr.value or 0)
+    return lo, lo + int(size.value)
+
+
+class Store:
+    """All runtime state of one guest "world"; pass it to every API call."""
+
+    def __init__(self, engine: Engine | None = None, data: Any = None) -> None:
+        if engine is None:
+            engine = Engine()
+        elif not isinstance(engine, Engine):
+            raise TypeError("expected an Engine")
+        self.engine = engine
+        self._data = data
+        ctx = VMStoreContext()
+        self._ctx = ctx
+        self._ctx_addr = ctypes.addressof(ctx)
+        self._hostcall_cb = _CB3(self._hostcall)
+        self._libcall_cb = _CB3(self._libcall)
+        self._debughook_cb = _CB3(self._debughook)
+        ctx.hostcall = ctypes.cast(self._hostcall_cb, ctypes.c_void_p).value or 0
+        ctx.libcall = ctypes.cast(self._libcall_cb, ctypes.c_void_p).value or 0
+        ctx.debughook = ctypes.cast(self._debughook_cb, ctypes.c_void_p).value or 0
+        self._stubs: StubCode | None = None
+        self._entry: Any = None
+        # registries (index 0 is never used: 0 means "none" in the VM structures)
+        self._hosts: list[Func | None] = [None]
+        self._instances: list[Instance | None] = [None]
+        self._funcs: dict[int, Func] = {}
+        self._externs: list[object] = [None]
+        self._extern_ids: dict[int, int] = {}
+        self._memories: list[Memory] = []
+        self._tables: list[Table] = []
+        self._globals: list[Global] = []
+        #: ``Module -> CodeObject`` for every module instantiated here.
+        self.code_objects: dict[Module, CodeObject] = {}
+        self._registry = CodeRegistry()
+        self._debug_hook: DebugHook | None = None
+        self._pending: BaseException | None = None
+        self._depth = 0
+        self._activations: list[_Activation] = []
+        self._thread = -1
+        self._stack_lo = 0
+        self._stack_hi = 0
+        self._limits = StoreLimits()
+        self._epoch_deadline: int | None = None
+
+    # -- wasmtime-py API -------------------------------------------------------
+    def data(self) -> Any:
+        """The user data given at creation."""
+        return self._data
+
+    def gc(self) -> None:
+        """Accepted for compatibility (externrefs live as long as the Store)."""
+
+    def set_fuel(self, fuel: int) -> None:
+        """Fuel is not supported."""
+        raise WasmError("fuel is not enabled in this store's configuration")
+
+    def get_fuel(self) -> int:
+        """Fuel is not supported."""
+        raise WasmError("fuel is not enabled in this store's configuration")
+
+    def set_wasi(self, wasi: object) -> None:
+        """WASI is not supported yet."""
+        raise WasmError("WASI is not supported by wasmdbg yet")
+
+    def set_limits(
+        self,
+        memory_size: int = -1,
+        table_elements: int = -1,
+        instances: int = -1,
+        tables: int = -1,
+        memories: int = -1,
+    ) -> None:
+        """Limit memory bytes, table elements and counts (negative: unchanged)."""
+        lim = self._limits
+        if memory_size >= 0:
+            lim.memory_size = memory_size
+        if table_elements >= 0:
+            lim.table_elements = table_elements
+        if instances >= 0:
+            lim.instances = instances
+        if tables >= 0:
+            lim.tables = tables
+        if memories >= 0:
+            lim.memories = memories
+
+    def set_epoch_deadline(self, ticks_after_current: int) -> None:
+        """Interrupt the guest once the engine's epoch advances this many ticks."""
+        self._epoch_deadline = self.engine._epoch + ticks_after_current
+        self.engine._epoch_stores.add(self)
+        self._check_epoch(self.engine._epoch)
+
+    def _check_epoch(self, epoch: int) -> None:
+        if self._epoch_deadline is not None and epoch >= self._epoch_deadline:
+            self.interrupt()
+
+    def interrupt(self) -> None:
+        """Make the running (or next) guest call trap with ``INTERRUPT``.
+
+        Safe to call from any thread; the guest notices at its next function
+        entry or loop header.
+        """
+        self._ctx.interrupt = 1
+
+    # -- externref and funcref conversion (value.RefHost) ---------------------
+    def _extern_handle(self, obj: object) -> int:
+        h = self._extern_ids.get(id(obj))
+        if h is not None and self._externs[h] is obj:
+            return h
+        h = len(self._externs)
+        self._externs.append(obj)
+        self._extern_ids[id(obj)] = h
+        return h
+
+    def _extern_object(self, handle: int) -> object:
+        if 0 < handle < len(self._externs):
+            return self._externs[handle]
+        raise WasmError(f"invalid externref handle {handle}")
+
+    def _funcref_bits(self, func: Func) -> int:
+        if func._store is not self:
+            raise WasmError("cannot use a function from another Store")
+        return func._ref_addr
+
+    def _func_at(self, address: int) -> Func | None:
+        func = self._funcs.get(address)
+        if func is None:
+            raise WasmError(f"unknown funcref 0x{address:x}")
+        return func
+
+    # -- registration -----------------------------------------------------------
+    @property
+    def _stub_code(self) -> StubCode:
+        if self._stubs is None:
+            self._stubs = self.engine.stub_code
+            self._entry = self._stubs.entry
+        return self._stubs
+
+    def _register_host(self, func: Func) -> int:
+        self._hosts.append(func)
+        return len(self._hosts) - 1
+
+    def _register_instance(self, instance: Instance) -> int:
+        lim = self._limits.instances
+        if lim is not None and len(self._instances) - 1 >= lim:
+            raise WasmError("resource limit exceeded: instance count too high")
+        self._instances.append(instance)
+        return len(self._instances) - 1
+
+    def instance_of_vmctx(self, vmctx: int) -> Instance | None:
+        """The Instance whose VMContext is at ``vmctx`` (None for host contexts)."""
+        if not vmctx:
+            return None
+        iid = peek(vmctx + _VMCTX_INSTANCE_ID)
+        if 0 < iid < len(self._instances):
+            inst = self._instances[iid]
+            if inst is not None and inst._vmctx_addr == vmctx:
+                return inst
+        return None
+
+    def _code_for(self, module: Module) -> CodeObject:
+        """The mapped code of ``module`` in this Store (mapped on first use)."""
+        code = self.code_objects.get(module)
+        if code is not None:
+            return code
+        compiled = module._compiled_module()
+        if self.engine.config.guest_debug:
+            code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
+        else:
+            code = CodeObject(module, compiled, module._shared_code(), private=False)
+        self.code_objects[module] = code
+        self._registry.add(code)
+        hook = self._debug_hook
+        if hook is not None:
+            hook.on_code_added(self, code)
+        return code
+
+    # -- calling into Wasm -------------------------------------------------------
+    def _bind_thread(self) -> None:
+        """Point the stack limit at the calling thread's stack."""
+        stubs = self._stub_code
+        lo, hi = _thread_stack_bounds()
+        sp = stubs.read_sp()
+        limit = max(lo + HEADROOM, sp - self.engine.config.max_wasm_stack)
+        self._ctx.stack_limit = limit
+        self._stack_lo, self._stack_hi = lo, hi
+        self._thread = threading.get_ident()
+
+    def _call(self, vmctx: int, code: int, slots: int, nslots: int) -> None:
+        """Run compiled code at ``code`` with ``r14 = vmctx`` on the slot array.
+
+        Raises :class:`Trap` (or the host function's exception) on failure.
+        """
+        depth = self._depth
+        if depth == 0:
+            if self._thread != threading.get_ident() or self._entry is None:
+                self._bind_thread()
+            self._depth = 1
+            try:
+                status = self._entry(vmctx, code, slots, nslots)
+                if status:
+                    self._raise_trap(status)
+            finally:
+                self._depth = 0
+            return
+        ctx = self._ctx
+        saved = _Activation(ctx.last_exit_fp, ctx.last_exit_pc, ctx.entry_fp, ctx.entry_rsp)
+        self._activations.append(saved)
+        self._depth = depth + 1
+        try:
+            status = self._entry(vmctx, code, slots, nslots)
+            if status:
+                self._raise_trap(status)
+        finally:
+            self._depth = depth
+            self._activations.pop()
+            ctx.last_exit_fp = saved.last_exit_fp
+            ctx.last_exit_pc = saved.last_exit_pc
+            ctx.entry_fp = saved.entry_fp
+            ctx.entry_rsp = saved.entry_rsp
+
+    def _raise_trap(self, status: int) -> None:
+        ctx = self._ctx
+        if status == _HOST_ERROR:
+            exc = self._pending
+            self._pending = None
+            if exc is None:
+                exc = Trap("a host function failed")
+            raise exc
+        if status == _INTERRUPT:
+            ctx.interrupt = 0
+        frames = self.wasm_frames(ctx.trap_fp, ctx.trap_pc)
+        raise Trap._from_abi(status, [to_api_frame(f) for f in frames])
+
+    # -- stack walking -------------------------------------------------------------
+    def wasm_frames(self, fp: int, pc: int) -> list[WasmFrame]:
+        """The Wasm frames from (fp, pc) outwards, across host frames.
+
+        Valid while those frames are live (inside a host call, a libcall or
+        the debug hook) or just after a trap unwound them.
+        """
+        reg = self._registry
+        lo, hi = self._stack_lo, self._stack_hi
+        frames = list(walk(reg, fp, pc, stack_lo=lo, stack_hi=hi))
+        for act in reversed(self._activations):
+            frames.extend(
+                walk(reg, act.last_exit_fp, act.last_exit_pc, stack_lo=lo, stack_hi=hi, stop_fp=act.entry_fp)
+            )
+        return frames
+
+    def backtrace(self) -> list[Frame]:
+        """The Wasm backtrace at the current host call (empty outside Wasm)."""
+        if self._depth == 0:
+            return []
+        ctx = self._ctx
+        return [to_api_frame(f) for f in self.wasm_frames(ctx.last_exit_fp, ctx.last_exit_pc)]
+
+    # -- callbacks from compiled code -------------------------------------------------
+    def _stash(self, exc: BaseException) -> None:
+        """Keep ``exc`` for the Python caller, with the live Wasm backtrace."""
+        self._pending = exc
+        if isinstance(exc, Trap):
+            if not exc._frames:
+                exc._frames = self.backtrace()
+            return
+        if getattr(exc, "wasm_backtrace", None) is None:
+            frames = self.backtrace()
+            try:
+                exc.wasm_backtrace = frames  # type: ignore[attr-defined]
+            except AttributeError:
+                return
+            if frames:
+                exc.add_note("wasm backtrace:\n" + format_backtrace(frames))
+
+    def _fail(self, exc: BaseException) -> int:
+        try:
+            self._stash(exc)
+        except BaseException:
+            self._pending = exc
+        return _HOST_ERROR
+
+    def _hostcall(self, host_ctx: int, host_id: int, slots: int) -> int:
+        try:
+            func = self._hosts[host_id]
+            if func is None:
+                raise WasmError(f"unknown host function {host_id}")
+            return func._run_host(self, slots)
+        except BaseException as exc:
+            return self._fail(exc)
+
+    def _libcall(self, vmctx: int, op: int, slots: int) -> int:
+        try:
+            inst = self._instances[peek(vmctx + _VMCTX_INSTANCE_ID)]
+            if inst is None:
+                raise WasmError("libcall from an unknown instance")
+            return inst._libcall(op, slots)
+        except BaseException as exc:
+            return self._fail(exc)
+
+    def _debughook(self, fp: int, return_address: int, saved: int) -> int:
+        hook = self._debug_hook
+        if hook is None:
+            return 0
+        try:
+            return int(hook.on_breakpoint(self, fp, return_address, saved))
+        except BaseException as exc:
+            return self._fail(exc)
+
+    @property
+    def vmctx_address(self) -> int:
+        """Address of this Store's VMStoreContext."""
+        return self._ctx_addr
+
+    @property
+    def vm(self) -> VMStoreContext:
+        """This Store's VMStoreContext (for the debugger and tests)."""
+        return self._ctx
+
+    def _new_host_context(self, host_id: int) -> VMContext:
+        ctx = VMContext()
+        ctx.store = self._ctx_addr
+        ctx.host_id = host_id
+        return ctx
+
+
+def as_store(obj: Any) -> Store:
+    """The Store behind a ``Store`` or a ``Caller``."""
+    if isinstance(obj, Store):
+        return obj
+    store = getattr(obj, "_store", None)
+    if isinstance(store, Store):
+        return store
+    raise TypeError("expected a Store or Caller")
