@@ -25,7 +25,16 @@ from .runtime.module import Module
 from .runtime.store import Store
 from .runtime.table import Table
 from .runtime.trap import Frame, Trap, TrapCode
-from .runtime.types import ExportType, FuncType, GlobalType, ImportType, Limits, MemoryType, TableType, ValType
+from .runtime.types import (
+    ExportType,
+    FuncType,
+    GlobalType,
+    ImportType,
+    Limits,
+    MemoryType,
+    TableType,
+    ValType,
+)
 from .runtime.value import Val
 
 WasmtimeError = WasmError
