@@ -23,15 +23,26 @@ from wasmdbg.wasm.types import ExternKind, FuncType, ValType
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mmap.restype = ctypes.c_void_p
-_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+_libc.mmap.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_long,
+]
 _libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS = 2, 0x20
 
 U64 = ctypes.c_uint64
-_HOOK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64))
-_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64)
+_HOOK = ctypes.CFUNCTYPE(
+    ctypes.c_int32, ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64)
+)
+_ENTRY = ctypes.CFUNCTYPE(
+    ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64
+)
 _RSP = ctypes.CFUNCTYPE(ctypes.c_uint64)
 
 
@@ -109,7 +120,9 @@ class Instance:
     ) -> None:
         self.module: ModuleDef = decode_module(wasm)
         m = self.module
-        self.compiled = compile_module(m, guest_debug=guest_debug, sig_ids=[sig_id(t) for t in m.types])
+        self.compiled = compile_module(
+            m, guest_debug=guest_debug, sig_ids=[sig_id(t) for t in m.types]
+        )
         self.base = map_code(self.compiled.code)
         self._keep: list[Any] = []
         self.store = (U64 * (STORE.SIZE // 8))()
@@ -152,7 +165,9 @@ class Instance:
             fi += 1
         for cf in self.compiled.functions:
             ft = m.func_type(cf.func_index)
-            self._set_funcref(cf.func_index, self.base + cf.start, sig_id(ft), ctypes.addressof(self.vmctx))
+            self._set_funcref(
+                cf.func_index, self.base + cf.start, sig_id(ft), ctypes.addressof(self.vmctx)
+            )
         self.vmctx[VMCTX.FUNCS // 8] = ctypes.addressof(self.funcs)
         # globals
         self.global_cells = (U64 * (len(m.globals) + 1))()
@@ -226,14 +241,14 @@ class Instance:
             return 0
         except Trapped as t:
             return int(t.code)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             self.error = e
             return int(TrapCode.HOST_ERROR)
 
     def _libcall(self, ctx: int, op: int, slots: Any) -> int:
         try:
             return self._do_libcall(Libcall(op), slots)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             self.error = e
             return int(TrapCode.HOST_ERROR)
 
@@ -344,7 +359,3 @@ class Instance:
         """(trap code, trap pc relative to the module blob, trap fp)."""
         s = self.store
         return s[STORE.TRAP_CODE // 8], s[STORE.TRAP_PC // 8] - self.base, s[STORE.TRAP_FP // 8]
-
-
-
-

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..wasm.code import block_type, iter_body
 from ..wasm.module import FunctionBody, ModuleDef
@@ -61,7 +62,7 @@ from .masm import (
 )
 from .stack import CONST, LOCAL, MEM, RAX, RCX, RDX, REG, SIZE, ValueStack
 
-__all__ = ["DebugRow", "DebugInfo", "FuncCompiler", "compile_module"]
+__all__ = ["DebugInfo", "DebugRow", "FuncCompiler", "compile_module"]
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
@@ -332,7 +333,9 @@ class FuncCompiler:
         if n > self.max_out:
             self.max_out = n
 
-    def _libcall(self, op: Libcall, imms: Sequence[int], nargs: int, result: ValType | None) -> None:
+    def _libcall(
+        self, op: Libcall, imms: Sequence[int], nargs: int, result: ValType | None
+    ) -> None:
         stack = self.stack
         masm = self.masm
         stack.spill_regs()
@@ -472,7 +475,7 @@ class FuncCompiler:
 
     def visit_br_table(self, imm: object) -> None:
         """``br_table`` via a jump table."""
-        labels, default = imm  # type: ignore[misc]
+        labels, default = cast(tuple[tuple[int, ...], int], imm)
         stack = self.stack
         masm = self.masm
         frames = self.frames
@@ -526,7 +529,7 @@ class FuncCompiler:
 
     def visit_call_indirect(self, imm: object) -> None:
         """``call_indirect``: bounds, null and signature checks, then call."""
-        type_index, table = imm  # type: ignore[misc]
+        type_index, table = cast(tuple[int, int], imm)
         ft = self.module.types[type_index]
         stack = self.stack
         masm = self.masm
@@ -693,7 +696,7 @@ class FuncCompiler:
     # -- memory ------------------------------------------------------------------------------
 
     def _load(self, imm: object, size: int, ty: ValType, signed: bool) -> None:
-        _align, offset = imm  # type: ignore[misc]
+        _align, offset = cast(tuple[int, int], imm)
         stack = self.stack
         masm = self.masm
         addr = stack.pop_to_reg()
@@ -708,7 +711,7 @@ class FuncCompiler:
             stack.push_reg(ty, addr)
 
     def _store(self, imm: object, size: int) -> None:
-        _align, offset = imm  # type: ignore[misc]
+        _align, offset = cast(tuple[int, int], imm)
         stack = self.stack
         masm = self.masm
         val = stack.pop_to_reg()
@@ -851,10 +854,12 @@ class FuncCompiler:
             stack.free(RAX)
             stack.push_reg(ty, RDX)
 
-    def _unop(self, fn: Callable[[int, int, int], None], size: int, ty: ValType) -> None:
+    def _unop(
+        self, fn: Callable[[MacroAssembler, int, int, int], None], size: int, ty: ValType
+    ) -> None:
         stack = self.stack
         reg = stack.pop_to_reg()
-        fn(size, reg, reg)
+        fn(self.masm, size, reg, reg)
         stack.push_reg(ty, reg)
 
     def _extend(self, from_bits: int, to_ty: ValType, signed: bool) -> None:
@@ -954,9 +959,11 @@ class FuncCompiler:
 # -- the numeric families: each row becomes a visit_<op> method ----------------------------------
 
 
-def _visitor(name: str, fn: Callable[[FuncCompiler], None]) -> None:
+def _visitor(name: str, method: Callable[..., None], *args: object) -> None:
+    """Install ``visit_<name>`` calling ``method(self, *args)``."""
+
     def visit(self: FuncCompiler, imm: object) -> None:
-        fn(self)
+        method(self, *args)
 
     visit.__name__ = "visit_" + name
     visit.__doc__ = f"``{name.replace('_', '.', 1)}``."
@@ -976,7 +983,7 @@ def _install() -> None:
             ("or", IntBinOp.OR),
             ("xor", IntBinOp.XOR),
         ):
-            _visitor(f"{p}_{name}", lambda c, op=op, s=s, t=t: c._int_binop(op, s, t))
+            _visitor(f"{p}_{name}", FuncCompiler._int_binop, op, s, t)
         for name, cmp in (
             ("eq", IntCmpKind.EQ),
             ("ne", IntCmpKind.NE),
@@ -989,8 +996,8 @@ def _install() -> None:
             ("ge_s", IntCmpKind.GE_S),
             ("ge_u", IntCmpKind.GE_U),
         ):
-            _visitor(f"{p}_{name}", lambda c, cmp=cmp, s=s: c._int_cmp(cmp, s))
-        _visitor(f"{p}_eqz", lambda c, s=s: c._int_eqz(s))
+            _visitor(f"{p}_{name}", FuncCompiler._int_cmp, cmp, s)
+        _visitor(f"{p}_eqz", FuncCompiler._int_eqz, s)
         for name, sh in (
             ("shl", ShiftKind.SHL),
             ("shr_s", ShiftKind.SHR_S),
@@ -998,21 +1005,21 @@ def _install() -> None:
             ("rotl", ShiftKind.ROTL),
             ("rotr", ShiftKind.ROTR),
         ):
-            _visitor(f"{p}_{name}", lambda c, sh=sh, s=s, t=t: c._shift(sh, s, t))
+            _visitor(f"{p}_{name}", FuncCompiler._shift, sh, s, t)
         for name, dk in (
             ("div_s", DivKind.DIV_S),
             ("div_u", DivKind.DIV_U),
             ("rem_s", DivKind.REM_S),
             ("rem_u", DivKind.REM_U),
         ):
-            _visitor(f"{p}_{name}", lambda c, dk=dk, s=s, t=t: c._divrem(dk, s, t))
-        _visitor(f"{p}_clz", lambda c, s=s, t=t: c._unop(c.masm.int_clz, s, t))
-        _visitor(f"{p}_ctz", lambda c, s=s, t=t: c._unop(c.masm.int_ctz, s, t))
-        _visitor(f"{p}_popcnt", lambda c, s=s, t=t: c._unop(c.masm.int_popcnt, s, t))
-        _visitor(f"{p}_extend8_s", lambda c, t=t: c._extend(8, t, True))
-        _visitor(f"{p}_extend16_s", lambda c, t=t: c._extend(16, t, True))
-    _visitor("i64_extend32_s", lambda c: c._extend(32, I64, True))
-    _visitor("i64_extend_i32_s", lambda c: c._extend(32, I64, True))
+            _visitor(f"{p}_{name}", FuncCompiler._divrem, dk, s, t)
+        _visitor(f"{p}_clz", FuncCompiler._unop, MacroAssembler.int_clz, s, t)
+        _visitor(f"{p}_ctz", FuncCompiler._unop, MacroAssembler.int_ctz, s, t)
+        _visitor(f"{p}_popcnt", FuncCompiler._unop, MacroAssembler.int_popcnt, s, t)
+        _visitor(f"{p}_extend8_s", FuncCompiler._extend, 8, t, True)
+        _visitor(f"{p}_extend16_s", FuncCompiler._extend, 16, t, True)
+    _visitor("i64_extend32_s", FuncCompiler._extend, 32, I64, True)
+    _visitor("i64_extend_i32_s", FuncCompiler._extend, 32, I64, True)
 
     for t in (F32, F64):
         s = sizes[t]
@@ -1026,7 +1033,7 @@ def _install() -> None:
             ("max", FloatBinOp.MAX),
             ("copysign", FloatBinOp.COPYSIGN),
         ):
-            _visitor(f"{p}_{name}", lambda c, fop=fop, s=s, t=t: c._float_binop(fop, s, t))
+            _visitor(f"{p}_{name}", FuncCompiler._float_binop, fop, s, t)
         for name, fcmp in (
             ("eq", FloatCmpKind.EQ),
             ("ne", FloatCmpKind.NE),
@@ -1035,7 +1042,7 @@ def _install() -> None:
             ("le", FloatCmpKind.LE),
             ("ge", FloatCmpKind.GE),
         ):
-            _visitor(f"{p}_{name}", lambda c, fcmp=fcmp, s=s: c._float_cmp(fcmp, s))
+            _visitor(f"{p}_{name}", FuncCompiler._float_cmp, fcmp, s)
         for name, what in (
             ("abs", 0),
             ("neg", 1),
@@ -1045,33 +1052,22 @@ def _install() -> None:
             ("ceil", RoundingMode.UP),
             ("trunc", RoundingMode.ZERO),
         ):
-            _visitor(f"{p}_{name}", lambda c, what=what, s=s, t=t: c._float_unop(what, s, t))
+            _visitor(f"{p}_{name}", FuncCompiler._float_unop, what, s, t)
         for it in (I32, I64):
             ip = it.name.lower()
-            _visitor(
-                f"{ip}_trunc_{p}_s",
-                lambda c, s=s, it=it: c._trunc(TruncKind.TRAPPING, s, it, True),
-            )
-            _visitor(
-                f"{ip}_trunc_{p}_u",
-                lambda c, s=s, it=it: c._trunc(TruncKind.TRAPPING, s, it, False),
-            )
-            _visitor(
-                f"{ip}_trunc_sat_{p}_s",
-                lambda c, s=s, it=it: c._trunc(TruncKind.SATURATING, s, it, True),
-            )
-            _visitor(
-                f"{ip}_trunc_sat_{p}_u",
-                lambda c, s=s, it=it: c._trunc(TruncKind.SATURATING, s, it, False),
-            )
-            _visitor(f"{p}_convert_{ip}_s", lambda c, t=t, it=it: c._convert(t, SIZE[it], True))
-            _visitor(f"{p}_convert_{ip}_u", lambda c, t=t, it=it: c._convert(t, SIZE[it], False))
-    _visitor("f32_demote_f64", lambda c: c._float_convert(F32))
-    _visitor("f64_promote_f32", lambda c: c._float_convert(F64))
-    _visitor("i32_reinterpret_f32", lambda c: c._reinterpret(I32))
-    _visitor("i64_reinterpret_f64", lambda c: c._reinterpret(I64))
-    _visitor("f32_reinterpret_i32", lambda c: c._reinterpret(F32))
-    _visitor("f64_reinterpret_i64", lambda c: c._reinterpret(F64))
+            tr, sat = TruncKind.TRAPPING, TruncKind.SATURATING
+            _visitor(f"{ip}_trunc_{p}_s", FuncCompiler._trunc, tr, s, it, True)
+            _visitor(f"{ip}_trunc_{p}_u", FuncCompiler._trunc, tr, s, it, False)
+            _visitor(f"{ip}_trunc_sat_{p}_s", FuncCompiler._trunc, sat, s, it, True)
+            _visitor(f"{ip}_trunc_sat_{p}_u", FuncCompiler._trunc, sat, s, it, False)
+            _visitor(f"{p}_convert_{ip}_s", FuncCompiler._convert, t, SIZE[it], True)
+            _visitor(f"{p}_convert_{ip}_u", FuncCompiler._convert, t, SIZE[it], False)
+    _visitor("f32_demote_f64", FuncCompiler._float_convert, F32)
+    _visitor("f64_promote_f32", FuncCompiler._float_convert, F64)
+    _visitor("i32_reinterpret_f32", FuncCompiler._reinterpret, I32)
+    _visitor("i64_reinterpret_f64", FuncCompiler._reinterpret, I64)
+    _visitor("f32_reinterpret_i32", FuncCompiler._reinterpret, F32)
+    _visitor("f64_reinterpret_i64", FuncCompiler._reinterpret, F64)
 
     loads = (
         ("i32_load", 4, I32, False),
@@ -1092,7 +1088,11 @@ def _install() -> None:
     for name, size, ty, signed in loads:
 
         def load(
-            self: FuncCompiler, imm: object, size: int = size, ty: ValType = ty, signed: bool = signed
+            self: FuncCompiler,
+            imm: object,
+            size: int = size,
+            ty: ValType = ty,
+            signed: bool = signed,
         ) -> None:
             self._load(imm, size, ty, signed)
 
@@ -1135,4 +1135,3 @@ def compile_module(
     ``CompiledModule.frame_table`` is a list of :class:`DebugInfo`.
     """
     return FuncCompiler(module, guest_debug=guest_debug, sig_ids=sig_ids).compile()
-

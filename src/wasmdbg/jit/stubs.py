@@ -82,7 +82,14 @@ from .abi import STORE, VMCTX, RuntimeStubs
 from .codebuf import CodeBuffer, Label
 from .x64 import Assembler, Cond, Mem, Reg, Xmm
 
-__all__ = ["SAVE_AREA_SIZE", "SAVED_FLAGS", "SAVED_XMM0", "compile_runtime_stubs", "saved_gpr", "saved_xmm"]
+__all__ = [
+    "SAVED_FLAGS",
+    "SAVED_XMM0",
+    "SAVE_AREA_SIZE",
+    "compile_runtime_stubs",
+    "saved_gpr",
+    "saved_xmm",
+]
 
 SAVED_FLAGS = 128
 SAVED_XMM0 = 144
