@@ -32,17 +32,35 @@ __all__ = ["Module", "to_wasm"]
 
 
 def to_wasm(data: str | bytes | bytearray | memoryview) -> bytes:
-    """Binary bytes for ``data`` (text is converted, as wasmtime-py does)."""
+    """Binary bytes for ``data``; WebAssembly text is converted.
+
+    A ``str`` is text unless it starts with ``\\0``.  Bytes are text only when
+    they are UTF-8 whose first non-blank character opens a form or a comment
+    (``(`` or ``;``); anything else is handed to the decoder as a binary, so
+    a malformed binary gets a :class:`~wasmdbg.errors.DecodeError` rather than
+    a text-parser complaint.
+    """
     if isinstance(data, str):
         if data and data[0] != "\0":
             return _wat2wasm(data)
         return data.encode("latin-1")
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
-        if raw and raw[0] != 0:
+        if _looks_like_text(raw):
             return _wat2wasm(raw.decode("utf-8"))
         return raw
     raise TypeError("expected wasm bytes or text")
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    head = raw.lstrip()
+    if not head or head[0] not in b"(;":
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _wat2wasm(text: str) -> bytes:
