@@ -116,3 +116,26 @@ def test_reservation_grows_in_place() -> None:
     with pytest.raises(CodeMemoryError):
         res.commit((1 << 32) + 1)
     res.close()
+
+
+def test_code_memory_comes_from_one_arena() -> None:
+    arena = codemem.code_arena()
+    blocks = [CodeMemory(100) for _ in range(3)]
+    reservations = [Reservation(1 << 32) for _ in range(3)]  # 12 GiB of address space between
+    late = CodeMemory(100)
+    for mem in [*blocks, late]:
+        assert arena.contains(mem.address)
+    assert abs(late.address - blocks[0].address) < (1 << 31)
+    for r in reservations:
+        r.close()
+
+
+def test_closed_code_memory_is_reused_zeroed() -> None:
+    mem = CodeMemory(10)
+    mem.write(0, b"\xcc" * 10)
+    addr = mem.address
+    mem.close()
+    assert _prot_of(addr) == "---"
+    blocks = [CodeMemory(10) for _ in range(64)]
+    reused = [b for b in blocks if b.address == addr]
+    assert reused and reused[0].read(0, 10) == bytes(10)

@@ -26,6 +26,12 @@ maximum size is reserved once (``PROT_NONE``, ``MAP_NORESERVE``) and pages
 are made R+W as the memory grows, so the base address never moves and
 compiled code may cache it.
 
+All code memory comes from one process-wide *code arena*: a 1 GiB range
+reserved at first use and handed out page by page.  NB: this keeps every
+code blob within ``rel32`` reach of every other (the debugger patches
+``call rel32`` instructions to the breakpoint trampoline into module code),
+however many 4 GiB linear-memory reservations are made in between.
+
 NB: every protection change goes through the module-level :func:`mprotect`,
 looked up at call time, so fault-injection tests can replace it
 (``monkeypatch.setattr(codemem, "mprotect", failing)``).
@@ -38,12 +44,14 @@ import ctypes
 import ctypes.util
 import mmap as _mmap_module
 import os
+import threading
 import weakref
 from typing import Final
 
 from ..errors import WasmError
 
 __all__ = [
+    "ARENA_SIZE",
     "PAGE",
     "PROT_EXEC",
     "PROT_NONE",
@@ -52,6 +60,7 @@ __all__ = [
     "CodeMemory",
     "CodeMemoryError",
     "Reservation",
+    "code_arena",
     "mmap_anonymous",
     "mprotect",
     "munmap",
@@ -66,6 +75,8 @@ PROT_EXEC: Final = 4
 _MAP_PRIVATE: Final = 0x02
 _MAP_ANONYMOUS: Final = 0x20
 _MAP_NORESERVE: Final = 0x4000
+_MAP_FIXED: Final = 0x10
+ARENA_SIZE: Final = 1 << 30
 _MAP_FAILED: Final = (1 << 64) - 1
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
@@ -123,6 +134,71 @@ def mprotect(address: int, size: int, prot: int) -> None:
         raise _os_error(f"mprotect(0x{address:x}, {size}, {prot})")
 
 
+class _CodeArena:
+    """Page allocator over one reserved range (first fit, coalescing free list)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.base = mmap_anonymous(size, PROT_NONE, noreserve=True)
+        self._lock = threading.Lock()
+        self._free: list[tuple[int, int]] = [(self.base, size)]  # (address, size), sorted
+
+    def allocate(self, size: int) -> int:
+        """Fresh zeroed read+write pages (``size`` is page-rounded)."""
+        with self._lock:
+            for i, (addr, avail) in enumerate(self._free):
+                if avail >= size:
+                    if avail == size:
+                        del self._free[i]
+                    else:
+                        self._free[i] = (addr + size, avail - size)
+                    break
+            else:
+                raise CodeMemoryError(f"code arena exhausted ({size} bytes requested)")
+        flags = _MAP_PRIVATE | _MAP_ANONYMOUS | _MAP_FIXED
+        got = _mmap(addr, size, PROT_READ | PROT_WRITE, flags, -1, 0)
+        if got != addr:
+            self._release(addr, size)
+            raise _os_error(f"mmap of {size} code bytes")
+        return addr
+
+    def free(self, addr: int, size: int) -> None:
+        """Return pages to the arena (their contents are discarded)."""
+        flags = _MAP_PRIVATE | _MAP_ANONYMOUS | _MAP_FIXED | _MAP_NORESERVE
+        _mmap(addr, size, PROT_NONE, flags, -1, 0)
+        self._release(addr, size)
+
+    def _release(self, addr: int, size: int) -> None:
+        with self._lock:
+            free = self._free
+            free.append((addr, size))
+            free.sort()
+            merged: list[tuple[int, int]] = []
+            for a, n in free:
+                if merged and merged[-1][0] + merged[-1][1] == a:
+                    merged[-1] = (merged[-1][0], merged[-1][1] + n)
+                else:
+                    merged.append((a, n))
+            self._free = merged
+
+    def contains(self, addr: int) -> bool:
+        """True when ``addr`` lies in the arena."""
+        return self.base <= addr < self.base + self.size
+
+
+_arena: _CodeArena | None = None
+_arena_lock = threading.Lock()
+
+
+def code_arena() -> _CodeArena:
+    """The process-wide code arena (reserved on first use)."""
+    global _arena
+    with _arena_lock:
+        if _arena is None:
+            _arena = _CodeArena(ARENA_SIZE)
+        return _arena
+
+
 class CodeMemory:
     """A page-aligned block of machine code with a W^X protection state.
 
@@ -137,10 +213,11 @@ class CodeMemory:
             raise ValueError("negative code size")
         self.size = size
         self.mapped_size = _round_up(max(size, 1))
-        self.address = mmap_anonymous(self.mapped_size, PROT_READ | PROT_WRITE)
+        arena = code_arena()
+        self.address = arena.allocate(self.mapped_size)
         self._published = False
         self._closed = False
-        self._finalizer = weakref.finalize(self, munmap, self.address, self.mapped_size)
+        self._finalizer = weakref.finalize(self, arena.free, self.address, self.mapped_size)
 
     @classmethod
     def from_bytes(cls, code: bytes, *, publish: bool = True) -> CodeMemory:
