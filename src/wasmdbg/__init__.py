@@ -12,6 +12,7 @@ The embedding API follows wasmtime-py's names, so existing code runs with
 ``WasmtimeError`` is an alias of :class:`WasmError`.
 """
 
+from . import debug as debug  # registers the Store's guest-debugging support
 from .errors import DebugError, DecodeError, LinkError, UnsupportedError, ValidationError, WasmError
 from .runtime.codemem import CodeMemoryError
 from .runtime.config import Config

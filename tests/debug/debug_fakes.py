@@ -127,7 +127,7 @@ class FakeModule:
                 b.add_site(index, pc, native, NOP5, locs, [])
                 native += 0x10
         self.table = b.finish()
-        self.module_def = ModuleDef(
+        self.definition = ModuleDef(
             raw=b"", names=NameSection(functions=dict(names or {}), locals=local_names or {})
         )
 

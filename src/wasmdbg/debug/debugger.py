@@ -413,10 +413,10 @@ class Debugger:
     def function_names(self, module: object) -> dict[int, str]:
         """Function index -> name, from the name section and the exports.
 
-        Reads ``module.module_def`` (a :class:`~wasmdbg.wasm.module.ModuleDef`)
-        when the module has one; front ends may override.
+        Reads ``module.definition`` (a :class:`~wasmdbg.wasm.module.ModuleDef`,
+        as the runtime's Module has) when present; front ends may override.
         """
-        mdef = getattr(module, "module_def", None)
+        mdef = _module_def(module)
         names: dict[int, str] = {}
         if mdef is None:
             return names
@@ -453,7 +453,7 @@ class Debugger:
         values = list(frame.locals)
         for i, v in enumerate(values):
             ns[f"l{i}"] = v
-        mdef = getattr(frame.module, "module_def", None)
+        mdef = _module_def(frame.module)
         if mdef is not None:
             for i, local_name in mdef.names.locals.get(frame.func_index, {}).items():
                 if local_name.isidentifier() and i < len(values):
@@ -560,6 +560,10 @@ class Debugger:
             if not self.stop_on_traps:
                 return None
             reason = StopReason.TRAP if kind == DebugEventKind.TRAP else StopReason.HOST_ERROR
+            if reason == StopReason.TRAP and self._pause_requested.is_set():
+                # NB: today the interrupt flag traps (it is not resumable yet),
+                # so a pause request ends as this stop, then the guest unwinds.
+                reason = StopReason.INTERRUPTED
             return Stop(reason, event, frame, frames)
         if frame is None:
             return None
@@ -633,3 +637,9 @@ def iter_frames(frame: Frame | None) -> Iterable[Frame]:
     while frame is not None:
         yield frame
         frame = frame.parent
+
+
+def _module_def(module: object) -> Any:
+    """The ModuleDef behind a runtime Module (``definition``), if any."""
+    found = getattr(module, "definition", None)
+    return found if found is not None else getattr(module, "module_def", None)

@@ -58,6 +58,7 @@ from ..errors import WasmError
 from ..jit import abi
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
+from .debugapi import StoreDebugMixin
 from .engine import Engine
 from .stackwalk import WasmFrame, to_api_frame, walk
 from .stubs import StubCode
@@ -77,6 +78,7 @@ __all__ = ["DebugHook", "Store", "StoreLimits", "as_store"]
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
+_DEBUGGER_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
 
 _CB3 = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
@@ -140,7 +142,7 @@ def _thread_stack_bounds() -> tuple[int, int]:
     return lo, lo + int(size.value)
 
 
-class Store:
+class Store(StoreDebugMixin):
     """All runtime state of one guest "world"; pass it to every API call."""
 
     def __init__(self, engine: Engine | None = None, data: Any = None) -> None:
@@ -370,7 +372,12 @@ class Store:
         if status == _INTERRUPT:
             ctx.interrupt = 0
         frames = self.wasm_frames(ctx.trap_fp, ctx.trap_pc)
-        raise Trap._from_abi(status, [to_api_frame(f) for f in frames])
+        trap = Trap._from_abi(status, [to_api_frame(f) for f in frames])
+        if self._debug_hook is not None and status != _DEBUGGER_ABORT:
+            failed = self._notify_debugger("on_trap", trap, ctx.trap_fp, ctx.trap_pc)
+            if failed is not None:
+                raise failed from trap
+        raise trap
 
     # -- stack walking -------------------------------------------------------------
     def wasm_frames(self, fp: int, pc: int) -> list[WasmFrame]:
@@ -426,7 +433,12 @@ class Store:
                 raise WasmError(f"unknown host function {host_id}")
             return func._run_host(self, slots)
         except BaseException as exc:
-            return self._fail(exc)
+            status = self._fail(exc)
+            if self._debug_hook is not None:
+                failed = self._notify_debugger("on_host_error", exc)
+                if failed is not None:
+                    self._pending = failed
+            return status
 
     def _libcall(self, vmctx: int, op: int, slots: int) -> int:
         try:

@@ -1,0 +1,401 @@
+"""The debug layer's half of a Store: patching, events and live frames.
+
+The runtime never imports this package.  It exposes seams instead, and
+this module fills them:
+
+* ``runtime.store.set_debug_support(StoreDebug)`` -- a factory the Store
+  calls the first time a debugging method is used; the result becomes the
+  Store's ``_debug_hook``.  The Store's public debugging methods
+  (``edit_breakpoints()``, ``breakpoints()``, ``is_single_step``,
+  ``set_debug_handler()``, ``clear_debug_handler()``, ``debug_frames()``,
+  ``debug_frame_table()``) delegate to it.
+* ``on_breakpoint(store, fp, return_address, saved)`` -- called by the
+  breakpoint trampoline through the ``debughook`` callback.  ``saved`` is
+  the trampoline's saved-register area (layout in ``jit.stubs``).
+* ``on_code_added(store, code)`` -- a module was mapped into the Store.
+* ``on_host_error(store, exc)`` -- a host function raised; the Wasm frames
+  that called it are still live.
+* ``on_trap(store, status, fp, pc)`` -- compiled code trapped.
+
+Per Store it keeps the :class:`~wasmdbg.debug.edit.BreakpointState`, one
+:class:`CodePatcher` per private code copy, the debug handler, and while the
+guest is paused, the pause record the frames are built from::
+
+    trampoline ──► on_breakpoint ──► DebugEvent ──► handler(event)
+                        │                               │ store.debug_frames()
+                        └─ pause = (fp, pc, saved) ─────┘ (valid until return)
+
+Frames: the innermost frame at a breakpoint or step uses the frame-table row
+of its patch site and the saved registers (so every value reads and
+writes).  Caller frames use the row of their call instruction without
+registers (calls clobber them; the compiler keeps nothing in registers
+across a call) and drop the call's arguments from the operand stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DebugError
+from ..jit import abi, stubs
+from ..jit.frametable import FrameTable, Site, SiteKind, frame_table_of
+from ..wasm.reader import read_u32
+from .edit import BreakpointEdit, BreakpointState
+from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
+from .frames import FrameValues, MemoryAccess, SavedRegisters
+
+if TYPE_CHECKING:
+    from ..runtime.code import CodeObject
+    from ..runtime.store import Store
+
+__all__ = ["CodePatcher", "DebugFrame", "ProcessMemory", "StoreDebug"]
+
+_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
+_GPR_OFFSETS = {n: stubs.saved_gpr(n) for n in range(16) if n not in (4, 5)}
+_XMM_OFFSETS = {n: stubs.saved_xmm(n) for n in range(16)}
+
+
+class ProcessMemory:
+    """Raw reads and writes of this process's memory (ctypes)."""
+
+    def read(self, address: int, size: int) -> bytes:
+        """``size`` bytes at ``address``."""
+        return ctypes.string_at(address, size)
+
+    def write(self, address: int, data: bytes) -> None:
+        """Copy ``data`` to ``address``."""
+        ctypes.memmove(address, data, len(data))
+
+
+_MEMORY = ProcessMemory()
+
+
+class _Snapshot:
+    """Values of frames that are being unwound, captured before the handler runs.
+
+    NB: after a trap the Wasm frames are dead memory below the stack
+    pointer (the runtime's cushion keeps them intact for a moment), so the
+    values are read at once and served from this copy; writing is refused.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], bytes] = {}
+        self.frozen = False
+
+    def read(self, address: int, size: int) -> bytes:
+        data = self._cache.get((address, size))
+        if data is None:
+            if self.frozen:
+                raise DebugError("this value was not captured when the guest trapped")
+            data = self._cache[(address, size)] = ctypes.string_at(address, size)
+        return data
+
+    def write(self, address: int, data: bytes) -> None:
+        raise DebugError("the guest trapped and is being unwound: its values are read-only")
+
+
+class CodePatcher:
+    """A Store's private code copy of one module, as an edit session sees it."""
+
+    def __init__(self, code: CodeObject, trampoline: int) -> None:
+        self.code = code
+        self.trampoline = trampoline
+        self._table = frame_table_of(code.compiled.frame_table)
+
+    @property
+    def frame_table(self) -> FrameTable:
+        """The module's frame table."""
+        return self._table
+
+    def patch_site(self, site: Site, enabled: bool) -> None:
+        """Write the call (enabled) or the NOP (disabled) into this copy."""
+        if enabled:
+            data = site.call_bytes(self.code.base + site.native_offset, self.trampoline)
+        else:
+            data = site.disable_bytes
+        self.code.memory.write(site.native_offset, data)
+
+    def publish(self) -> None:
+        """Make the copy executable again."""
+        self.code.memory.publish()
+
+    def unpublish(self) -> None:
+        """Make the copy writable (all or nothing)."""
+        self.code.memory.unpublish()
+
+
+class DebugFrame:
+    """One live Wasm frame of a paused Store (see :class:`~.debugger.Frame`).
+
+    ``locals`` and ``stack`` are :class:`~wasmdbg.debug.frames.FrameValues`
+    (readable and writable while the guest is paused).  ``native_pc`` is
+    the frame's native program counter; ``site`` the frame-table row used.
+    """
+
+    def __init__(
+        self,
+        *,
+        module: object,
+        instance: object,
+        func_index: int,
+        pc: int,
+        fp: int,
+        native_pc: int,
+        site: Site | None,
+        locals: FrameValues,
+        stack: FrameValues,
+    ) -> None:
+        self.module = module
+        self.instance = instance
+        self.func_index = func_index
+        self.pc = pc
+        self.fp = fp
+        self.native_pc = native_pc
+        self.site = site
+        self.locals = locals
+        self.stack = stack
+        self.parent: DebugFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"<DebugFrame func {self.func_index} pc 0x{self.pc:x} fp 0x{self.fp:x}>"
+
+
+def _call_arity(raw: bytes, pc: int, func_params: Any) -> int:
+    """How many operand-stack values the call instruction at ``pc`` consumes."""
+    if pc >= len(raw):
+        return 0
+    op = raw[pc]
+    if op in (0x10, 0x12):  # call, return_call
+        index, _ = read_u32(raw, pc + 1, len(raw))
+        return len(func_params(index))
+    if op in (0x11, 0x13):  # call_indirect, return_call_indirect: + the table index
+        type_index, _ = read_u32(raw, pc + 1, len(raw))
+        return len(func_params(None, type_index)) + 1
+    return 0
+
+
+class StoreDebug:
+    """The debug hook of one Store (made by the factory the runtime calls)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.state = BreakpointState(self)
+        self._patchers: dict[object, CodePatcher] = {}
+        self.handler: DebugHandler | None = None
+        self._pause: tuple[int, int, int, Site | None] | None = None
+        self._frames: list[DebugFrame] | None = None
+
+    # -- CodeRegistry (for edit sessions) ---------------------------------------
+
+    def debug_code(self, module: object) -> CodePatcher:
+        """The patchable private code of ``module`` in this Store."""
+        patcher = self._patchers.get(module)
+        if patcher is not None:
+            return patcher
+        code = self._store.code_objects.get(module)  # type: ignore[call-overload]
+        if code is None:
+            raise DebugError(f"{module!r} is not instantiated in this store")
+        if not code.private or not code.compiled.guest_debug:
+            raise DebugError(
+                "this store's code was not compiled for debugging (use Config(debug=True))"
+            )
+        patcher = CodePatcher(code, self._store._stub_code.breakpoint_address)
+        self._patchers[module] = patcher
+        return patcher
+
+    def debug_modules(self) -> Iterable[object]:
+        """The Store's modules with debuggable code, in instantiation order."""
+        return [m for m, c in self._store.code_objects.items() if c.private]
+
+    # -- the Store's public debugging API -----------------------------------------
+
+    def edit_breakpoints(self) -> BreakpointEdit:
+        """A new edit session."""
+        return self.state.edit()
+
+    def breakpoints(self) -> list[tuple[object, int]]:
+        """Every ``(module, pc)`` with a Store-level breakpoint."""
+        return self.state.breakpoints()
+
+    @property
+    def is_single_step(self) -> bool:
+        """True while single-stepping."""
+        return self.state.is_single_step
+
+    def set_debug_handler(self, handler: DebugHandler | None) -> None:
+        """Install (or with ``None`` remove) the handler of debug events."""
+        self.handler = handler
+
+    def debug_frame_table(self, module: object) -> FrameTable:
+        """The frame table of ``module`` (instantiated in this Store)."""
+        return self.debug_code(module).frame_table
+
+    def debug_frames(self) -> list[DebugFrame]:
+        """The paused guest's Wasm frames, innermost first (empty when not paused)."""
+        if self._pause is None:
+            return []
+        if self._frames is None:
+            self._frames = self._build_frames(*self._pause, _MEMORY)
+        return self._frames
+
+    # -- hook entry points ----------------------------------------------------------
+
+    def on_code_added(self, store: Store, code: CodeObject) -> None:
+        """A module was mapped into the Store: single-stepping must cover it."""
+        if code.private and code.compiled.guest_debug:
+            self.state.module_added(code.module)
+
+    def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
+        """An enabled patch site ran: emit BREAKPOINT or STEP."""
+        code = store._registry.lookup(return_address)
+        if code is None or not code.private:
+            return 0
+        table = self.debug_code(code.module).frame_table
+        site = table.site_for_return(return_address - code.base)
+        if site is None:
+            raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
+        kind = (
+            DebugEventKind.BREAKPOINT
+            if self.state.is_breakpoint(code.module, site.pc)
+            else DebugEventKind.STEP
+        )
+        event = DebugEvent(kind, code.module, site.func_index, site.pc)
+        return self._deliver(event, (fp, return_address, saved, site))
+
+    def on_host_error(self, store: Store, exc: BaseException) -> None:
+        """A host function raised; its Wasm callers are live: emit HOST_ERROR."""
+        if getattr(exc, "_wasmdbg_debug_reported", False):
+            return  # a trap of an inner activation, already reported as such
+        _mark_reported(exc)
+        ctx = store.vm
+        fp, pc = int(ctx.last_exit_fp), int(ctx.last_exit_pc)
+        frames = self._build_frames(fp, pc, 0, None, _MEMORY)
+        top = frames[0] if frames else None
+        event = DebugEvent(
+            DebugEventKind.HOST_ERROR,
+            top.module if top else None,
+            top.func_index if top else None,
+            top.pc if top else None,
+            exception=exc,
+        )
+        self._deliver(event, (fp, pc, 0, None), frames)
+
+    def on_trap(self, store: Store, trap: BaseException, fp: int, pc: int) -> None:
+        """Compiled code trapped at native ``pc`` in frame ``fp``: emit TRAP.
+
+        Called by the runtime just after the trap unwound the Wasm frames;
+        their values are captured at once (read-only from then on).
+        """
+        _mark_reported(trap)
+        if self.handler is None:
+            return
+        memory = _Snapshot()
+        frames = self._build_frames(fp, pc, 0, None, memory)
+        for frame in frames:
+            for values in (frame.locals, frame.stack):
+                for i in range(len(values)):
+                    with contextlib.suppress(DebugError):
+                        values[i]
+        memory.frozen = True
+        top = frames[0] if frames else None
+        event = DebugEvent(
+            DebugEventKind.TRAP,
+            top.module if top else None,
+            top.func_index if top else None,
+            top.pc if top else None,
+            trap=trap,
+        )
+        self._deliver(event, (fp, pc, 0, None), frames)
+
+    def _deliver(
+        self,
+        event: DebugEvent,
+        pause: tuple[int, int, int, Site | None],
+        frames: list[DebugFrame] | None = None,
+    ) -> int:
+        handler = self.handler
+        if handler is None:
+            return 0
+        outer = (self._pause, self._frames)
+        self._pause, self._frames = pause, frames
+        try:
+            answer = handler(event)
+        finally:
+            self._pause, self._frames = outer
+        return _ABORT if answer == Resume.ABORT else 0
+
+    # -- frames --------------------------------------------------------------------
+
+    def _build_frames(
+        self, fp: int, native_pc: int, saved: int, site: Site | None, memory: MemoryAccess
+    ) -> list[DebugFrame]:
+        store = self._store
+        walked = store.wasm_frames(fp, native_pc)
+        out: list[DebugFrame] = []
+        for depth, wf in enumerate(walked):
+            code = wf.code
+            if not code.private:
+                continue
+            table = self.debug_code(code.module).frame_table
+            offset = wf.pc - code.base
+            regs: SavedRegisters | None = None
+            drop = 0
+            if depth == 0 and site is not None:
+                row: Site | None = site
+                pc = site.pc
+                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS)
+            elif depth == 0:
+                # a trap or a host call: the row of the instruction's patch site
+                pc = wf.wasm_pc if wf.wasm_pc is not None else -1
+                rows = [s for s in table.sites_at(pc) if s.func_index == wf.func_index]
+                row = rows[0] if rows else table.frame_state(offset)
+                if wf.wasm_pc is not None and rows and _is_call(code.definition.raw, pc):
+                    drop = self._arity(code, pc)
+            else:
+                row = table.frame_state(offset)
+                pc = wf.wasm_pc if wf.wasm_pc is not None else (row.pc if row else -1)
+                if row is not None and row.kind == SiteKind.PATCH:  # the call's own site
+                    drop = self._arity(code, pc)
+            locs_locals = row.locals if row is not None else ()
+            locs_stack = row.stack if row is not None else ()
+            if drop:
+                locs_stack = locs_stack[: max(0, len(locs_stack) - drop)]
+            frame = DebugFrame(
+                module=code.module,
+                instance=store.instance_of_vmctx(wf.vmctx),
+                func_index=wf.func_index,
+                pc=pc if pc is not None else -1,
+                fp=wf.fp,
+                native_pc=wf.pc,
+                site=row,
+                locals=FrameValues("locals", locs_locals, wf.fp, memory, regs),
+                stack=FrameValues("stack", locs_stack, wf.fp, memory, regs),
+            )
+            if out:
+                out[-1].parent = frame
+            out.append(frame)
+        return out
+
+    def _arity(self, code: CodeObject, pc: int) -> int:
+        mdef = code.definition
+
+        def params(index: int | None, type_index: int | None = None) -> Sequence[object]:
+            if index is not None:
+                return mdef.func_type(index).params
+            if type_index is None:
+                return ()
+            return mdef.types[type_index].params
+
+        return _call_arity(mdef.raw, pc, params)
+
+
+def _is_call(raw: bytes, pc: int) -> bool:
+    return 0 <= pc < len(raw) and raw[pc] in (0x10, 0x11, 0x12, 0x13)
+
+
+def _mark_reported(exc: BaseException) -> None:
+    with contextlib.suppress(AttributeError):
+        exc._wasmdbg_debug_reported = True  # type: ignore[attr-defined]
