@@ -81,8 +81,7 @@ class CodeObject:
         if i < 0:
             return None
         func = self._funcs[i]
-        # NB: a return address may equal ``end`` when a call is the last instruction
-        return func if off <= func.end else None
+        return func if off < func.end else None
 
     def wasm_pc_at(self, pc: int, func: CompiledFunction) -> int | None:
         """The Wasm pc of a native return address or trap site, if recorded."""
@@ -119,12 +118,12 @@ class CodeRegistry:
         self._objects.insert(i, code)
 
     def lookup(self, pc: int) -> CodeObject | None:
-        """The code object whose blob contains ``pc`` (or its end)."""
+        """The code object whose blob contains ``pc``."""
         i = bisect.bisect_right(self._bases, pc) - 1
         if i < 0:
             return None
         code = self._objects[i]
-        return code if pc <= code.end else None
+        return code if pc < code.end else None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(list(self._objects))

@@ -72,10 +72,13 @@ def walk(
     """Yield the Wasm frames from (fp, pc) outwards, innermost first."""
     count = 0
     while count < limit:
-        code = registry.lookup(pc)
+        # NB: every pc walked is a return address (of a call, a trap stub's
+        # call, or a patch site's call): the instruction it names ends just
+        # before it, possibly as the last bytes of its function.
+        code = registry.lookup(pc - 1)
         if code is None:
             return
-        func = code.function_at(pc)
+        func = code.function_at(pc - 1)
         if func is None:
             return
         yield WasmFrame(fp, pc, code, func, code.wasm_pc_at(pc, func))
