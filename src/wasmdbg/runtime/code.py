@@ -43,7 +43,7 @@ class CodeObject:
     """One module's machine code, mapped at :attr:`base`."""
 
     module: Module
-    compiled: CompiledModule
+    compiled: CompiledModule = field(repr=False)
     memory: CodeMemory
     private: bool
     _starts: list[int] = field(default_factory=list, repr=False)
