@@ -1,0 +1,463 @@
+"""The debugger on real compiled code: patch sites, the trampoline, live frames.
+
+Scripts are (expected stop, action) pairs as in ``test_debugger.py``; the
+expected pcs are module offsets taken from the decoder (``iter_body``), so
+the tests do not depend on how the compiler lays out machine code.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from wasmdbg import Config, Engine, Func, FuncType, Linker, Module, Store, Trap, ValType
+from wasmdbg.debug import DebugEventKind, Debugger, Stop, StopReason
+from wasmdbg.errors import DebugError
+from wasmdbg.runtime import codemem
+from wasmdbg.wasm.code import iter_body
+
+FACT_WAT = """
+(module
+  (import "host" "cb" (func $cb (param i32) (result i32)))
+  (func $fact (export "fact") (param $n i32) (result i32)
+    local.get $n
+    i32.const 1
+    i32.le_s
+    if (result i32)
+      i32.const 1
+    else
+      local.get $n
+      local.get $n
+      i32.const 1
+      i32.sub
+      call $fact
+      i32.mul
+    end)
+  (func $main (export "main") (param $x i32) (result i32)
+    (local $r i32)
+    local.get $x
+    call $fact
+    local.set $r
+    local.get $r
+    i32.const 1
+    i32.add)
+  (func $div (export "div") (param $a i32) (param $b i32) (result i32)
+    local.get $a
+    local.get $b
+    i32.div_s)
+  (func $outer (export "outer") (param $v i32) (result i32)
+    local.get $v
+    i32.const 10
+    i32.add
+    call $cb)
+  (func $inner (export "inner") (param $w i32) (result i32)
+    local.get $w
+    i32.const 2
+    i32.mul)
+  (func $sum (export "sum") (param $k i32) (result i32)
+    (local $acc i32)
+    block
+      loop
+        local.get $k
+        i32.eqz
+        br_if 1
+        local.get $acc
+        local.get $k
+        i32.add
+        local.set $acc
+        local.get $k
+        i32.const 1
+        i32.sub
+        local.set $k
+        br 0
+      end
+    end
+    local.get $acc))
+"""
+
+FACT, MAIN, DIV, OUTER, INNER, SUM = 1, 2, 3, 4, 5, 6
+
+
+class World:
+    """An engine with debugging, one module, one store with an instance."""
+
+    def __init__(self, module: Module | None = None, engine: Engine | None = None) -> None:
+        self.engine = engine or Engine(Config(debug=True))
+        self.module = module or Module(self.engine, FACT_WAT)
+        self.store = Store(self.engine)
+        linker = Linker(self.engine)
+        self.inner_func: Func | None = None
+
+        def cb(v: int) -> int:
+            if self.inner_func is None:
+                raise RuntimeError("host callback failed")
+            return int(self.inner_func(self.store, v))
+
+        linker.define(
+            self.store,
+            "host",
+            "cb",
+            Func(self.store, FuncType([ValType.i32()], [ValType.i32()]), cb),
+        )
+        self.instance = linker.instantiate(self.store, self.module)
+        self.exports = self.instance.exports(self.store)
+
+    def func(self, name: str) -> Func:
+        found = self.exports[name]
+        assert isinstance(found, Func)
+        return found
+
+    def call(self, name: str, *args: int) -> Any:
+        return self.func(name)(self.store, *args)
+
+
+def pcs(module: Module, func_index: int) -> list[int]:
+    """The module offsets of a function's instructions, in order."""
+    mdef = module.definition
+    body = mdef.body(func_index)
+    return [off for off, _, _ in iter_body(mdef, body)]
+
+
+Action = str | Callable[[Debugger, Stop], str]
+
+
+class Scripted(Debugger):
+    """Checks each stop against ``(reason, func, pc[, locals[, stack]])``."""
+
+    def __init__(self, store: Store, script: Sequence[tuple[tuple[Any, ...], Action]]) -> None:
+        super().__init__(store)
+        self.script = list(script)
+        self.stops: list[Stop] = []
+
+    def user_stop(self, stop: Stop) -> None:
+        self.stops.append(stop)
+        assert self.script, f"unexpected stop {stop.reason} at {stop.pc}"
+        expect, action = self.script.pop(0)
+        f = stop.frame
+        got: tuple[Any, ...] = (stop.reason, f.func_index if f else None, f.pc if f else None)
+        if len(expect) > 3:
+            got += (tuple(f.locals) if f else None,)
+        if len(expect) > 4:
+            got += (tuple(f.stack) if f else None,)
+        assert got == expect
+        if callable(action):
+            action = action(self, stop)
+        {
+            "continue": self.set_continue,
+            "step": self.set_step,
+            "next": self.set_next,
+            "return": self.set_return,
+            "quit": self.set_quit,
+        }[action]()
+
+
+BP, STEP = StopReason.BREAKPOINT, StopReason.STEP
+
+
+def test_conditional_breakpoint_in_recursive_function() -> None:
+    w = World()
+    entry = pcs(w.module, FACT)[0]
+    dbg = Scripted(w.store, [((BP, FACT, entry, (2,)), "continue")])
+    bp = dbg.set_break_function(w.module, "fact", cond="n == 2")
+    assert w.call("fact", 5) == 120
+    assert dbg.script == [] and bp.hits == 5  # every enabled hit counts: n = 5 ... 1
+    assert len(dbg.stops[0].frames) == 4
+
+
+def test_ignore_count_and_temporary() -> None:
+    w = World()
+    entry = pcs(w.module, FACT)[0]
+    dbg = Scripted(w.store, [((BP, FACT, entry, (3,)), "continue")])
+    dbg.set_break_function(w.module, FACT, ignore=2, temporary=True)
+    assert w.call("fact", 5) == 120
+    assert dbg.breakpoints == [] and w.store.breakpoints() == []
+
+
+def test_single_step_exact_pc_sequence() -> None:
+    w = World()
+    m, f = pcs(w.module, MAIN), pcs(w.module, FACT)
+    # main(2): main[0] local.get, main[1] call -> fact(2) ... fact(1) ... back
+    f_if, f_else_body = f[:4], f[6:11]  # get,const,le_s,if | get,get,const,sub,call
+    base = [f[0], f[1], f[2], f[3], f[4], f[5]]  # n=1: ..., if, i32.const 1, else
+    expected = (
+        [(MAIN, m[1])]
+        + [(FACT, pc) for pc in f_if]
+        + [(FACT, pc) for pc in f_else_body]
+        + [(FACT, pc) for pc in base]
+        + [(FACT, f[-1])]  # the jump from `else` lands on the function's `end`
+        + [(FACT, f[11]), (FACT, f[12]), (FACT, f[13])]  # mul, end (if), end
+        + [(MAIN, pc) for pc in m[2:]]
+    )
+    script: list[tuple[tuple[Any, ...], Action]] = [((BP, MAIN, m[0]), "step")]
+    script += [((STEP, fi, pc), "step") for fi, pc in expected[:-1]]
+    script += [((STEP, *expected[-1]), "continue")]
+    dbg = Scripted(w.store, script)
+    dbg.set_break(w.module, m[0])
+    assert w.call("main", 2) == 3
+    assert dbg.script == []
+    assert not w.store.is_single_step
+
+
+def test_step_over_a_call() -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+    dbg = Scripted(
+        w.store,
+        [
+            ((BP, MAIN, m[1], (4, 0), (4,)), "next"),  # at `call $fact`, 4 on the stack
+            ((STEP, MAIN, m[2], (4, 0), (24,)), "next"),  # the result, back in main
+            ((STEP, MAIN, m[3], (4, 24), ()), "continue"),
+        ],
+    )
+    dbg.set_break(w.module, m[1])
+    assert w.call("main", 4) == 25
+    assert dbg.script == []
+
+
+def test_step_out_of_a_deep_frame() -> None:
+    w = World()
+    f, m = pcs(w.module, FACT), pcs(w.module, MAIN)
+
+    def check(d: Debugger, stop: Stop) -> str:
+        assert [fr.func_index for fr in stop.frames] == [FACT] * 4 + [MAIN]
+        assert [tuple(fr.locals) for fr in stop.frames] == [(1,), (2,), (3,), (4,), (4, 0)]
+        assert stop.frames[1].pc == f[10]  # callers stand at their `call`
+        assert tuple(stop.frames[1].stack) == (2,)  # the call's argument is gone
+        return "return"
+
+    dbg = Scripted(
+        w.store,
+        [
+            ((BP, FACT, f[4], (1,)), check),  # n == 1: i32.const 1
+            ((STEP, FACT, f[11], (2,), (2, 1)), "return"),  # i32.mul in fact(2)
+            ((STEP, FACT, f[11], (3,), (3, 2)), "return"),
+            ((STEP, FACT, f[11], (4,), (4, 6)), "return"),
+            ((STEP, MAIN, m[2], (4, 0), (24,)), "continue"),
+        ],
+    )
+    dbg.set_break(w.module, f[4])
+    assert w.call("main", 4) == 25
+    assert dbg.script == []
+
+
+def test_breakpoint_in_one_store_does_not_fire_in_another() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, FACT_WAT)
+    a, b = World(module, engine), World(module, engine)
+    entry = pcs(module, FACT)[0]
+    da = Scripted(a.store, [((BP, FACT, entry), "continue")] * 3)
+    da.set_break(module, entry)
+    db = Scripted(b.store, [])
+    assert b.call("fact", 3) == 6
+    assert db.stops == []
+    assert a.call("fact", 3) == 6
+    assert da.script == []
+    code_a, code_b = a.store.code_objects[module], b.store.code_objects[module]
+    assert code_a.memory.address != code_b.memory.address
+
+
+def test_write_a_local_and_a_stack_value() -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+
+    def poke_local(d: Debugger, stop: Stop) -> str:
+        assert stop.frame is not None
+        stop.frame.locals[0] = 5  # x: 4 -> 5
+        return "continue"
+
+    def poke_stack(d: Debugger, stop: Stop) -> str:
+        assert stop.frame is not None
+        assert tuple(stop.frame.stack) == (120, 1)
+        stop.frame.stack[0] = 1000  # r + 1 -> 1000 + 1
+        return "continue"
+
+    dbg = Scripted(
+        w.store, [((BP, MAIN, m[0], (4, 0)), poke_local), ((BP, MAIN, m[5]), poke_stack)]
+    )
+    dbg.set_break(w.module, m[0])
+    dbg.set_break(w.module, m[5])  # i32.add
+    assert w.call("main", 4) == 1001
+    assert dbg.script == []
+
+
+def test_writing_a_constant_is_refused() -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+    errors: list[Exception] = []
+
+    def poke(d: Debugger, stop: Stop) -> str:
+        assert stop.frame is not None
+        values = stop.frame.stack
+        for i in range(len(values)):
+            if not values.is_writable(i):  # type: ignore[attr-defined]
+                try:
+                    values[i] = 7
+                except DebugError as exc:
+                    errors.append(exc)
+        return "continue"
+
+    dbg = Scripted(w.store, [((BP, MAIN, m[5]), poke)])
+    dbg.set_break(w.module, m[5])
+    w.call("main", 1)
+    # `i32.const 1` stays a constant (folded into the add): writing it is refused
+    assert errors and all("constant" in str(exc) for exc in errors)
+
+
+def test_trap_stops_with_live_frames() -> None:
+    w = World()
+    d = pcs(w.module, DIV)
+
+    def look(dbg: Debugger, stop: Stop) -> str:
+        assert stop.event.kind == DebugEventKind.TRAP
+        assert isinstance(stop.event.trap, Trap)
+        assert [f.func_index for f in stop.frames] == [DIV]
+        assert stop.frame is not None and tuple(stop.frame.locals) == (7, 0)
+        with pytest.raises(DebugError):
+            stop.frame.locals[0] = 1
+        return "continue"
+
+    dbg = Scripted(w.store, [((StopReason.TRAP, DIV, d[2], (7, 0)), look)])
+    with pytest.raises(Trap, match="integer divide by zero"):
+        w.call("div", 7, 0)
+    assert dbg.script == []
+    assert w.call("div", 7, 2) == 3  # the store is still usable
+
+
+def test_host_error_stops_with_live_frames() -> None:
+    w = World()
+    o = pcs(w.module, OUTER)
+    dbg = Scripted(w.store, [((StopReason.HOST_ERROR, OUTER, o[3], (1,)), "continue")])
+    with pytest.raises(RuntimeError, match="host callback failed"):
+        w.call("outer", 1)
+    assert dbg.script == []
+    assert isinstance(dbg.stops[0].event.exception, RuntimeError)
+
+
+def test_host_to_wasm_reentry_backtrace() -> None:
+    w = World()
+    w.inner_func = w.func("inner")
+    i, o = pcs(w.module, INNER), pcs(w.module, OUTER)
+
+    def bt(d: Debugger, stop: Stop) -> str:
+        frames = stop.frames
+        assert [(f.func_index, f.pc) for f in frames] == [(INNER, i[0]), (OUTER, o[3])]
+        assert [tuple(f.locals) for f in frames] == [(11,), (1,)]
+        return "step"
+
+    dbg = Scripted(
+        w.store,
+        [
+            ((BP, INNER, i[0], (11,)), bt),
+            ((STEP, INNER, i[1]), "return"),  # out of inner, through the host function
+            ((STEP, OUTER, o[4], (1,), (22,)), "continue"),  # outer's `end`, with the result
+        ],
+    )
+    dbg.set_break_function(w.module, "inner")
+    assert w.call("outer", 1) == 22
+    assert dbg.script == []
+
+
+def test_run_to_a_loop_and_breakpoint_slips_forward() -> None:
+    w = World()
+    s = pcs(w.module, SUM)
+
+    def run_to(d: Debugger, stop: Stop) -> str:
+        assert d.set_run_to(w.module, s[8]) == s[8]  # local.set $acc
+        return "continue"
+
+    dbg = Scripted(
+        w.store,
+        [
+            ((BP, SUM, s[0], (3, 0)), run_to),
+            ((StopReason.RUN_TO, SUM, s[8], (3, 0), (3,)), "continue"),
+        ],
+    )
+    bp = dbg.set_break(w.module, s[0] - 1)  # before the first instruction: slips onto it
+    assert bp.site_pc == s[0]
+    assert w.call("sum", 3) == 6
+    assert dbg.script == []
+
+
+def test_quit_aborts_the_call() -> None:
+    w = World()
+    f = pcs(w.module, FACT)
+    dbg = Scripted(w.store, [((BP, FACT, f[0]), "quit")])
+    dbg.set_break(w.module, f[0])
+    with pytest.raises(Trap) as info:
+        w.call("fact", 3)
+    assert "aborted by the debugger" in str(info.value)
+
+
+def test_debugging_needs_a_debug_engine() -> None:
+    engine = Engine()
+    store = Store(engine)
+    with pytest.raises(DebugError):
+        store.edit_breakpoints()
+
+
+# -- fault injection on the real code memory --------------------------------------------
+
+
+def test_unpublish_failure_changes_nothing_and_guest_still_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = World()
+    f = pcs(w.module, FACT)
+    dbg = Scripted(w.store, [((BP, FACT, f[0]), "continue")] * 3)
+    dbg.set_break(w.module, f[0])
+    real = codemem.mprotect
+
+    def refuse(address: int, size: int, prot: int) -> None:
+        if prot & codemem.PROT_WRITE:
+            raise codemem.CodeMemoryError("mprotect refused (injected)")
+        real(address, size, prot)
+
+    monkeypatch.setattr(codemem, "mprotect", refuse)
+    with pytest.raises(codemem.CodeMemoryError):
+        dbg.set_break(w.module, f[4])
+    assert [bp.number for bp in dbg.breakpoints] == [1]
+    assert w.store.breakpoints() == [(w.module, f[0])]
+    assert w.store.code_objects[w.module].memory.published
+    assert w.call("fact", 3) == 6  # still runs, the old breakpoint still fires
+    assert dbg.script == []
+
+
+ABORT_SCRIPT = textwrap.dedent(
+    """
+    from wasmdbg import Config, Engine, Linker, Module, Store
+    from wasmdbg.runtime import codemem
+    engine = Engine(Config(debug=True))
+    store = Store(engine)
+    module = Module(engine, '(module (func (export "f") nop))')
+    Linker(engine).instantiate(store, module)
+    real = codemem.mprotect
+    def refuse(address, size, prot):
+        if prot & codemem.PROT_EXEC:
+            raise codemem.CodeMemoryError("mprotect(RX) refused (injected)")
+        real(address, size, prot)
+    with store.edit_breakpoints() as edit:
+        edit.single_step(True)
+        codemem.mprotect = refuse
+        print("leaving the session", flush=True)
+    print("NOT REACHED", flush=True)
+    """
+)
+
+
+def test_republish_failure_aborts_the_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", ABORT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode < 0, proc
+    assert "leaving the session" in proc.stdout and "NOT REACHED" not in proc.stdout
+    assert "wasmdbg: fatal: cannot make the machine code of" in proc.stderr
+    assert "mprotect(RX) refused (injected)" in proc.stderr
