@@ -8,7 +8,16 @@ import pytest
 import wasmtime
 
 import wasmdbg
-from wasmdbg import DecodeError, Engine, FuncType, GlobalType, MemoryType, Module, TableType, ValidationError
+from wasmdbg import (
+    DecodeError,
+    Engine,
+    FuncType,
+    GlobalType,
+    MemoryType,
+    Module,
+    TableType,
+    ValidationError,
+)
 
 WAT = """
 (module $named
