@@ -461,3 +461,108 @@ def test_republish_failure_aborts_the_process() -> None:
     assert "leaving the session" in proc.stdout and "NOT REACHED" not in proc.stdout
     assert "wasmdbg: fatal: cannot make the machine code of" in proc.stderr
     assert "mprotect(RX) refused (injected)" in proc.stderr
+
+
+MEM_WAT = """
+(module
+  (memory (export "mem") 1)
+  (global $g (export "g") (mut i32) (i32.const 0))
+  (func (export "store") (param $addr i32) (param $v i32)
+    local.get $addr
+    local.get $v
+    i32.store
+    global.get $g
+    i32.const 1
+    i32.add
+    global.set $g)
+  (func (export "spin") (param $n i32) (result i32)
+    loop
+      local.get $n
+      i32.const 1
+      i32.add
+      local.set $n
+      br 0
+    end
+    local.get $n))
+"""
+
+
+def test_condition_over_memory_and_globals() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, MEM_WAT)
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, module)
+    fn = inst.exports(store)["store"]
+    assert isinstance(fn, Func)
+    body = pcs(module, 0)
+    seen: list[tuple[int, int]] = []
+
+    def on_stop(d: Debugger, stop: Stop) -> None:
+        assert stop.frame is not None
+        seen.append((stop.frame.locals[0], stop.frame.locals[1]))
+
+    dbg = Debugger(store, on_stop=on_stop)
+    # at global.get: the store is done and g not yet incremented (g = calls so far)
+    dbg.set_break(
+        module,
+        body[3],
+        cond="int.from_bytes(memory[16:20], 'little') == 7 and globals[0] == 3",
+    )
+    for addr, v in [(16, 1), (16, 2), (32, 7), (16, 7), (16, 7)]:
+        fn(store, addr, v)
+    assert seen == [(16, 7)]
+
+
+def test_module_instantiated_while_single_stepping_is_covered() -> None:
+    engine = Engine(Config(debug=True))
+    store = Store(engine)
+    first = Module(engine, MEM_WAT)
+    Linker(engine).instantiate(store, first)
+    with store.edit_breakpoints() as edit:
+        edit.single_step(True)
+    later = Module(engine, MEM_WAT)
+    Linker(engine).instantiate(store, later)
+    code = store.code_objects[later]
+    table = store.debug_frame_table(later)
+    assert len(table) > 0
+    assert all(code.memory.read(site.native_offset, 1) == b"\xe8" for site in table)
+    with store.edit_breakpoints() as edit:
+        edit.single_step(False)
+    assert all(code.memory.read(site.native_offset, site.size) == site.nop for site in table)
+
+
+def test_pause_from_another_thread() -> None:
+    import threading
+
+    engine = Engine(Config(debug=True))
+    module = Module(engine, MEM_WAT)
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, module)
+    spin = inst.exports(store)["spin"]
+    assert isinstance(spin, Func)
+    stops: list[Stop] = []
+
+    def on_stop(d: Debugger, stop: Stop) -> None:
+        stops.append(stop)
+
+    dbg = Debugger(store, on_stop=on_stop)
+    outcome: list[BaseException] = []
+
+    def guest() -> None:
+        try:
+            spin(store, 0)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=guest)
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive()  # spinning
+    dbg.interrupt()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert len(stops) == 1 and stops[0].reason == StopReason.INTERRUPTED
+    frame = stops[0].frame
+    assert frame is not None and frame.func_index == 1
+    assert frame.locals[0] > 0  # the counter it had reached
+    assert len(outcome) == 1 and isinstance(outcome[0], Trap)  # NB: not resumable yet

@@ -440,8 +440,9 @@ class Debugger:
 
         ``locals`` and ``stack`` (the frame's value lists), ``l0``, ``l1`` ...
         (each local), local names from the name section, ``pc``,
-        ``func_index``, ``frame``, and ``globals`` / ``memory`` when the
-        frame's instance offers ``debug_globals`` / ``debug_memory``.
+        ``func_index``, ``frame``, and ``globals`` (a list of values) and
+        ``memory`` (a writable ``memoryview`` of memory 0) when the frame
+        offers them.
         """
         ns: dict[str, object] = {
             "frame": frame,
@@ -458,10 +459,10 @@ class Debugger:
             for i, local_name in mdef.names.locals.get(frame.func_index, {}).items():
                 if local_name.isidentifier() and i < len(values):
                     ns.setdefault(local_name, values[i])
-        for attr, key in (("debug_globals", "globals"), ("debug_memory", "memory")):
-            provider = getattr(frame.instance, attr, None)
-            if provider is not None:
-                ns[key] = provider() if callable(provider) else provider
+        for key in ("globals", "memory"):
+            value = getattr(frame, key, None)
+            if value is not None:
+                ns[key] = value
         return ns
 
     # -- resuming (called from user_stop) -----------------------------------

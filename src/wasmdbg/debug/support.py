@@ -159,6 +159,25 @@ class DebugFrame:
         self.stack = stack
         self.parent: DebugFrame | None = None
 
+    @property
+    def memory(self) -> memoryview | None:
+        """Memory 0 of the frame's instance as a writable byte view (or None)."""
+        memories = getattr(self.instance, "memories", None)
+        if not memories:
+            return None
+        mem = memories[0]
+        size = int(mem._size)
+        if size == 0:
+            return memoryview(b"")
+        return memoryview((ctypes.c_ubyte * size).from_address(int(mem._base))).cast("B")
+
+    @property
+    def globals(self) -> list[Any]:
+        """The current values of the instance's globals (imports first)."""
+        instance = self.instance
+        store = getattr(instance, "_store", None)
+        return [g.value(store) for g in getattr(instance, "globals", ())]
+
     def __repr__(self) -> str:
         return f"<DebugFrame func {self.func_index} pc 0x{self.pc:x} fp 0x{self.fp:x}>"
 
