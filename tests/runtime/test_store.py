@@ -152,6 +152,8 @@ class _Hook:
         self.fail = fail
         self.hits: list[tuple[int, int, list[str]]] = []
         self.added: list[CodeObject] = []
+        self.traps: list[Trap] = []
+        self.host_errors: list[BaseException] = []
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         frames = store.wasm_frames(fp, return_address)
@@ -162,6 +164,12 @@ class _Hook:
 
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         self.added.append(code)
+
+    def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
+        self.traps.append(trap)
+
+    def on_host_error(self, store: Store, exc: BaseException) -> None:
+        self.host_errors.append(exc)
 
 
 def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:

@@ -40,8 +40,10 @@ Debugger seams (for ``wasmdbg.debug``):
 
 * ``store.code_objects``: ``Module -> CodeObject``; with
   ``Config.guest_debug`` each entry is this Store's private copy;
-* ``store._debug_hook``: an object following :class:`DebugHook`;
-  ``on_code_added`` is called for every module mapped later;
+* ``store._debug_hook``: an object following :class:`DebugHook`
+  (installed by ``wasmdbg.debug`` through ``debugapi.set_debug_support``);
+  ``on_code_added`` is called for every module mapped later, ``on_trap`` and
+  ``on_host_error`` before the Python caller sees a trap or host error;
 * :meth:`wasm_frames` walks live frames from a (fp, pc) pair, crossing
   host frames; :meth:`instance_of_vmctx` maps a frame's VMContext to its
   Instance.
@@ -95,6 +97,18 @@ class DebugHook(Protocol):
 
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         """A module's code was mapped into ``store`` (enable sites here)."""
+        ...
+
+    def on_host_error(self, store: Store, exc: BaseException) -> None:
+        """A host function raised ``exc``; its Wasm callers are still live
+        (``store.vm.last_exit_fp``/``last_exit_pc``).  Raising here replaces
+        the exception the Python caller gets."""
+        ...
+
+    def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
+        """Compiled code trapped at (``fp``, ``pc``); the frames were just
+        unwound but are intact (see ``stubs.CUSHION``).  Raising here replaces
+        the Trap the Python caller gets."""
         ...
 
 
