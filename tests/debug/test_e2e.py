@@ -566,3 +566,24 @@ def test_pause_from_another_thread() -> None:
     assert frame is not None and frame.func_index == 1
     assert frame.locals[0] > 0  # the counter it had reached
     assert len(outcome) == 1 and isinstance(outcome[0], Trap)  # NB: not resumable yet
+
+
+def test_calling_the_guest_from_a_stop_nests() -> None:
+    w = World()
+    f, i = pcs(w.module, FACT), pcs(w.module, INNER)
+    log: list[Any] = []
+
+    def on_stop(d: Debugger, stop: Stop) -> None:
+        assert stop.frame is not None
+        log.append((stop.frame.func_index, tuple(stop.frame.locals), d.state.name))
+        if stop.frame.func_index == FACT:
+            log.append(w.call("inner", 21))  # stops again, nested
+            assert d.current is stop and tuple(stop.frame.locals) == (3,)
+            log.append([fr.func_index for fr in w.store.debug_frames()])
+
+    dbg = Debugger(w.store, on_stop=on_stop)
+    dbg.set_break(w.module, f[0], cond="n == 3")
+    dbg.set_break(w.module, i[0])
+    assert w.call("fact", 3) == 6
+    assert log == [(FACT, (3,), "PAUSED"), (INNER, (21,), "PAUSED"), 42, [FACT]]
+    assert dbg.state.name == "RUNNING"

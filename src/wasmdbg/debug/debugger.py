@@ -595,13 +595,16 @@ class Debugger:
         if self._run_to is not None:
             self._clear_run_to()
         self._mode = StepMode.CONTINUE
+        # NB: a front end may call into the guest while paused (evaluating a
+        # function), which can stop again: keep the outer stop for afterwards.
+        outer = self.current
         self.current = stop
         self._state = RunState.PAUSED
         try:
             self.user_stop(stop)
         finally:
-            self.current = None
-            if self._state == RunState.PAUSED:
+            self.current = outer
+            if self._state == RunState.PAUSED and outer is None:
                 self._state = RunState.RUNNING
         if self._quitting:
             return Resume.ABORT
