@@ -40,7 +40,6 @@ Without ``guest_debug`` the hooks are not called and nothing is emitted.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import cast
 
 from ..wasm.code import block_type, iter_body
@@ -49,6 +48,7 @@ from ..wasm.opcodes import OPCODES
 from ..wasm.types import FuncType, ValType
 from .abi import CompiledFunction, CompiledModule, Libcall, TrapCode
 from .codebuf import Label
+from .frametable import NOP5, FrameTableBuilder, Loc, LocKind
 from .masm import (
     DivKind,
     FloatBinOp,
@@ -62,7 +62,7 @@ from .masm import (
 )
 from .stack import CONST, LOCAL, MEM, RAX, RCX, RDX, REG, SIZE, ValueStack
 
-__all__ = ["DebugInfo", "DebugRow", "FuncCompiler", "compile_module"]
+__all__ = ["FuncCompiler", "compile_module"]
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
@@ -71,32 +71,6 @@ _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 # control frame kinds
 _FUNC, _BLOCK, _LOOP, _IF, _ELSE = range(5)
-
-
-@dataclass(slots=True)
-class DebugRow:
-    """One sequence point: a patch site and where every Wasm value lives.
-
-    ``stack`` has one ``(kind, type, data)`` entry per operand-stack value,
-    bottom first, as in :mod:`~wasmdbg.jit.stack` but resolved: ``kind``
-    is ``"const"`` (data = bit pattern), ``"frame"`` (data = rbp-relative
-    displacement of the 8-byte slot) or ``"reg"`` (data = register number,
-    0-15 GPR, 16-31 XMM; the breakpoint trampoline saves them all).
-    """
-
-    wasm_pc: int
-    native_offset: int  # of the 5-byte patch site, in the module blob
-    stack: tuple[tuple[str, ValType, int], ...]
-
-
-@dataclass(slots=True)
-class DebugInfo:
-    """Per-function debug description: locals' slots and the sequence points."""
-
-    func_index: int
-    local_types: tuple[ValType, ...]
-    local_disps: tuple[int, ...]  # rbp-relative; params are positive
-    rows: list[DebugRow] = field(default_factory=list)
 
 
 class _Frame:
@@ -138,8 +112,9 @@ class FuncCompiler:
         self.func_results: tuple[ValType, ...] = ()
         self.func_labels = [Label(f"func{i}") for i in range(len(module.func_type_indices))]
         self._block_types: dict[int, FuncType] = {}
-        self.debug_infos: list[DebugInfo] = []
-        self._debug: DebugInfo | None = None
+        self.frame_table = FrameTableBuilder() if guest_debug else None
+        self.func_index = 0
+        self._local_locs: list[Loc] = []
         self.handlers = self._build_handlers()
 
     def _build_handlers(self) -> list[Callable[[object], None]]:
@@ -160,7 +135,7 @@ class FuncCompiler:
         """Compile every defined function; return the module's code."""
         functions = [self.compile_function(body) for body in self.module.bodies]
         code = self.masm.finish_module()
-        table: object | None = self.debug_infos if self.guest_debug else None
+        table = self.frame_table.finish() if self.frame_table is not None else None
         return CompiledModule(code, functions, self.guest_debug, table)
 
     def compile_function(self, body: FunctionBody) -> CompiledFunction:
@@ -181,9 +156,11 @@ class FuncCompiler:
         self._dead_depth = 0
         self.func_results = ft.results
         self.frames = [_Frame(_FUNC, Label("body"), 0, FuncType((), ft.results))]
+        self.func_index = body.func_index
         if self.guest_debug:
-            self._debug = DebugInfo(body.func_index, tuple(local_types), tuple(local_disps))
-            self.debug_infos.append(self._debug)
+            self._local_locs = [
+                Loc(LocKind.SLOT, d, t) for t, d in zip(local_types, local_disps, strict=True)
+            ]
 
         masm.bind(self.func_labels[body.func_index])
         start = masm.offset
@@ -227,22 +204,37 @@ class FuncCompiler:
 
     def before_visit_op(self, offset: int, op: int) -> None:
         """Emit a patch site and a frame-table row before instruction ``op`` at ``offset``."""
-        debug = self._debug
-        if debug is None:
+        table = self.frame_table
+        if table is None:
             return
         site = self.masm.patch_site()
+        table.add_site(self.func_index, offset, site, NOP5, self._local_locs, self._stack_locs())
+
+    def _stack_locs(self) -> list[Loc]:
+        """Where each operand-stack value lives now (bottom first)."""
         stack = self.stack
-        where: list[tuple[str, ValType, int]] = []
+        where: list[Loc] = []
         for depth, (kind, ty, data) in enumerate(stack.items):
             if kind == CONST:
-                where.append(("const", ty, data))
+                where.append(Loc(LocKind.CONST, data, ty))
             elif kind == REG:
-                where.append(("reg", ty, data))
+                if data < 16:
+                    where.append(Loc(LocKind.GPR, data, ty))
+                else:
+                    where.append(Loc(LocKind.XMM, data - 16, ty))
             elif kind == LOCAL:
-                where.append(("frame", ty, stack.local_disps[data]))
+                where.append(Loc(LocKind.SLOT, stack.local_disps[data], ty))
             else:
-                where.append(("frame", ty, stack.slot_disp(depth)))
-        debug.rows.append(DebugRow(offset, site, tuple(where)))
+                where.append(Loc(LocKind.SLOT, stack.slot_disp(depth), ty))
+        return where
+
+    def _note_call_state(self, return_offset: int) -> None:
+        """Record the caller's state while a call is in progress (debug only)."""
+        table = self.frame_table
+        if table is not None:
+            table.add_call_state(
+                self.func_index, self.masm.pc, return_offset, self._local_locs, self._stack_locs()
+            )
 
     def after_visit_op(self, offset: int, op: int) -> None:
         """Hook after each instruction (nothing to emit today)."""
@@ -521,10 +513,12 @@ class FuncCompiler:
         if imm < module.num_imported_funcs:
             reg = self.stack.alloc_gpr()
             masm.func_ref(imm, reg)
-            masm.call_funcref(reg)
+            ret = masm.call_funcref(reg)
             self.stack.free(reg)
         else:
-            masm.call_direct(self.func_labels[imm])
+            ret = masm.call_direct(self.func_labels[imm])
+        if self.frame_table is not None:
+            self._note_call_state(ret)
         self._call_results(ft.results, n)
 
     def visit_call_indirect(self, imm: object) -> None:
@@ -540,8 +534,10 @@ class FuncCompiler:
         masm.load(8, idx, m)
         sig = self.sig_ids[type_index] if self.sig_ids is not None else None
         masm.check_funcref(idx, sig, type_index)
-        masm.call_funcref(idx)
+        ret = masm.call_funcref(idx)
         stack.free(idx)
+        if self.frame_table is not None:
+            self._note_call_state(ret)
         self._call_results(ft.results, n)
 
     # -- parametric ---------------------------------------------------------------------------
@@ -1132,6 +1128,6 @@ def compile_module(
     given and an id fits in 31 bits, ``call_indirect`` compares against an
     immediate, otherwise it reads ``VMContext.sig_ids`` at run time.
     With ``guest_debug`` every reachable instruction gets a patch site and
-    ``CompiledModule.frame_table`` is a list of :class:`DebugInfo`.
+    ``CompiledModule.frame_table`` is a :class:`~wasmdbg.jit.frametable.FrameTable`.
     """
     return FuncCompiler(module, guest_debug=guest_debug, sig_ids=sig_ids).compile()

@@ -959,18 +959,28 @@ class MacroAssembler:
 
     # -- calls ----------------------------------------------------------------------------
 
-    def call_direct(self, label: Label) -> None:
-        """Call a function of this module (``r14`` is preserved by Wasm callees)."""
-        self.asm.call_l(label)
-        self.call_sites[len(self.buf.data)] = self.pc
+    def call_direct(self, label: Label) -> int:
+        """Call a function of this module; return the return address's offset.
 
-    def call_funcref(self, ref: int) -> None:
-        """Call through a ``VMFuncRef*`` in ``ref`` (switching ``r14``), then reload ``r14``."""
+        ``r14`` needs no reload: a Wasm callee of the same instance leaves it as is.
+        """
+        self.asm.call_l(label)
+        ret = len(self.buf.data)
+        self.call_sites[ret] = self.pc
+        return ret
+
+    def call_funcref(self, ref: int) -> int:
+        """Call through a ``VMFuncRef*`` in ``ref`` (switching ``r14``), then reload ``r14``.
+
+        Returns the offset of the return address.
+        """
         a = self.asm
         a.mov_rm(R14, self.mem(ref, FUNCREF.VMCTX))
         a.call_m(self.mem(ref, FUNCREF.CODE))
-        self.call_sites[len(self.buf.data)] = self.pc
+        ret = len(self.buf.data)
+        self.call_sites[ret] = self.pc
         a.mov_rm(R14, self.frame(-8))
+        return ret
 
     def check_funcref(self, ref: int, sig_id: int | None, type_index: int) -> None:
         """Trap unless ``ref`` is non-null with the expected signature."""
