@@ -227,3 +227,16 @@ def test_instance_of_vmctx(store: Store) -> None:
     inst = wasmdbg.Instance(store, module, [])
     assert store.instance_of_vmctx(inst.vmctx_address) is inst
     assert store.instance_of_vmctx(0) is None
+
+
+def test_sigint_interrupts_the_guest_on_the_main_thread(store: Store) -> None:
+    import os
+    import signal
+
+    ex = _spin(store)
+    before = signal.getsignal(signal.SIGINT)
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises((Trap, KeyboardInterrupt)), store.interrupt_on_sigint():
+        ex["spin"](store)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert ex["add"](store, 1, 2) == 3

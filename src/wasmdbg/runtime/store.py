@@ -62,6 +62,7 @@ from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
 from .debugapi import StoreDebugMixin
 from .engine import Engine
+from .sigint import SigintInterrupt
 from .stackwalk import WasmFrame, to_api_frame, walk
 from .stubs import StubCode
 from .trap import Frame, Trap, format_backtrace
@@ -257,6 +258,16 @@ class Store(StoreDebugMixin):
         entry or loop header.
         """
         self._ctx.interrupt = 1
+
+    def interrupt_on_sigint(self) -> SigintInterrupt:
+        """A context manager under which Ctrl-C (SIGINT) interrupts this Store's guest.
+
+        Installs a machine-code signal handler (see :mod:`.sigint`) that sets
+        the interrupt flag and chains to the previous handler, so the guest
+        traps with ``INTERRUPT`` even while the main thread is inside
+        compiled code, and Python still raises ``KeyboardInterrupt``.
+        """
+        return SigintInterrupt(self._ctx_addr)
 
     # -- externref and funcref conversion (value.RefHost) ---------------------
     def _extern_handle(self, obj: object) -> int:

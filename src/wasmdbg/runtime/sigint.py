@@ -1,0 +1,130 @@
+"""Ctrl-C for guests: a machine-code SIGINT handler that sets the interrupt flag.
+
+Python runs its signal handlers only between bytecodes of the main thread,
+so a Python-level SIGINT handler never fires while the main thread is
+inside compiled Wasm (DESIGN.md §3).  :class:`SigintInterrupt` installs,
+for the duration of a ``with`` block, a tiny handler written in machine
+code that does only async-signal-safe work::
+
+    handler(sig, info, uctx):
+        movabs rax, &cells      ; cells[0] = &store.interrupt, cells[1] = previous handler
+        mov    rcx, [rax]
+        test   rcx, rcx
+        jz     chain
+        mov    qword [rcx], 1   ; the guest traps with INTERRUPT at its next check
+    chain:
+        mov    rax, [rax+8]
+        cmp    rax, 1           ; SIG_DFL (0) / SIG_IGN (1): nothing to chain to
+        jbe    done
+        jmp    rax              ; tail-call the previous handler (Python's), same arguments
+    done:
+        ret
+
+Chaining to Python's own C handler keeps ``KeyboardInterrupt`` working: it
+is raised as soon as control is back in Python.  The previous disposition
+is restored, and the interrupt flag cleared, when the block ends.  Only one block may be active at a time
+(there is one SIGINT disposition per process).
+
+Usage::
+
+    with store.interrupt_on_sigint():
+        run(store)          # Ctrl-C -> Trap(INTERRUPT) or KeyboardInterrupt
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import struct
+import threading
+from types import TracebackType
+
+from ..errors import WasmError
+from ..jit import abi
+from .codemem import CodeMemory
+
+__all__ = ["SigintInterrupt"]
+
+_SA_ONSTACK = 0x0800_0000
+_SA_RESTART = 0x1000_0000
+
+
+class _SigAction(ctypes.Structure):
+    """glibc's ``struct sigaction`` on x86-64."""
+
+    _fields_ = (
+        ("sa_handler", ctypes.c_uint64),
+        ("sa_mask", ctypes.c_uint64 * 16),
+        ("sa_flags", ctypes.c_int),
+        ("sa_restorer", ctypes.c_uint64),
+    )
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_sigaction = _libc.sigaction
+_sigaction.argtypes = [ctypes.c_int, ctypes.POINTER(_SigAction), ctypes.POINTER(_SigAction)]
+_sigaction.restype = ctypes.c_int
+
+_cells = (ctypes.c_uint64 * 2)()
+_lock = threading.Lock()
+_code: CodeMemory | None = None
+_active = False
+
+
+def _handler_code(cells: int) -> bytes:
+    return (
+        b"\x48\xb8" + struct.pack("<Q", cells)  # movabs rax, cells
+        + b"\x48\x8b\x08"  # mov rcx, [rax]
+        + b"\x48\x85\xc9"  # test rcx, rcx
+        + b"\x74\x07"  # jz chain
+        + b"\x48\xc7\x01\x01\x00\x00\x00"  # mov qword [rcx], 1
+        + b"\x48\x8b\x40\x08"  # chain: mov rax, [rax+8]
+        + b"\x48\x83\xf8\x01"  # cmp rax, 1
+        + b"\x76\x02"  # jbe done
+        + b"\xff\xe0"  # jmp rax
+        + b"\xc3"  # done: ret
+    )
+
+
+def _handler_address() -> int:
+    global _code
+    if _code is None:
+        _code = CodeMemory.from_bytes(_handler_code(ctypes.addressof(_cells)))
+    return _code.address
+
+
+class SigintInterrupt:
+    """Context manager: while active, SIGINT interrupts the given Store's guest."""
+
+    def __init__(self, store_context_address: int) -> None:
+        self._flag = store_context_address + int(abi.STORE.INTERRUPT)
+        self._old = _SigAction()
+
+    def __enter__(self) -> SigintInterrupt:
+        global _active
+        with _lock:
+            if _active:
+                raise WasmError("a SIGINT interrupt block is already active")
+            new = _SigAction()
+            new.sa_handler = _handler_address()
+            new.sa_flags = _SA_ONSTACK | _SA_RESTART
+            _cells[0] = self._flag
+            if _sigaction(signal.SIGINT, ctypes.byref(new), ctypes.byref(self._old)) != 0:
+                _cells[0] = 0
+                raise WasmError(f"sigaction failed (errno {ctypes.get_errno()})")
+            _cells[1] = self._old.sa_handler
+            _active = True
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        global _active
+        with _lock:
+            _sigaction(signal.SIGINT, ctypes.byref(self._old), None)
+            # NB: KeyboardInterrupt may have cut in before the INTERRUPT trap
+            # cleared the flag; a request left over must not hit the next call.
+            ctypes.c_uint64.from_address(self._flag).value = 0
+            _cells[0] = 0
+            _cells[1] = 0
+            _active = False
