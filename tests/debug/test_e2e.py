@@ -587,3 +587,21 @@ def test_calling_the_guest_from_a_stop_nests() -> None:
     assert w.call("fact", 3) == 6
     assert log == [(FACT, (3,), "PAUSED"), (INNER, (21,), "PAUSED"), 42, [FACT]]
     assert dbg.state.name == "RUNNING"
+
+
+def test_stepping_does_not_walk_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+    dbg = Scripted(w.store, [((BP, MAIN, m[1]), "next"), ((STEP, MAIN, m[2]), "continue")])
+    dbg.set_break(w.module, m[1])
+    walks = 0
+    real = w.store.wasm_frames
+
+    def counting(fp: int, pc: int) -> Any:
+        nonlocal walks
+        walks += 1
+        return real(fp, pc)
+
+    monkeypatch.setattr(w.store, "wasm_frames", counting)
+    assert w.call("main", 200) != 0  # ~2800 sequence points stepped over
+    assert dbg.script == [] and walks == 0

@@ -38,16 +38,21 @@ Deciding at a sequence point (BREAKPOINT or STEP event), as ``bdb``'s
    -> stop, reason BREAKPOINT (a temporary one is deleted first);
 2. the run-to location -> stop, reason RUN_TO;
 3. a pause request -> stop, reason INTERRUPTED;
-4. the step mode, with ``depth`` the number of Wasm frames on the stack::
+4. the step mode, comparing frame depths::
 
-       mode      recorded when set      stops at the next sequence point with
-       STEP      --                     any depth
-       NEXT      depth d of the frame   depth <= d   (same frame or a caller)
-       RETURN    depth d of the frame   depth <  d   (a caller)
+       mode      recorded when set      stops at the next sequence point in
+       STEP      --                     any frame
+       NEXT      the frame F            F or a caller of F   (fp >= F.fp)
+       RETURN    the frame F            a caller of F        (fp >  F.fp)
        CONTINUE  --                     never (breakpoints only)
 
-   NB: like ``bdb``, a NEXT whose frame returned stops in whatever frame
-   comes next at that depth or above, even in a later call into the guest.
+   NB: depth is compared through frame pointers.  All frames of a guest
+   call live on one native stack that grows down, so a caller's frame
+   pointer is above its callee's, across host frames (Wasm -> host ->
+   Wasm) too; that makes the test O(1) where counting frames is O(depth),
+   which matters at every sequence point while stepping.  Like ``bdb``, a
+   NEXT whose frame returned stops in whatever frame comes next at that
+   height or above.
 
 TRAP and HOST_ERROR events stop (unless ``stop_on_traps`` is false) while
 the frames are still live; the guest unwinds when the hook returns.  An
@@ -237,7 +242,7 @@ class Debugger:
         self._by_location: dict[tuple[object, int], list[Breakpoint]] = {}
         self._installed: set[tuple[object, int]] = set()
         self._mode = StepMode.CONTINUE
-        self._mode_depth = 0
+        self._mode_fp = 0
         self._run_to: tuple[object, int] | None = None
         self._run_to_requested: tuple[object, int] | None = None
         self._pause_requested = threading.Event()
@@ -477,20 +482,21 @@ class Debugger:
 
     def set_next(self, frame: Frame | None = None) -> None:
         """Stop at the next sequence point in ``frame`` or a caller (step over)."""
+        frame = self._frame_or_current(frame)
         self._mode = StepMode.NEXT
-        self._mode_depth = self._depth_of(frame)
+        self._mode_fp = frame.fp
 
     def set_return(self, frame: Frame | None = None) -> None:
         """Stop at the next sequence point in a caller of ``frame`` (step out).
 
         Stepping out of the outermost Wasm frame runs on like continue.
         """
-        depth = self._depth_of(frame)
-        if depth <= 1:
+        frame = self._frame_or_current(frame)
+        if frame.parent is None:
             self._mode = StepMode.CONTINUE
             return
         self._mode = StepMode.RETURN
-        self._mode_depth = depth
+        self._mode_fp = frame.fp
 
     def set_run_to(self, module: object, pc: int) -> int:
         """Continue until ``pc`` of ``module`` (slipped forward) runs; returns that pc."""
@@ -517,12 +523,12 @@ class Debugger:
                 edit.remove_breakpoint(*self._run_to_requested)
         self._run_to = self._run_to_requested = None
 
-    def _depth_of(self, frame: Frame | None) -> int:
+    def _frame_or_current(self, frame: Frame | None) -> Frame:
         if frame is None:
             if self.current is None or self.current.frame is None:
                 raise DebugError("not stopped in a Wasm frame")
             frame = self.current.frame
-        return _depth(frame)
+        return frame
 
     @property
     def mode(self) -> StepMode:
@@ -547,7 +553,10 @@ class Debugger:
             self._apply_single_step(True)
             return Resume.CONTINUE
         frames = self.store.debug_frames()
-        frame = frames[0] if len(frames) else None
+        try:
+            frame: Frame | None = frames[0]
+        except IndexError:
+            frame = None
         stop = self._decide(event, frame, frames)
         if stop is None:
             return Resume.CONTINUE
@@ -584,9 +593,9 @@ class Debugger:
         mode = self._mode
         if mode == StepMode.STEP:
             return Stop(StopReason.STEP, event, frame, frames)
-        if mode == StepMode.NEXT and len(frames) <= self._mode_depth:
+        if mode == StepMode.NEXT and frame.fp >= self._mode_fp:
             return Stop(StopReason.STEP, event, frame, frames)
-        if mode == StepMode.RETURN and len(frames) < self._mode_depth:
+        if mode == StepMode.RETURN and frame.fp > self._mode_fp:
             return Stop(StopReason.STEP, event, frame, frames)
         return None
 
@@ -625,15 +634,6 @@ class Debugger:
         if self.current is None:
             return []
         return list(self.current.frames)
-
-
-def _depth(frame: Frame) -> int:
-    depth = 0
-    walker: Frame | None = frame
-    while walker is not None:
-        depth += 1
-        walker = walker.parent
-    return depth
 
 
 def iter_frames(frame: Frame | None) -> Iterable[Frame]:

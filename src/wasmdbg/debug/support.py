@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import DebugError
 from ..jit import abi, stubs
 from ..jit.frametable import FrameTable, Site, SiteKind, frame_table_of
+from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from ..runtime.code import CodeObject
     from ..runtime.store import Store
 
-__all__ = ["CodePatcher", "DebugFrame", "ProcessMemory", "StoreDebug"]
+__all__ = ["CodePatcher", "DebugFrame", "FrameList", "ProcessMemory", "StoreDebug"]
 
 _ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _GPR_OFFSETS = {n: stubs.saved_gpr(n) for n in range(16) if n not in (4, 5)}
@@ -157,7 +159,15 @@ class DebugFrame:
         self.site = site
         self.locals = locals
         self.stack = stack
-        self.parent: DebugFrame | None = None
+        self._parent: DebugFrame | None = None
+        self._owner: FrameList | None = None
+
+    @property
+    def parent(self) -> DebugFrame | None:
+        """The next older Wasm frame (host frames skipped), or ``None``."""
+        if self._owner is not None:
+            self._owner._link()
+        return self._parent
 
     @property
     def memory(self) -> memoryview | None:
@@ -196,6 +206,65 @@ def _call_arity(raw: bytes, pc: int, func_params: Any) -> int:
     return 0
 
 
+class FrameList(Sequence[DebugFrame]):
+    """The paused guest's frames, innermost first, built on demand.
+
+    NB: the debugger looks at ``frames[0]`` at every sequence point while
+    stepping; only that frame is built until something asks for more (a
+    length, another index, a parent), so stepping stays O(1) in the depth
+    of the stack.
+    """
+
+    def __init__(
+        self,
+        top: Callable[[], DebugFrame | None],
+        everything: Callable[[DebugFrame | None], list[DebugFrame]],
+    ) -> None:
+        self._make_top = top
+        self._make_all = everything
+        self._top: DebugFrame | None = None
+        self._top_made = False
+        self._all: list[DebugFrame] | None = None
+
+    def _first(self) -> DebugFrame | None:
+        if not self._top_made:
+            self._top = self._make_top()
+            self._top_made = True
+            if self._top is not None:
+                self._top._owner = self
+        return self._top
+
+    def _link(self) -> list[DebugFrame]:
+        if self._all is None:
+            frames = self._make_all(self._first())
+            for inner, outer in itertools.pairwise(frames):
+                inner._parent = outer
+            for frame in frames:
+                frame._owner = None
+            self._all = frames
+        return self._all
+
+    @overload
+    def __getitem__(self, index: int) -> DebugFrame: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DebugFrame]: ...
+
+    def __getitem__(self, index: int | slice) -> DebugFrame | list[DebugFrame]:
+        if isinstance(index, int) and index == 0 and self._all is None:
+            top = self._first()
+            if top is None:
+                raise IndexError("no Wasm frame")
+            return top
+        return self._link()[index]
+
+    def __len__(self) -> int:
+        return len(self._link())
+
+    def __bool__(self) -> bool:
+        return self._first() is not None
+
+
 class StoreDebug:
     """The debug hook of one Store (made by the factory the runtime calls)."""
 
@@ -205,7 +274,7 @@ class StoreDebug:
         self._patchers: dict[object, CodePatcher] = {}
         self.handler: DebugHandler | None = None
         self._pause: tuple[int, int, int, Site | None] | None = None
-        self._frames: list[DebugFrame] | None = None
+        self._frames: Sequence[DebugFrame] | None = None
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -252,12 +321,16 @@ class StoreDebug:
         """The frame table of ``module`` (instantiated in this Store)."""
         return self.debug_code(module).frame_table
 
-    def debug_frames(self) -> list[DebugFrame]:
+    def debug_frames(self) -> Sequence[DebugFrame]:
         """The paused guest's Wasm frames, innermost first (empty when not paused)."""
         if self._pause is None:
             return []
         if self._frames is None:
-            self._frames = self._build_frames(*self._pause, _MEMORY)
+            fp, pc, saved, site = self._pause
+            self._frames = FrameList(
+                lambda: self._top_frame(fp, pc, saved, site),
+                lambda top: self._build_frames(fp, pc, saved, site, _MEMORY, top),
+            )
         return self._frames
 
     # -- hook entry points ----------------------------------------------------------
@@ -333,7 +406,7 @@ class StoreDebug:
         self,
         event: DebugEvent,
         pause: tuple[int, int, int, Site | None],
-        frames: list[DebugFrame] | None = None,
+        frames: Sequence[DebugFrame] | None = None,
     ) -> int:
         handler = self.handler
         if handler is None:
@@ -348,8 +421,38 @@ class StoreDebug:
 
     # -- frames --------------------------------------------------------------------
 
+    def _top_frame(
+        self, fp: int, native_pc: int, saved: int, site: Site | None
+    ) -> DebugFrame | None:
+        """The innermost frame alone, without walking the stack (patch-site stops)."""
+        if site is None:
+            frames = self._build_frames(fp, native_pc, saved, site, _MEMORY)
+            return frames[0] if frames else None
+        store = self._store
+        code = store._registry.lookup(native_pc)
+        if code is None:
+            return None
+        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS)
+        return DebugFrame(
+            module=code.module,
+            instance=store.instance_of_vmctx(peek(fp - 8)),
+            func_index=site.func_index,
+            pc=site.pc,
+            fp=fp,
+            native_pc=native_pc,
+            site=site,
+            locals=FrameValues("locals", site.locals, fp, _MEMORY, regs),
+            stack=FrameValues("stack", site.stack, fp, _MEMORY, regs),
+        )
+
     def _build_frames(
-        self, fp: int, native_pc: int, saved: int, site: Site | None, memory: MemoryAccess
+        self,
+        fp: int,
+        native_pc: int,
+        saved: int,
+        site: Site | None,
+        memory: MemoryAccess,
+        top: DebugFrame | None = None,
     ) -> list[DebugFrame]:
         store = self._store
         walked = store.wasm_frames(fp, native_pc)
@@ -357,6 +460,9 @@ class StoreDebug:
         for depth, wf in enumerate(walked):
             code = wf.code
             if not code.private:
+                continue
+            if depth == 0 and top is not None:
+                out.append(top)
                 continue
             table = self.debug_code(code.module).frame_table
             offset = wf.pc - code.base
@@ -394,7 +500,7 @@ class StoreDebug:
                 stack=FrameValues("stack", locs_stack, wf.fp, memory, regs),
             )
             if out:
-                out[-1].parent = frame
+                out[-1]._parent = frame
             out.append(frame)
         return out
 

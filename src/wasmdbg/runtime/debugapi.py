@@ -14,7 +14,7 @@ registered for anyone who imports the package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import DebugError
@@ -88,11 +88,15 @@ class StoreDebugMixin:
         if self._debug_hook is not None:
             self._debug_hook.set_debug_handler(None)
 
-    def debug_frames(self) -> list[Any]:
-        """The paused guest's Wasm frames, innermost first (inside a handler)."""
+    def debug_frames(self) -> Sequence[Any]:
+        """The paused guest's Wasm frames, innermost first (inside a handler).
+
+        A lazy sequence: frames beyond the ones asked for are not built.
+        """
         if self._debug_hook is None:
             return []
-        return list(self._debug_hook.debug_frames())
+        frames: Sequence[Any] = self._debug_hook.debug_frames()
+        return frames
 
     def debug_frame_table(self, module: Any) -> Any:
         """The frame table of ``module`` as instantiated in this Store."""
