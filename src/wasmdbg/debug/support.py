@@ -105,7 +105,12 @@ class CodePatcher:
     def __init__(self, code: CodeObject, trampoline: int) -> None:
         self.code = code
         self.trampoline = trampoline
-        self._table = frame_table_of(code.compiled.frame_table)
+        compiled = code.compiled
+        table = frame_table_of(compiled.frame_table)
+        # NB: converted once per compiled module, not once per Store: the
+        # reader replaces the compiler's records (the Module shares them).
+        compiled.frame_table = table
+        self._table = table
 
     @property
     def frame_table(self) -> FrameTable:
