@@ -240,3 +240,18 @@ def test_sigint_interrupts_the_guest_on_the_main_thread(store: Store) -> None:
         ex["spin"](store)
     assert signal.getsignal(signal.SIGINT) is before
     assert ex["add"](store, 1, 2) == 3
+
+
+def test_gc_releases_unreferenced_externrefs(store: Store) -> None:
+    wat = """(module (table (export "t") 2 externref) (global (export "g") (mut externref) (ref.null extern))
+               (func (export "id") (param externref) (result externref) local.get 0))"""
+    ex = wasmdbg.Instance(store, wasmdbg.Module(store.engine, wat), []).exports(store)
+    kept_t, kept_g, dropped = object(), object(), object()
+    ex["t"].set(store, 1, kept_t)
+    ex["g"].set_value(store, kept_g)
+    assert ex["id"](store, dropped) is dropped
+    assert len(store._externs) == 3
+    store.gc()
+    assert set(store._externs.values()) == {kept_t, kept_g}
+    assert ex["t"].get(store, 1) is kept_t and ex["g"].value(store) is kept_g
+    assert ex["id"](store, dropped) is dropped

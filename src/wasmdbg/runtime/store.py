@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import WasmError
 from ..jit import abi
+from ..wasm import types as core
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
 from .debugapi import StoreDebugMixin
@@ -182,8 +183,9 @@ class Store(StoreDebugMixin):
         self._hosts: list[Func | None] = [None]
         self._instances: list[Instance | None] = [None]
         self._funcs: dict[int, Func] = {}
-        self._externs: list[object] = [None]
-        self._extern_ids: dict[int, int] = {}
+        self._externs: dict[int, object] = {}  # handle -> object (0 is null)
+        self._extern_ids: dict[int, int] = {}  # id(object) -> handle
+        self._next_extern = 1
         self._memories: list[Memory] = []
         self._tables: list[Table] = []
         self._globals: list[Global] = []
@@ -206,7 +208,25 @@ class Store(StoreDebugMixin):
         return self._data
 
     def gc(self) -> None:
-        """Accepted for compatibility (externrefs live as long as the Store)."""
+        """Release externref handles that no table or global holds any more.
+
+        Only while no Wasm runs on this Store (frames may hold handles); a
+        call from inside a host function does nothing.  Handles are never
+        reused, so a stale one can only fail, never alias another object.
+        """
+        if self._depth:
+            return
+        live: set[int] = set()
+        for table in self._tables:
+            if table._ty.elem is core.ValType.EXTERNREF:
+                live.update(table._arr[: table._size])
+        for glob in self._globals:
+            if glob._ty.valtype is core.ValType.EXTERNREF:
+                live.add(glob._bits)
+        for handle in [h for h in self._externs if h not in live]:
+            obj = self._externs.pop(handle)
+            if self._extern_ids.get(id(obj)) == handle:
+                del self._extern_ids[id(obj)]
 
     def set_fuel(self, fuel: int) -> None:
         """Fuel is not supported."""
@@ -272,17 +292,19 @@ class Store(StoreDebugMixin):
     # -- externref and funcref conversion (value.RefHost) ---------------------
     def _extern_handle(self, obj: object) -> int:
         h = self._extern_ids.get(id(obj))
-        if h is not None and self._externs[h] is obj:
+        if h is not None and self._externs.get(h) is obj:
             return h
-        h = len(self._externs)
-        self._externs.append(obj)
+        h = self._next_extern
+        self._next_extern = h + 1
+        self._externs[h] = obj
         self._extern_ids[id(obj)] = h
         return h
 
     def _extern_object(self, handle: int) -> object:
-        if 0 < handle < len(self._externs):
+        try:
             return self._externs[handle]
-        raise WasmError(f"invalid externref handle {handle}")
+        except KeyError:
+            raise WasmError(f"invalid externref handle {handle}") from None
 
     def _funcref_bits(self, func: Func) -> int:
         if func._store is not self:
