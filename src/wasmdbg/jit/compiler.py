@@ -51,6 +51,7 @@ from .codebuf import Label
 from .frametable import NOP5, FrameTableBuilder, Loc, LocKind
 from .masm import (
     DivKind,
+    FlagCond,
     FloatBinOp,
     FloatCmpKind,
     IntBinOp,
@@ -68,6 +69,10 @@ I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 FUNCREF, EXTERNREF = ValType.FUNCREF, ValType.EXTERNREF
 _MASK32 = 0xFFFF_FFFF
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+# instructions that consume a pending comparison straight from the flags:
+# if, br_if, select, typed select, i32.eqz
+_FLAG_CONSUMERS = frozenset({0x04, 0x0D, 0x1B, 0x1C, 0x45})
 
 # control frame kinds
 _FUNC, _BLOCK, _LOOP, _IF, _ELSE = range(5)
@@ -113,6 +118,12 @@ class FuncCompiler:
         self.func_labels = [Label(f"func{i}") for i in range(len(module.func_type_indices))]
         self._block_types: dict[int, FuncType] = {}
         self.frame_table = FrameTableBuilder() if guest_debug else None
+        # a comparison whose 0/1 result is still only in the flags: (register, condition)
+        self.pending: tuple[int, FlagCond] | None = None
+        self.fuse = not guest_debug
+        pinned = bool(module.memories)
+        self.masm.heap_pinned = pinned
+        self.stack.pin_heap(pinned)
         self.func_index = 0
         self._local_locs: list[Loc] = []
         self.handlers = self._build_handlers()
@@ -185,6 +196,8 @@ class FuncCompiler:
                 else:
                     continue
             masm.pc = off
+            if self.pending is not None and op not in _FLAG_CONSUMERS:
+                self._materialize()
             if debug and not self.dead:
                 self.before_visit_op(off, op)
             handlers[op](imm)
@@ -240,6 +253,26 @@ class FuncCompiler:
         """Hook after each instruction (nothing to emit today)."""
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _materialize(self) -> None:
+        """Turn the pending comparison into its 0/1 value in its register."""
+        if self.pending is not None:
+            reg, cond = self.pending
+            self.pending = None
+            self.masm.set_cond(cond, reg)
+
+    def _pop_cond(self) -> FlagCond:
+        """Pop an i32 condition; return the flag condition "it is non-zero"."""
+        masm = self.masm
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            self.stack.drop()
+            return pending[1]
+        reg = self.stack.pop_to_reg()
+        masm.int_test_zero(4, reg)
+        self.stack.free(reg)
+        return masm.invert_cond(masm.zero_cond())
 
     def _block_type(self, imm: object) -> FuncType:
         if not isinstance(imm, int):
@@ -381,12 +414,11 @@ class FuncCompiler:
     def visit_if(self, imm: object) -> None:
         """``if``."""
         ft = self._block_type(imm)
-        stack = self.stack
-        cond = stack.pop_to_reg()
-        frame = self._enter(_IF, ft)
+        cond = self._pop_cond()
+        frame = self._enter(_IF, ft)  # only moves: the flags survive
         frame.else_label = Label("else")
-        self.masm.branch_if(cond, False, frame.else_label)
-        stack.free(cond)
+        masm = self.masm
+        masm.jump_if(masm.invert_cond(cond), frame.else_label)
 
     def visit_else(self, imm: object) -> None:
         """``else``."""
@@ -448,20 +480,17 @@ class FuncCompiler:
         if not isinstance(imm, int):
             raise TypeError("label immediate")
         frame = self.frames[-1 - imm]
-        stack = self.stack
         masm = self.masm
-        cond = stack.pop_to_reg()
+        cond = self._pop_cond()
         if frame.kind == _FUNC:
-            self._detach_params(len(frame.results))
+            self._detach_params(len(self.func_results))
         elif frame.arity == 0:
-            masm.branch_if(cond, True, frame.label)
-            stack.free(cond)
+            masm.jump_if(cond, frame.label)
             if frame.kind != _LOOP:
                 frame.targeted = True
             return
         skip = Label()
-        masm.branch_if(cond, False, skip)
-        stack.free(cond)
+        masm.jump_if(masm.invert_cond(cond), skip)
         self._branch(frame)
         masm.bind(skip)
 
@@ -549,13 +578,12 @@ class FuncCompiler:
     def visit_select(self, imm: object) -> None:
         """``select``."""
         stack = self.stack
-        cond = stack.pop_to_reg()
-        other = stack.pop_to_reg()
+        cond = self._pop_cond()
+        other = stack.pop_to_reg()  # only moves: the flags survive
         ty = stack.peek()[1]
         dst = stack.pop_to_reg()
-        self.masm.select(SIZE[ty], dst, other, cond)
+        self.masm.select_cond(SIZE[ty], dst, other, cond)
         stack.free(other)
-        stack.free(cond)
         stack.push_reg(ty, dst)
 
     def visit_select_t(self, imm: object) -> None:
@@ -809,14 +837,25 @@ class FuncCompiler:
             _e, disp = stack.pop_entry_disp()
             lhs = stack.pop_to_reg()
             masm.int_cmp_frame(size, lhs, disp)
-        masm.set_int_cmp(cmp, lhs)
+        if self.fuse:
+            self.pending = (lhs, masm.int_cond(cmp))
+        else:
+            masm.set_int_cmp(cmp, lhs)
         stack.push_reg(I32, lhs)
 
     def _int_eqz(self, size: int) -> None:
+        masm = self.masm
+        pending = self.pending
+        if pending is not None:  # eqz of a comparison: the opposite condition
+            self.pending = (pending[0], masm.invert_cond(pending[1]))
+            return
         stack = self.stack
         reg = stack.pop_to_reg()
-        self.masm.int_test_zero(size, reg)
-        self.masm.set_if_zero(reg)
+        masm.int_test_zero(size, reg)
+        if self.fuse:
+            self.pending = (reg, masm.zero_cond())
+        else:
+            masm.set_if_zero(reg)
         stack.push_reg(I32, reg)
 
     def _shift(self, kind: ShiftKind, size: int, ty: ValType) -> None:
@@ -898,7 +937,11 @@ class FuncCompiler:
         rhs = stack.pop_to_reg()
         lhs = stack.pop_to_reg()
         dst = stack.alloc_gpr()
-        self.masm.set_float_cmp(kind, size, dst, lhs, rhs)
+        cond = self.masm.float_cmp_cond(kind, size, lhs, rhs) if self.fuse else None
+        if cond is not None:
+            self.pending = (dst, cond)
+        else:
+            self.masm.set_float_cmp(kind, size, dst, lhs, rhs)
         stack.free(rhs)
         stack.free(lhs)
         stack.push_reg(I32, dst)

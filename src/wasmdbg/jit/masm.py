@@ -27,6 +27,19 @@ A trap check jumps to an out-of-line *trap stub* of the current function::
                   mov rsp, store.entry_rsp
                   ret              ; into the entry trampoline's unwind path
 
+Pinned heap registers
+---------------------
+In a module with a linear memory, ``r12`` holds the ``VMMemory*`` of memory
+0 and ``r13`` its base address in every function (loaded in the prologue,
+reloaded after calls through a ``VMFuncRef``, which may run another
+module's code; direct calls and System V calls preserve them, and the base
+never moves).  A bounds-checked access is then::
+
+    add  addr, offset+size        ; addr: zero-extended i32
+    cmp  addr, [r12 + MEMORY.SIZE]
+    ja   trap_stub                ; MEMORY_OUT_OF_BOUNDS
+    mov  dst, [r13 + addr - size]
+
 The return address pushed by a stub's ``call`` is unique to the check, so
 ``trap_sites`` maps its code offset to the Wasm pc.  ``[entry_rsp]`` holds
 the address of the entry trampoline's unwind code (see ``stubs``), so the
@@ -43,6 +56,7 @@ from .x64 import Assembler, Cond, Mem, Reg, Xmm
 
 __all__ = [
     "DivKind",
+    "FlagCond",
     "FloatBinOp",
     "FloatCmpKind",
     "IntBinOp",
@@ -58,9 +72,14 @@ _G: tuple[Reg, ...] = tuple(Reg)
 _X: tuple[Xmm, ...] = tuple(Xmm) * 2  # indexed by register number 16..31
 
 RAX, RCX, RDX, R11, R14 = Reg.RAX, Reg.RCX, Reg.RDX, Reg.R11, Reg.R14
+R12, R13 = Reg.R12, Reg.R13
 RSP, RBP, RDI, RSI = Reg.RSP, Reg.RBP, Reg.RDI, Reg.RSI
 XMM15 = Xmm.XMM15
 _XMM0 = 16
+
+
+#: An opaque flag condition (see ``MacroAssembler.int_cond``); the compiler only passes it back.
+FlagCond = Cond
 
 
 class OperandSize(IntEnum):
@@ -190,7 +209,6 @@ class MacroAssembler:
         self.call_sites: dict[int, int] = {}
         self._frame_mems: dict[int, Mem] = {}
         self._out_mems: dict[int, Mem] = {}
-        self._heap_mems: dict[tuple[int, int], Mem] = {}
         self._mems: dict[tuple[int, int, int, int], Mem] = {}
         # per module: one routine per trap code, plus the common tail
         self._trap_routines: dict[int, Label] = {}
@@ -199,6 +217,7 @@ class MacroAssembler:
         self._stubs: dict[tuple[int, int], Label] = {}
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
+        self.heap_pinned = False
         a = self.asm
         self._binop_rr = (
             (a.add32_rr, a.add_rr),
@@ -442,6 +461,70 @@ class MacroAssembler:
         d = _G[dst]
         self.asm.setcc_r(_INT_COND[kind], d)
         self.asm.movzx8_rr(d, d)
+
+    # -- flag conditions (compare fused with its consumer) ----------------------------
+    #
+    # A *flag condition* is an opaque token for "the flags of the last
+    # comparison satisfy ...".  It stays valid only until the next
+    # flag-changing instruction; the compiler consumes it at once.
+
+    @staticmethod
+    def int_cond(kind: IntCmpKind) -> Cond:
+        """The flag condition of an integer comparison."""
+        return _INT_COND[kind]
+
+    @staticmethod
+    def zero_cond() -> Cond:
+        """The flag condition "the tested value was zero" (after :meth:`int_test_zero`)."""
+        return Cond.E
+
+    @staticmethod
+    def invert_cond(cond: Cond) -> Cond:
+        """The flag condition that holds exactly when ``cond`` does not."""
+        return cond.invert()
+
+    def set_cond(self, cond: Cond, dst: int) -> None:
+        """``dst = 1`` if ``cond`` holds, else 0."""
+        d = _G[dst]
+        self.asm.setcc_r(cond, d)
+        self.asm.movzx8_rr(d, d)
+
+    def jump_if(self, cond: Cond, label: Label) -> None:
+        """Jump to ``label`` if ``cond`` holds."""
+        self.asm.jcc_l(cond, label)
+
+    def select_cond(self, size: int, dst: int, other: int, cond: Cond) -> None:
+        """``dst = cond ? dst : other``."""
+        a = self.asm
+        inv = cond.invert()
+        if dst < _XMM0:
+            if size == 8:
+                a.cmovcc_rr(inv, _G[dst], _G[other])
+            else:
+                a.cmovcc32_rr(inv, _G[dst], _G[other])
+            return
+        skip = Label()
+        a.jcc_l(cond, skip)
+        a.movaps_xx(_X[dst], _X[other])
+        self.buf.bind(skip)
+
+    def float_cmp_cond(self, kind: FloatCmpKind, size: int, a_: int, b_: int) -> Cond | None:
+        """Compare for ``kind`` and return its flag condition.
+
+        ``None`` (and nothing emitted) for EQ/NE, which need two flags.
+        """
+        if kind <= FloatCmpKind.NE:
+            return None
+        ucomi = self.asm.ucomisd_xx if size == 8 else self.asm.ucomiss_xx
+        x, y = _X[a_], _X[b_]
+        if kind == FloatCmpKind.GT:
+            ucomi(x, y)
+            return Cond.A
+        if kind == FloatCmpKind.GE:
+            ucomi(x, y)
+            return Cond.AE
+        ucomi(y, x)
+        return Cond.A if kind == FloatCmpKind.LT else Cond.AE
 
     def int_test_zero(self, size: int, reg: int) -> None:
         """Set ZF if ``reg`` is zero."""
@@ -860,16 +943,27 @@ class MacroAssembler:
     def memory_size(self, dst: int) -> None:
         """``dst`` = current memory 0 size in pages."""
         a = self.asm
-        a.mov_rm(R11, self.mem(R14, VMCTX.MEMORY))
-        a.mov_rm(_G[dst], self.mem(R11, MEMORY.SIZE))
+        if self.heap_pinned:
+            a.mov_rm(_G[dst], self.mem(12, MEMORY.SIZE))
+        else:
+            a.mov_rm(R11, self.mem(14, VMCTX.MEMORY))
+            a.mov_rm(_G[dst], self.mem(11, MEMORY.SIZE))
         a.shr_ri(_G[dst], 16)
+
+    def load_heap_regs(self) -> None:
+        """Load the pinned ``r12`` (VMMemory*) and ``r13`` (heap base)."""
+        if self.heap_pinned:
+            a = self.asm
+            a.mov_rm(R12, self.mem(14, VMCTX.MEMORY))
+            a.mov_rm(R13, self.mem(12, MEMORY.BASE))
 
     def heap_addr(self, addr: int, offset: int, size: int) -> Mem:
         """Bounds-check an access of ``size`` bytes at ``addr + offset``.
 
         ``addr`` holds the zero-extended i32 address and is clobbered (it
-        becomes the end of the access); ``r11`` ends up holding the memory
-        base.  Returns the operand addressing the access.
+        becomes the end of the access).  Without pinned heap registers,
+        ``r11`` ends up holding the memory base.  Returns the operand
+        addressing the access.
         """
         a = self.asm
         r = _G[addr]
@@ -879,15 +973,15 @@ class MacroAssembler:
         else:
             a.mov_ri(R11, end)
             a.add_rr(r, R11)
-        a.mov_rm(R11, self.mem(R14, VMCTX.MEMORY))
-        a.cmp_rm(r, self.mem(R11, MEMORY.SIZE))
+        if self.heap_pinned:
+            a.cmp_rm(r, self.mem(12, MEMORY.SIZE))
+            self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
+            return self.mem(13, -size, addr)
+        a.mov_rm(R11, self.mem(14, VMCTX.MEMORY))
+        a.cmp_rm(r, self.mem(11, MEMORY.SIZE))
         self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
-        a.mov_rm(R11, self.mem(R11, MEMORY.BASE))
-        key = (addr, size)
-        m = self._heap_mems.get(key)
-        if m is None:
-            m = self._heap_mems[key] = Mem(R11, -size, r, 1)
-        return m
+        a.mov_rm(R11, self.mem(11, MEMORY.BASE))
+        return self.mem(11, -size, addr)
 
     def heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Load ``size`` bytes from ``m`` into ``dst`` (extended as asked)."""
@@ -980,6 +1074,7 @@ class MacroAssembler:
         ret = len(self.buf.data)
         self.call_sites[ret] = self.pc
         a.mov_rm(R14, self.frame(-8))
+        self.load_heap_regs()
         return ret
 
     def check_funcref(self, ref: int, sig_id: int | None, type_index: int) -> None:
@@ -1058,6 +1153,7 @@ class MacroAssembler:
         self.trap_if(Cond.B, TrapCode.STACK_OVERFLOW)
         a.cmp_mi(self.mem(R11, STORE.INTERRUPT), 0)
         self.trap_if(Cond.NE, TrapCode.INTERRUPT)
+        self.load_heap_regs()
 
     def set_frame_size(self, size: int) -> None:
         """Patch the prologue's ``sub rsp, size``."""

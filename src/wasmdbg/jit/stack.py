@@ -25,7 +25,9 @@ or MEM" (see ``compiler``).  The frame (abi.py has the whole picture)::
 Register allocation is a free list over the allocatable GPRs and XMMs.  When
 it runs dry, the *oldest* register-held stack value is spilled to its slot.
 ``r11`` and ``xmm15`` are never allocated: they are the macro-assembler's
-scratch registers.  ``rsp``, ``rbp`` and ``r14`` (VMContext) are reserved.
+scratch registers.  ``rsp``, ``rbp`` and ``r14`` (VMContext) are reserved,
+and so are ``r12``/``r13`` in modules with a linear memory (pinned to the
+``VMMemory*`` and the heap base, see ``masm``).
 
 Slot contents: i32 values are kept zero-extended to 64 bits (in registers
 and in slots), f32 uses the low 32 bits of a slot.
@@ -67,6 +69,8 @@ XMM0 = 16
 # Allocation order: the list is popped from its end, so the registers that
 # instructions need by name (rax, rdx for division, rcx for shifts) go last.
 _GPR_POOL = (RDX, RCX, RAX, R15, R13, R12, RBX, R10, R9, R8, RDI, RSI)
+# with a linear memory, r12/r13 are pinned to the VMMemory* and the heap base
+_GPR_POOL_HEAP = tuple(r for r in _GPR_POOL if r not in (R12, R13))
 _XMM_POOL = tuple(XMM0 + n for n in range(14, -1, -1))  # xmm15 is scratch
 
 _F32, _F64 = ValType.F32, ValType.F64
@@ -97,6 +101,7 @@ class ValueStack:
     __slots__ = (
         "free_gpr",
         "free_xmm",
+        "gpr_pool",
         "items",
         "local_disps",
         "local_refs",
@@ -109,6 +114,7 @@ class ValueStack:
     def __init__(self, masm: MacroAssembler) -> None:
         self.masm = masm
         self.items: list[Entry] = []
+        self.gpr_pool: tuple[int, ...] = _GPR_POOL
         self.free_gpr: list[int] = list(_GPR_POOL)
         self.free_xmm: list[int] = list(_XMM_POOL)
         self.local_types: list[ValType] = []
@@ -117,10 +123,14 @@ class ValueStack:
         self.slot0 = -16
         self.max_depth = 0
 
+    def pin_heap(self, pinned: bool) -> None:
+        """Reserve (or not) r12/r13 for the linear memory (see ``masm``)."""
+        self.gpr_pool = _GPR_POOL_HEAP if pinned else _GPR_POOL
+
     def reset(self, local_types: list[ValType], local_disps: list[int], slot0: int) -> None:
         """Start a new function."""
         self.items.clear()
-        self.free_gpr[:] = _GPR_POOL
+        self.free_gpr[:] = self.gpr_pool
         self.free_xmm[:] = _XMM_POOL
         self.local_types = local_types
         self.local_disps = local_disps
