@@ -255,3 +255,28 @@ def test_gc_releases_unreferenced_externrefs(store: Store) -> None:
     assert set(store._externs.values()) == {kept_t, kept_g}
     assert ex["t"].get(store, 1) is kept_t and ex["g"].value(store) is kept_g
     assert ex["id"](store, dropped) is dropped
+
+
+def test_second_thread_is_refused_while_wasm_runs(store: Store) -> None:
+    module = wasmdbg.Module(
+        store.engine,
+        '(module (import "h" "f" (func $f)) (func (export "run") call $f) (func (export "one") (result i32) i32.const 1))',
+    )
+    errors: list[BaseException] = []
+    ex: dict[str, Any] = {}
+
+    def host() -> None:
+        def other() -> None:
+            try:
+                ex["one"](store)
+            except wasmdbg.WasmError as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+
+    ex.update(wasmdbg.Instance(store, module, [wasmdbg.Func(store, wasmdbg.FuncType([], []), host)]).exports(store))
+    ex["run"](store)
+    assert len(errors) == 1 and "another thread" in str(errors[0])
+    assert ex["one"](store) == 1

@@ -392,6 +392,8 @@ class Store(StoreDebugMixin):
             finally:
                 self._depth = 0
             return
+        if threading.get_ident() != self._thread:
+            raise WasmError("the Store is running Wasm on another thread (a Store is single-threaded)")
         ctx = self._ctx
         saved = _Activation(ctx.last_exit_fp, ctx.last_exit_pc, ctx.entry_fp, ctx.entry_rsp)
         self._activations.append(saved)
@@ -418,8 +420,11 @@ class Store(StoreDebugMixin):
             raise exc
         if status == _INTERRUPT:
             ctx.interrupt = 0
-        frames = self.wasm_frames(ctx.trap_fp, ctx.trap_pc)
-        trap = Trap._from_abi(status, [to_api_frame(f) for f in frames])
+        try:
+            frames = [to_api_frame(f) for f in self.wasm_frames(ctx.trap_fp, ctx.trap_pc)]
+        except Exception:  # NB: a backtrace is a nicety; the trap must get through
+            frames = []
+        trap = Trap._from_abi(status, frames)
         if self._debug_hook is not None and status != _DEBUGGER_ABORT:
             failed = self._notify_debugger("on_trap", trap, ctx.trap_fp, ctx.trap_pc)
             if failed is not None:
@@ -458,7 +463,10 @@ class Store(StoreDebugMixin):
                 exc._frames = self.backtrace()
             return
         if getattr(exc, "wasm_backtrace", None) is None:
-            frames = self.backtrace()
+            try:
+                frames = self.backtrace()
+            except Exception:
+                frames = []
             try:
                 exc.wasm_backtrace = frames  # type: ignore[attr-defined]
             except AttributeError:
