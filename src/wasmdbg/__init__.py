@@ -37,6 +37,7 @@ from .runtime.types import (
     ValType,
 )
 from .runtime.value import Val
+from .runtime.wasi import ExitTrap, WasiConfig
 
 WasmtimeError = WasmError
 
@@ -56,6 +57,7 @@ __all__ = [
     "DebugError",
     "DecodeError",
     "Engine",
+    "ExitTrap",
     "ExportType",
     "Frame",
     "Func",
@@ -80,6 +82,7 @@ __all__ = [
     "Val",
     "ValType",
     "ValidationError",
+    "WasiConfig",
     "WasmError",
     "WasmtimeError",
     "wat2wasm",

@@ -25,6 +25,7 @@ from .store import Store, as_store
 from .trap import Trap
 from .types import FuncType
 from .value import bits_to_py
+from .wasi import WASI_MODULE, wasi_functions
 
 __all__ = ["Linker"]
 
@@ -118,8 +119,13 @@ class Linker:
         self.define_instance(st, name, instance)
 
     def define_wasi(self) -> None:
-        """WASI is not supported yet."""
-        raise WasmError("WASI is not supported by wasmdbg yet")
+        """Define the ``wasi_snapshot_preview1`` functions (see :mod:`.wasi`).
+
+        They work in any Store that was given a ``WasiConfig`` with
+        ``store.set_wasi``.
+        """
+        for name, (ft, fn) in wasi_functions().items():
+            self._insert(WASI_MODULE, name, _HostFuncDef(FuncType._of(ft), fn, True))
 
     def _resolve(self, store: Store, module: str, name: str) -> AsExtern | None:
         item = self._defs.get((module, name))

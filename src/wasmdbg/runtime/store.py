@@ -68,6 +68,7 @@ from .stackwalk import WasmFrame, to_api_frame, walk
 from .stubs import StubCode
 from .trap import Frame, Trap, format_backtrace
 from .vmcontext import VMContext, VMStoreContext, peek
+from .wasi import WasiConfig
 
 if TYPE_CHECKING:
     from .func import Func
@@ -201,6 +202,7 @@ class Store(StoreDebugMixin):
         self._stack_hi = 0
         self._limits = StoreLimits()
         self._epoch_deadline: int | None = None
+        self._wasi: WasiConfig | None = None
 
     # -- wasmtime-py API -------------------------------------------------------
     def data(self) -> Any:
@@ -236,9 +238,11 @@ class Store(StoreDebugMixin):
         """Fuel is not supported."""
         raise WasmError("fuel is not enabled in this store's configuration")
 
-    def set_wasi(self, wasi: object) -> None:
-        """WASI is not supported yet."""
-        raise WasmError("WASI is not supported by wasmdbg yet")
+    def set_wasi(self, wasi: WasiConfig) -> None:
+        """Give this Store WASI state (used by functions from ``Linker.define_wasi``)."""
+        if not isinstance(wasi, WasiConfig):
+            raise TypeError("expected a WasiConfig")
+        self._wasi = wasi
 
     def set_limits(
         self,
