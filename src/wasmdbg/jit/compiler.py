@@ -39,10 +39,11 @@ Without ``guest_debug`` the hooks are not called and nothing is emitted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import cast
 
-from ..wasm.code import block_type, iter_body
+from ..wasm.code import Instruction, block_type, iter_body
 from ..wasm.module import FunctionBody, ModuleDef
 from ..wasm.opcodes import OPCODES
 from ..wasm.types import FuncType, ValType
@@ -134,7 +135,14 @@ class FuncCompiler:
             name = "visit_" + info.name.replace(".", "_")
             if code == 0x1C:
                 name = "visit_select_t"
-            table[code] = getattr(self, name)
+            fn = getattr(type(self), name)
+            family = getattr(fn, "_family", None)
+            if family is not None:
+                # NB: skip the generated wrapper: one Python frame less per instruction
+                method, args = family
+                table[code] = partial(method, self, *args)
+            else:
+                table[code] = getattr(self, name)
         return table
 
     def _illegal(self, imm: object) -> None:
@@ -179,30 +187,10 @@ class FuncCompiler:
         masm.prologue()
         masm.zero_frame(-16, nlocals)
 
-        handlers = self.handlers
-        debug = self.guest_debug
-        for off, op, imm in iter_body(module, body):
-            if self.dead:
-                if op <= 0x05:
-                    if op >= 0x02 and op != 0x05:  # block, loop, if
-                        self._dead_depth += 1
-                        continue
-                    if op != 0x05 or self._dead_depth:
-                        continue
-                elif op == 0x0B:
-                    if self._dead_depth:
-                        self._dead_depth -= 1
-                        continue
-                else:
-                    continue
-            masm.pc = off
-            if self.pending is not None and op not in _FLAG_CONSUMERS:
-                self._materialize()
-            if debug and not self.dead:
-                self.before_visit_op(off, op)
-            handlers[op](imm)
-            if debug:
-                self.after_visit_op(off, op)
+        if self.guest_debug:
+            self._debug_loop(iter_body(module, body))
+        else:
+            self._fast_loop(iter_body(module, body))
         masm.finish_function()
         end = masm.offset
         size = 8 * (nlocals + stack.max_depth + self.max_out)
@@ -212,6 +200,63 @@ class FuncCompiler:
         return CompiledFunction(
             body.func_index, start, end, call_sites=masm.call_sites, trap_sites=masm.trap_sites
         )
+
+    def _skip_dead(self, op: int) -> bool:
+        """In unreachable code: track nesting; True if ``op`` is skipped."""
+        if op <= 0x05:
+            if op >= 0x02 and op != 0x05:  # block, loop, if
+                self._dead_depth += 1
+                return True
+            return op != 0x05 or self._dead_depth > 0
+        if op == 0x0B:
+            if self._dead_depth:
+                self._dead_depth -= 1
+                return True
+            return False
+        return True
+
+    def _fast_loop(self, instrs: Iterator[Instruction]) -> None:
+        """The visitor loop without debug hooks (the hottest code of the compiler)."""
+        handlers = self.handlers
+        masm = self.masm
+        stack = self.stack
+        items = stack.items
+        ltypes = stack.local_types
+        consumers = _FLAG_CONSUMERS
+        for off, op, imm in instrs:
+            if self.dead and self._skip_dead(op):
+                continue
+            if self.pending is not None and op not in consumers:
+                self._materialize()
+            # NB: the two most frequent instructions are inlined
+            if op == 0x20:  # local.get
+                items.append((LOCAL, ltypes[imm], imm))  # type: ignore[call-overload, arg-type]
+                stack.local_refs += 1
+                if len(items) > stack.max_depth:
+                    stack.max_depth = len(items)
+                continue
+            if op == 0x41:  # i32.const
+                items.append((CONST, I32, imm & _MASK32))  # type: ignore[operator]
+                if len(items) > stack.max_depth:
+                    stack.max_depth = len(items)
+                continue
+            masm.pc = off
+            handlers[op](imm)
+
+    def _debug_loop(self, instrs: Iterator[Instruction]) -> None:
+        """The visitor loop with the before/after hooks around every reachable instruction."""
+        handlers = self.handlers
+        masm = self.masm
+        for off, op, imm in instrs:
+            if self.dead and self._skip_dead(op):
+                continue
+            if self.pending is not None and op not in _FLAG_CONSUMERS:
+                self._materialize()
+            masm.pc = off
+            if not self.dead:
+                self.before_visit_op(off, op)
+            handlers[op](imm)
+            self.after_visit_op(off, op)
 
     # -- debugger hooks ---------------------------------------------------------------------
 
@@ -719,7 +764,7 @@ class FuncCompiler:
 
     # -- memory ------------------------------------------------------------------------------
 
-    def _load(self, imm: object, size: int, ty: ValType, signed: bool) -> None:
+    def _load(self, size: int, ty: ValType, signed: bool, imm: object) -> None:
         _align, offset = cast(tuple[int, int], imm)
         stack = self.stack
         masm = self.masm
@@ -734,10 +779,18 @@ class FuncCompiler:
             masm.heap_load(m, addr, size, signed, ty is I64)
             stack.push_reg(ty, addr)
 
-    def _store(self, imm: object, size: int) -> None:
+    def _store(self, size: int, imm: object) -> None:
         _align, offset = cast(tuple[int, int], imm)
         stack = self.stack
         masm = self.masm
+        kind, _ty, data = stack.items[-1]
+        if kind == CONST and (size < 8 or data < 0x8000_0000 or data >= 0xFFFF_FFFF_8000_0000):
+            stack.items.pop()
+            addr = stack.pop_to_reg()
+            m = masm.heap_addr(addr, offset, size)
+            masm.heap_store_const(m, data, size)
+            stack.free(addr)
+            return
         val = stack.pop_to_reg()
         addr = stack.pop_to_reg()
         m = masm.heap_addr(addr, offset, size)
@@ -791,7 +844,7 @@ class FuncCompiler:
 
     # -- integer helpers -------------------------------------------------------------------------
 
-    def _int_binop(self, op: IntBinOp, size: int, ty: ValType) -> None:
+    def _int_binop(self, op: IntBinOp, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
         masm = self.masm
         items = stack.items
@@ -815,7 +868,7 @@ class FuncCompiler:
             masm.int_binop_frame(op, size, lhs, disp)
         stack.push_reg(ty, lhs)
 
-    def _int_cmp(self, cmp: IntCmpKind, size: int) -> None:
+    def _int_cmp(self, cmp: IntCmpKind, size: int, imm: object = None) -> None:
         stack = self.stack
         masm = self.masm
         items = stack.items
@@ -843,7 +896,7 @@ class FuncCompiler:
             masm.set_int_cmp(cmp, lhs)
         stack.push_reg(I32, lhs)
 
-    def _int_eqz(self, size: int) -> None:
+    def _int_eqz(self, size: int, imm: object = None) -> None:
         masm = self.masm
         pending = self.pending
         if pending is not None:  # eqz of a comparison: the opposite condition
@@ -858,7 +911,7 @@ class FuncCompiler:
             masm.set_if_zero(reg)
         stack.push_reg(I32, reg)
 
-    def _shift(self, kind: ShiftKind, size: int, ty: ValType) -> None:
+    def _shift(self, kind: ShiftKind, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
         items = stack.items
         top = items[-1]
@@ -873,7 +926,7 @@ class FuncCompiler:
             stack.free(RCX)
         stack.push_reg(ty, lhs)
 
-    def _divrem(self, kind: DivKind, size: int, ty: ValType) -> None:
+    def _divrem(self, kind: DivKind, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
         stack.alloc_specific(RAX)
         stack.alloc_specific(RDX)
@@ -890,14 +943,18 @@ class FuncCompiler:
             stack.push_reg(ty, RDX)
 
     def _unop(
-        self, fn: Callable[[MacroAssembler, int, int, int], None], size: int, ty: ValType
+        self,
+        fn: Callable[[MacroAssembler, int, int, int], None],
+        size: int,
+        ty: ValType,
+        imm: object = None,
     ) -> None:
         stack = self.stack
         reg = stack.pop_to_reg()
         fn(self.masm, size, reg, reg)
         stack.push_reg(ty, reg)
 
-    def _extend(self, from_bits: int, to_ty: ValType, signed: bool) -> None:
+    def _extend(self, from_bits: int, to_ty: ValType, signed: bool, imm: object = None) -> None:
         stack = self.stack
         reg = stack.pop_to_reg()
         self.masm.extend(reg, reg, from_bits, to_ty is I64, signed)
@@ -924,7 +981,7 @@ class FuncCompiler:
 
     # -- float helpers ---------------------------------------------------------------------------
 
-    def _float_binop(self, op: FloatBinOp, size: int, ty: ValType) -> None:
+    def _float_binop(self, op: FloatBinOp, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
         rhs = stack.pop_to_reg()
         lhs = stack.pop_to_reg()
@@ -932,7 +989,7 @@ class FuncCompiler:
         stack.free(rhs)
         stack.push_reg(ty, lhs)
 
-    def _float_cmp(self, kind: FloatCmpKind, size: int) -> None:
+    def _float_cmp(self, kind: FloatCmpKind, size: int, imm: object = None) -> None:
         stack = self.stack
         rhs = stack.pop_to_reg()
         lhs = stack.pop_to_reg()
@@ -946,7 +1003,7 @@ class FuncCompiler:
         stack.free(lhs)
         stack.push_reg(I32, dst)
 
-    def _float_unop(self, what: int, size: int, ty: ValType) -> None:
+    def _float_unop(self, what: int, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
         masm = self.masm
         reg = stack.pop_to_reg()
@@ -960,7 +1017,9 @@ class FuncCompiler:
             masm.float_round(size, reg, RoundingMode(what))
         stack.push_reg(ty, reg)
 
-    def _trunc(self, kind: TruncKind, fsize: int, ity: ValType, signed: bool) -> None:
+    def _trunc(
+        self, kind: TruncKind, fsize: int, ity: ValType, signed: bool, imm: object = None
+    ) -> None:
         stack = self.stack
         src = stack.pop_to_reg()
         dst = stack.alloc_gpr()
@@ -968,7 +1027,7 @@ class FuncCompiler:
         stack.free(src)
         stack.push_reg(ity, dst)
 
-    def _convert(self, fty: ValType, isize: int, signed: bool) -> None:
+    def _convert(self, fty: ValType, isize: int, signed: bool, imm: object = None) -> None:
         stack = self.stack
         src = stack.pop_to_reg()
         dst = stack.alloc_xmm()
@@ -976,13 +1035,13 @@ class FuncCompiler:
         stack.free(src)
         stack.push_reg(fty, dst)
 
-    def _float_convert(self, to_ty: ValType) -> None:
+    def _float_convert(self, to_ty: ValType, imm: object = None) -> None:
         stack = self.stack
         reg = stack.pop_to_reg()
         self.masm.float_convert(SIZE[to_ty], reg, reg)
         stack.push_reg(to_ty, reg)
 
-    def _reinterpret(self, to_ty: ValType) -> None:
+    def _reinterpret(self, to_ty: ValType, imm: object = None) -> None:
         stack = self.stack
         kind, _t, data = stack.items[-1]
         if kind == CONST:
@@ -1002,8 +1061,9 @@ def _visitor(name: str, method: Callable[..., None], *args: object) -> None:
     """Install ``visit_<name>`` calling ``method(self, *args)``."""
 
     def visit(self: FuncCompiler, imm: object) -> None:
-        method(self, *args)
+        method(self, *args, imm)
 
+    visit._family = (method, args)  # type: ignore[attr-defined]
     visit.__name__ = "visit_" + name
     visit.__doc__ = f"``{name.replace('_', '.', 1)}``."
     setattr(FuncCompiler, visit.__name__, visit)
@@ -1125,19 +1185,7 @@ def _install() -> None:
         ("i64_load32_u", 4, I64, False),
     )
     for name, size, ty, signed in loads:
-
-        def load(
-            self: FuncCompiler,
-            imm: object,
-            size: int = size,
-            ty: ValType = ty,
-            signed: bool = signed,
-        ) -> None:
-            self._load(imm, size, ty, signed)
-
-        load.__name__ = "visit_" + name
-        load.__doc__ = f"``{name.replace('_', '.', 1)}`` with an explicit bounds check."
-        setattr(FuncCompiler, load.__name__, load)
+        _visitor(name, FuncCompiler._load, size, ty, signed)
     stores = (
         ("i32_store", 4),
         ("i64_store", 8),
@@ -1150,13 +1198,7 @@ def _install() -> None:
         ("i64_store32", 4),
     )
     for name, size in stores:
-
-        def store(self: FuncCompiler, imm: object, size: int = size) -> None:
-            self._store(imm, size)
-
-        store.__name__ = "visit_" + name
-        store.__doc__ = f"``{name.replace('_', '.', 1)}`` with an explicit bounds check."
-        setattr(FuncCompiler, store.__name__, store)
+        _visitor(name, FuncCompiler._store, size)
 
 
 _install()

@@ -218,6 +218,8 @@ class MacroAssembler:
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
         self.heap_pinned = False
+        self._heap_size = Mem(R12, MEMORY.SIZE)
+        self._heap_mems: dict[tuple[int, int], Mem] = {}
         a = self.asm
         self._binop_rr = (
             (a.add32_rr, a.add_rr),
@@ -305,7 +307,19 @@ class MacroAssembler:
 
     def load_frame(self, size: int, reg: int, disp: int) -> None:
         """``reg = [rbp+disp]`` (4 bytes zero-extend; XMM by width)."""
-        self.load(size, reg, self.frame(disp))
+        m = self._frame_mems.get(disp)
+        if m is None:
+            m = self._frame_mems[disp] = Mem(RBP, disp)
+        a = self.asm
+        if reg < _XMM0:
+            if size == 8:
+                a.mov_rm(_G[reg], m)
+            else:
+                a.mov32_rm(_G[reg], m)
+        elif size == 8:
+            a.movsd_xm(_X[reg], m)
+        else:
+            a.movss_xm(_X[reg], m)
 
     def load(self, size: int, reg: int, m: Mem) -> None:
         """Load a 4- or 8-byte value into a GPR or XMM register."""
@@ -322,7 +336,15 @@ class MacroAssembler:
 
     def store_frame(self, size: int, reg: int, disp: int) -> None:
         """``[rbp+disp] = reg`` (GPRs store all 64 bits)."""
-        self.store(size, reg, self.frame(disp))
+        m = self._frame_mems.get(disp)
+        if m is None:
+            m = self._frame_mems[disp] = Mem(RBP, disp)
+        if reg < _XMM0:
+            self.asm.mov_mr(m, _G[reg])
+        elif size == 8:
+            self.asm.movsd_mx(m, _X[reg])
+        else:
+            self.asm.movss_mx(m, _X[reg])
 
     def store(self, size: int, reg: int, m: Mem) -> None:
         """Store a register; GPRs always store 8 bytes, XMMs ``size`` bytes."""
@@ -974,9 +996,13 @@ class MacroAssembler:
             a.mov_ri(R11, end)
             a.add_rr(r, R11)
         if self.heap_pinned:
-            a.cmp_rm(r, self.mem(12, MEMORY.SIZE))
+            a.cmp_rm(r, self._heap_size)
             self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
-            return self.mem(13, -size, addr)
+            key = (addr, size)
+            m = self._heap_mems.get(key)
+            if m is None:
+                m = self._heap_mems[key] = Mem(R13, -size, r, 1)
+            return m
         a.mov_rm(R11, self.mem(14, VMCTX.MEMORY))
         a.cmp_rm(r, self.mem(11, MEMORY.SIZE))
         self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
@@ -1024,6 +1050,21 @@ class MacroAssembler:
             a.mov16_mr(m, _G[src])
         else:
             a.mov8_mr(m, _G[src])
+
+    def heap_store_const(self, m: Mem, bits: int, size: int) -> None:
+        """Store the low ``size`` bytes of the constant ``bits`` to ``m``.
+
+        For ``size`` 8 the value must be a sign-extended 32-bit immediate.
+        """
+        a = self.asm
+        if size == 8:
+            a.mov_mi(m, bits - (1 << 64) if bits >= _I64_SIGN else bits)
+        elif size == 4:
+            a.mov32_mi(m, bits & 0xFFFF_FFFF)
+        elif size == 2:
+            a.mov16_mi(m, bits & 0xFFFF)
+        else:
+            a.mov8_mi(m, bits & 0xFF)
 
     def table_addr(self, table: int, index: int) -> Mem:
         """Bounds-check ``index`` against table ``table``; return its element slot.

@@ -259,10 +259,20 @@ class ValueStack:
         if kind == REG:
             items.pop()
             return data
-        reg = self.alloc_xmm() if ty is _F32 or ty is _F64 else self.alloc_gpr()
-        depth = len(items) - 1
+        if ty is _F32 or ty is _F64:
+            free = self.free_xmm
+            reg = free.pop() if free else self.alloc_xmm()
+        else:
+            free = self.free_gpr
+            reg = free.pop() if free else self.alloc_gpr()
         items.pop()
-        self._load(kind, ty, data, reg, depth)
+        if kind == LOCAL:
+            self.local_refs -= 1
+            self.masm.load_frame(SIZE[ty], reg, self.local_disps[data])
+        elif kind == MEM:
+            self.masm.load_frame(SIZE[ty], reg, self.slot0 - 8 * len(items))
+        else:
+            self.masm.load_const(reg, data)
         return reg
 
     def pop_to_specific(self, reg: int) -> int:
