@@ -73,5 +73,6 @@ def test_unknown_imports_as_traps_and_defaults(store: Store) -> None:
     linker2 = Linker(store.engine)
     linker2.define_unknown_imports_as_default_values(store, module)
     assert linker2.instantiate(store, module).exports(store)["run"](store, 1) == 0
-    with pytest.raises(WasmError):
+    linker2.define_wasi()
+    with pytest.raises(WasmError, match="defined twice"):
         linker2.define_wasi()
