@@ -5,6 +5,7 @@ Subcommands::
     wasmdbg validate FILE...          decode + validate; FILE:0xOFFSET: message on error
     wasmdbg describe FILE             imports, exports, functions, custom sections
     wasmdbg spec PATH...              run spec-suite scripts (wast2json JSON)
+    wasmdbg run FILE [ARGS...]        run a WASI program's _start (like ``wasmtime run``)
     wasmdbg run FILE --invoke NAME [ARGS...]
                                       call an export and print its results
 
@@ -111,23 +112,52 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import wasmdbg
 
     api: Any = wasmdbg
-    if not hasattr(api, "Store"):
-        raise WasmError("this build of wasmdbg cannot execute code yet")
     engine = api.Engine()
     store = api.Store(engine)
     module = api.Module(engine, _read_module_bytes(Path(args.file)))
+    wasi = api.WasiConfig()
+    wasi.argv = [args.file, *([] if args.invoke else args.args)]
+    wasi.inherit_stdin()
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+    wasi.inherit_env()
+    store.set_wasi(wasi)
     linker = api.Linker(engine)
-    instance = linker.instantiate(store, module)
-    if args.invoke is None:
-        raise WasmError("nothing to run: pass --invoke NAME")
-    func = instance.exports(store).get(args.invoke)
+    linker.define_wasi()
+    with store.interrupt_on_sigint():
+        return _run_instance(api, store, linker, module, args)
+
+
+def _run_instance(api: Any, store: Any, linker: Any, module: Any, args: argparse.Namespace) -> int:
+    try:
+        instance = linker.instantiate(store, module)
+        exports = instance.exports(store)
+        if args.invoke is None:
+            start = exports.get("_start")
+            if not isinstance(start, api.Func):
+                raise WasmError("module exports no _start function; name one with --invoke NAME")
+            start(store)
+            return 0
+        initialize = exports.get("_initialize")
+        if isinstance(initialize, api.Func):
+            initialize(store)
+        return _invoke(api, store, exports, args.invoke, args.args)
+    except api.ExitTrap as exit_:
+        return int(exit_.code)
+    except api.Trap as trap:
+        print(f"error: {trap}", file=sys.stderr)
+        return 134
+
+
+def _invoke(api: Any, store: Any, exports: Any, name: str, texts: list[str]) -> int:
+    func = exports.get(name)
     if not isinstance(func, api.Func):
-        raise WasmError(f"module has no exported function {args.invoke!r}")
+        raise WasmError(f"module has no exported function {name!r}")
     ty = func.type(store)
     params = [str(p) for p in ty.params]
-    if len(params) != len(args.args):
-        raise WasmError(f"{args.invoke} takes {len(params)} arguments ({', '.join(params)}), got {len(args.args)}")
-    values = [_parse_arg(a, t) for a, t in zip(args.args, params, strict=True)]
+    if len(params) != len(texts):
+        raise WasmError(f"{name} takes {len(params)} arguments ({', '.join(params)}), got {len(texts)}")
+    values = [_parse_arg(a, t) for a, t in zip(texts, params, strict=True)]
     result = func(store, *values)
     if result is None:
         return 0
@@ -156,17 +186,27 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-failures", type=int, default=5, metavar="N", help="failures listed per file")
     p.set_defaults(run=_cmd_spec)
 
-    p = sub.add_parser("run", help="run a module's exported function")
+    p = sub.add_parser("run", help="run a WASI program, or call one exported function")
     p.add_argument("file")
-    p.add_argument("--invoke", metavar="NAME", help="the exported function to call")
-    p.add_argument("args", nargs="*", help="arguments, parsed by the function's parameter types")
+    p.add_argument("--invoke", metavar="NAME", help="call this export instead of _start")
+    p.add_argument(
+        "args", nargs="*",
+        help="with --invoke: the function's arguments, parsed by its parameter types; else the program's argv",
+    )
     p.set_defaults(run=_cmd_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # NB: `run FILE --invoke NAME 1 2` leaves the arguments after the option
+        # unparsed; they belong to the guest (its argv or the function's arguments).
+        if args.command != "run":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.args += [e for e in extra if e != "--"]
     if getattr(args, "all_sites", False):
         args.guest_debug = True
     try:
