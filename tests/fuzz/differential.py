@@ -33,6 +33,7 @@ wasm-tools version, which every report prints.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import hashlib
 import importlib
 import json
@@ -40,6 +41,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -453,6 +455,9 @@ def _repro_command(seed: int, args: argparse.Namespace) -> str:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run seeds, printing ``start SEED`` then ``done {json}`` per seed (for the test)."""
+    # On SIGUSR1 (sent by the test before it kills a hung worker), print every
+    # thread's Python stack to stderr, so that a hang report says where it hung.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     reference, candidate = _apis(args)
     for seed in args.seeds:
         print(f"start {seed}", flush=True)

@@ -26,6 +26,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -94,6 +95,8 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
                 ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
                 if not ready:
                     failure = f"timeout: no result within {TIMEOUT:.0f} s (hang?)"
+                    proc.send_signal(signal.SIGUSR1)  # the worker dumps its Python stacks
+                    time.sleep(1.0)
                     proc.kill()
                     break
                 chunk = os.read(fd, 65536)
@@ -121,7 +124,7 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
             continue
         if current is None:  # died before starting a seed: unusable worker
             pytest.fail(f"fuzz worker failed before any seed: {failure}\n{err[-2000:]}")
-        reason = failure + (f"; stderr: {err.strip()[-500:]}" if err.strip() else "")
+        reason = failure + (f"; stderr:\n{err.strip()[-3000:]}" if err.strip() else "")
         results.append({"seed": current, "status": "crash", "reason": reason, "diffs": [], "size": 0, "calls": 0})
         pending.remove(current)
     return results, stderr_tails
