@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import gc
 import hashlib
 import importlib
 import json
@@ -458,8 +459,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # On SIGUSR1 (sent by the test before it kills a hung worker), print every
     # thread's Python stack to stderr, so that a hang report says where it hung.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # The cyclic GC runs between cases only, so that when it runs does not depend
+    # on the history of the process (WASMDBG_FUZZ_AUTO_GC=1 restores the default).
+    # It also keeps clear of a known deadlock in wasmdbg.runtime.codemem when the
+    # GC runs a CodeMemory finalizer under the code arena's lock:
+    # see tests/fuzz/repros/codemem_gc_deadlock.py.
+    auto_gc = os.environ.get("WASMDBG_FUZZ_AUTO_GC", "") not in ("", "0")
+    if not auto_gc:
+        gc.disable()
     reference, candidate = _apis(args)
     for seed in args.seeds:
+        if not auto_gc:
+            gc.collect()
         print(f"start {seed}", flush=True)
         result = run_case(seed, reference, candidate)
         print("done " + json.dumps(asdict(result)), flush=True)

@@ -13,6 +13,8 @@ Environment:
   ``wasmtime`` checks the harness itself)
 * ``WASMDBG_FUZZ_GUEST_DEBUG=1``  build the candidate with ``Config.guest_debug``
 * ``WASMDBG_FUZZ_TIMEOUT`` seconds one seed may take (default 60)
+* ``WASMDBG_FUZZ_AUTO_GC=1``  let the cyclic GC run whenever it likes in the worker
+  (by default it runs between seeds only: see ``differential.py``)
 
 Every failure names its seed and the command that reproduces it.  The test is
 skipped when ``wasm-tools`` is missing or the candidate has no runtime yet.
