@@ -125,16 +125,22 @@ def smith_version() -> str:
     return proc.stdout.strip() or "wasm-tools (unknown version)"
 
 
+def big_bodies(seed: int) -> bool:
+    """Seeds 2 and 3 mod 4 get long function bodies (register pressure, spills)."""
+    return seed % 4 >= 2
+
+
 def seed_bytes(seed: int) -> bytes:
     """The deterministic smith input for ``seed``."""
     rng = random.Random(seed)
-    return rng.randbytes(rng.randint(1000, 8000))
+    return rng.randbytes(rng.randint(4000, 16000) if big_bodies(seed) else rng.randint(1000, 8000))
 
 
 def generate(seed: int) -> bytes | None:
     """The module for ``seed``, or None when smith cannot build one from these bytes."""
     proc = subprocess.run(
-        ["wasm-tools", "smith", *SMITH_FLAGS, "--disallow-traps", "true" if seed % 2 else "false"],
+        ["wasm-tools", "smith", *SMITH_FLAGS, "--disallow-traps", "true" if seed % 2 else "false",
+         "--max-instructions", "1000" if big_bodies(seed) else "100"],
         input=seed_bytes(seed), capture_output=True, check=False,
     )
     if proc.returncode != 0:
