@@ -25,8 +25,12 @@ This file is both a library (used by ``test_differential.py``) and a command::
     python tests/fuzz/differential.py worker SEED...              # used by the test (JSON lines)
 
 Options common to all: ``--candidate MODULE`` (default ``wasmdbg``; ``wasmtime``
-checks the harness itself) and ``--guest-debug`` (candidate built with
-``Config.guest_debug = True``).  Generated modules depend on the seed *and* on the
+checks the harness itself), ``--guest-debug`` (candidate built with
+``Config.guest_debug = True``) and ``--single-step`` (guest_debug, and every
+candidate Store single-steps: every patch site calls the breakpoint trampoline,
+whose handler continues, reading the innermost frame's values now and then; the
+results must still equal wasmtime's, which checks that an enabled patch site
+clobbers nothing, and a failure to read frames is reported too).  Generated modules depend on the seed *and* on the
 wasm-tools version, which every report prints.
 """
 
@@ -158,6 +162,31 @@ class Api:
     name: str
     mod: ModuleType
     guest_debug: bool = False
+    single_step: bool = False  # every sequence point stops (implies guest_debug)
+    events: int = 0  # debug events seen (single-step mode)
+    debug_errors: list[str] = field(default_factory=list)
+
+    def prepare_store(self, store: Any) -> None:
+        """In single-step mode: a handler that continues (reading the innermost
+        frame's locals and operand stack at every 61st stop), and single-step on."""
+        if not self.single_step:
+            return
+
+        def handler(event: Any) -> None:
+            self.events += 1
+            if self.events % 61 == 0:
+                try:
+                    frames = store.debug_frames()
+                    if frames:
+                        frames[0].locals[:]
+                        frames[0].stack[:]
+                except Exception as exc:
+                    if len(self.debug_errors) < 5:
+                        self.debug_errors.append(f"reading frames at {event}: {type(exc).__name__}: {exc}")
+
+        store.set_debug_handler(handler)
+        with store.edit_breakpoints() as edit:
+            edit.single_step(True)
 
     def engine(self) -> Any:
         if self.name == "wasmtime":
@@ -182,7 +211,7 @@ class Api:
         return isinstance(trap, type) and isinstance(exc, trap)
 
 
-def load_api(name: str, guest_debug: bool = False) -> Api:
+def load_api(name: str, guest_debug: bool = False, single_step: bool = False) -> Api:
     """Import an engine module; raises ImportError with a clear reason if unusable."""
     try:
         mod = importlib.import_module(name)
@@ -191,7 +220,7 @@ def load_api(name: str, guest_debug: bool = False) -> Api:
     missing = [n for n in ("Engine", "Config", "Store", "Module", "Instance") if not hasattr(mod, n)]
     if missing:
         raise ImportError(f"{name} does not provide {', '.join(missing)} yet")
-    return Api(name, mod, guest_debug)
+    return Api(name, mod, guest_debug or single_step, single_step)
 
 
 # --------------------------------------------------------------------------- values
@@ -333,6 +362,7 @@ def execute(api: Api, wasm: bytes, plan: list[ExportInfo]) -> list[Any]:
     def instantiate(step: str) -> tuple[Any, Any] | None:
         try:
             store = api.mod.Store(engine)
+            api.prepare_store(store)
             instance = api.mod.Instance(store, module, [])
             return store, instance.exports(store)
         except Exception as exc:
@@ -436,12 +466,13 @@ def run_case(seed: int, reference: Api, candidate: Api, wasm: bytes | None = Non
         return CaseResult(seed, "skip", f"wasmtime rejects it: {str(exc).splitlines()[0][:120]}", size=len(wasm))
     plan = export_plan(reference.mod, module)
     ref = execute(reference, wasm, plan)
+    candidate.debug_errors.clear()
     try:
         cand = execute(candidate, wasm, plan)
     except Rejected as exc:
         return CaseResult(seed, "rejected", f"{candidate.name} rejects a module wasmtime accepts: {exc}",
                           size=len(wasm))
-    diffs = compare(ref, cand)
+    diffs = compare(ref, cand) + [f"debugger: {e}" for e in candidate.debug_errors]
     calls = sum(1 for step in ref if step[1].startswith("call"))
     status = "mismatch" if diffs else "ok"
     return CaseResult(seed, status, diffs[0] if diffs else "", diffs, len(wasm), calls)
@@ -451,12 +482,13 @@ def run_case(seed: int, reference: Api, candidate: Api, wasm: bytes | None = Non
 
 
 def _apis(args: argparse.Namespace) -> tuple[Api, Api]:
-    return load_api("wasmtime"), load_api(args.candidate, args.guest_debug)
+    return load_api("wasmtime"), load_api(args.candidate, args.guest_debug, args.single_step)
 
 
 def _repro_command(seed: int, args: argparse.Namespace) -> str:
     extra = "" if args.candidate == "wasmdbg" else f" --candidate {args.candidate}"
     extra += " --guest-debug" if args.guest_debug else ""
+    extra += " --single-step" if args.single_step else ""
     return f"python tests/fuzz/differential.py repro {seed}{extra}"
 
 
@@ -485,7 +517,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     reference, candidate = _apis(args)
-    print(f"{smith_version()}; candidate {candidate.name}{' +guest_debug' if args.guest_debug else ''}")
+    mode = " +single_step" if args.single_step else " +guest_debug" if args.guest_debug else ""
+    print(f"{smith_version()}; candidate {candidate.name}{mode}")
     bad = 0
     counts: dict[str, int] = {}
     for seed in range(args.seed, args.seed + args.iters):
@@ -497,7 +530,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"    reproduce: {_repro_command(seed, args)}")
         elif args.verbose:
             print(f"seed {seed}: {result.status} {result.reason} ({result.size} bytes, {result.calls} calls)")
-    print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    print(", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+          + (f"; {candidate.events} debug events" if args.single_step else ""))
     return 1 if bad else 0
 
 
@@ -555,6 +589,7 @@ def cmd_shrink(args: argparse.Namespace) -> int:
         src.write_bytes(wasm)
         script = Path(tmp) / "predicate.sh"
         extra = f" --candidate {args.candidate}" + (" --guest-debug" if args.guest_debug else "")
+        extra += " --single-step" if args.single_step else ""
         script.write_text(
             "#!/bin/sh\n"
             f"exec {sys.executable} {Path(__file__).resolve()} check \"$1\" --kind {args.kind}{extra}"
@@ -581,6 +616,9 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--candidate", default=os.environ.get("WASMDBG_FUZZ_CANDIDATE", "wasmdbg"))
     common.add_argument("--guest-debug", action="store_true",
                         default=os.environ.get("WASMDBG_FUZZ_GUEST_DEBUG", "") not in ("", "0"))
+    common.add_argument("--single-step", action="store_true",
+                        default=os.environ.get("WASMDBG_FUZZ_SINGLE_STEP", "") not in ("", "0"),
+                        help="candidate runs with single-stepping on (implies --guest-debug)")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", parents=[common], help="run a batch of seeds in-process")
     p.add_argument("--seed", type=int, default=0)

@@ -12,6 +12,7 @@ Environment:
 * ``WASMDBG_FUZZ_CANDIDATE``  engine module to test (default ``wasmdbg``;
   ``wasmtime`` checks the harness itself)
 * ``WASMDBG_FUZZ_GUEST_DEBUG=1``  build the candidate with ``Config.guest_debug``
+* ``WASMDBG_FUZZ_SINGLE_STEP=1``  and single-step it (every patch site enabled)
 * ``WASMDBG_FUZZ_TIMEOUT`` seconds one seed may take (default 60)
 * ``WASMDBG_FUZZ_AUTO_GC=1``  let the cyclic GC run whenever it likes in the worker
   (by default it runs between seeds only: see ``differential.py``)
@@ -45,6 +46,7 @@ ITERS = int(os.environ.get("WASMDBG_FUZZ_ITERS", "100"))
 FIRST_SEED = int(os.environ.get("WASMDBG_FUZZ_SEED", "0"))
 CANDIDATE = os.environ.get("WASMDBG_FUZZ_CANDIDATE", "wasmdbg")
 GUEST_DEBUG = os.environ.get("WASMDBG_FUZZ_GUEST_DEBUG", "") not in ("", "0")
+SINGLE_STEP = os.environ.get("WASMDBG_FUZZ_SINGLE_STEP", "") not in ("", "0")
 TIMEOUT = float(os.environ.get("WASMDBG_FUZZ_TIMEOUT", "60"))
 
 
@@ -81,6 +83,7 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
     stderr_tails: list[str] = []
     pending = list(seeds)
     flags = ["--candidate", CANDIDATE] + (["--guest-debug"] if GUEST_DEBUG else [])
+    flags += ["--single-step"] if SINGLE_STEP else []
     while pending:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "worker", *flags, *map(str, pending)],
@@ -134,6 +137,7 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
 
 def _repro(seed: int) -> str:
     flags = ("" if CANDIDATE == "wasmdbg" else f" --candidate {CANDIDATE}") + (" --guest-debug" if GUEST_DEBUG else "")
+    flags += " --single-step" if SINGLE_STEP else ""
     return f"python tests/fuzz/differential.py repro {seed}{flags}"
 
 
@@ -158,7 +162,8 @@ def test_differential_against_wasmtime() -> None:
         diffs = [str(d) for d in r["diffs"]][:5] or [str(r["reason"])]  # type: ignore[union-attr]
         text = f"seed {seed}: {r['status']}\n      " + "\n      ".join(diffs) + f"\n      reproduce: {_repro(seed)}"
         (expected if seed in known else failures).append(text)
-    summary = (f"{version}; candidate {CANDIDATE}{' +guest_debug' if GUEST_DEBUG else ''}; "
+    mode = " +single_step" if SINGLE_STEP else " +guest_debug" if GUEST_DEBUG else ""
+    summary = (f"{version}; candidate {CANDIDATE}{mode}; "
                f"seeds {FIRST_SEED}..{FIRST_SEED + ITERS - 1}; {calls} calls compared; "
                + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     print(summary)
