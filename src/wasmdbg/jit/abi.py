@@ -63,7 +63,10 @@ VMStoreContext (one per Store)::
 
     0    stack_limit     trap if rsp is below this in a prologue
     8    interrupt       non-zero: trap with INTERRUPT at the next check
-    16   entry_rsp       rsp saved by the innermost entry trampoline
+    16   entry_rsp       rsp saved by the innermost entry trampoline; the
+                         word there is the address of the trampoline's unwind
+                         code, so every trap path is ``eax = code;
+                         rsp = entry_rsp; ret`` (see ``jit.stubs``)
     24   last_exit_fp    rbp of the Wasm frame that last called out
     32   last_exit_pc    return address into Wasm of that call
     40   trap_code       TrapCode of the trap being raised
