@@ -382,15 +382,15 @@ class FuncCompiler:
             frame.targeted = True
 
     def _call_args(self, n: int) -> None:
-        """Spill registers and move the top ``n`` values to the outgoing slots."""
+        """Move the top ``n`` values to the outgoing slots, then spill registers."""
         stack = self.stack
-        stack.spill_regs()
         items = stack.items
         base = len(items) - n
         masm = self.masm
         for i in range(n):
             stack.store_entry(items[base + i], masm.out(i), stack.entry_disp(base + i))
         stack.truncate(base)
+        stack.spill_regs()
 
     def _call_results(self, results: tuple[ValType, ...], nargs: int) -> None:
         stack = self.stack

@@ -193,6 +193,13 @@ _F64_M2P63 = 0xC3E0000000000000
 _F64_M1 = 0xBFF0000000000000
 
 
+def _nop_bytes(size: int) -> bytes:
+    """``size`` bytes of multi-byte NOPs."""
+    buf = CodeBuffer()
+    Assembler(buf).nop_n(size)
+    return bytes(buf.data)
+
+
 class MacroAssembler:
     """Semantic code emission for one module (functions are emitted in turn).
 
@@ -218,6 +225,8 @@ class MacroAssembler:
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
         self.heap_pinned = False
+        self.heap_used = False  # the current function accesses memory
+        self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
         self._heap_size = Mem(R12, MEMORY.SIZE)
         self._heap_mems: dict[tuple[int, int], Mem] = {}
         a = self.asm
@@ -966,6 +975,7 @@ class MacroAssembler:
         """``dst`` = current memory 0 size in pages."""
         a = self.asm
         if self.heap_pinned:
+            self.heap_used = True
             a.mov_rm(_G[dst], self.mem(12, MEMORY.SIZE))
         else:
             a.mov_rm(R11, self.mem(14, VMCTX.MEMORY))
@@ -973,11 +983,17 @@ class MacroAssembler:
         a.shr_ri(_G[dst], 16)
 
     def load_heap_regs(self) -> None:
-        """Load the pinned ``r12`` (VMMemory*) and ``r13`` (heap base)."""
+        """Load the pinned ``r12`` (VMMemory*) and ``r13`` (heap base).
+
+        NB: a function that turns out not to touch memory gets these loads
+        overwritten with a NOP by :meth:`finish_function`.
+        """
         if self.heap_pinned:
             a = self.asm
+            at = len(self.buf.data)
             a.mov_rm(R12, self.mem(14, VMCTX.MEMORY))
             a.mov_rm(R13, self.mem(12, MEMORY.BASE))
+            self._heap_loads.append((at, len(self.buf.data) - at))
 
     def heap_addr(self, addr: int, offset: int, size: int) -> Mem:
         """Bounds-check an access of ``size`` bytes at ``addr + offset``.
@@ -996,6 +1012,7 @@ class MacroAssembler:
             a.mov_ri(R11, end)
             a.add_rr(r, R11)
         if self.heap_pinned:
+            self.heap_used = True
             a.cmp_rm(r, self._heap_size)
             self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
             key = (addr, size)
@@ -1185,6 +1202,8 @@ class MacroAssembler:
     def prologue(self) -> None:
         """Frame set-up, stack-limit and interrupt checks (frame size patched later)."""
         a = self.asm
+        self.heap_used = False
+        self._heap_loads.clear()
         a.push_r(RBP)
         a.mov_rr(RBP, RSP)
         a.push_r(R14)
@@ -1271,6 +1290,10 @@ class MacroAssembler:
             self.trap_sites[len(buf.data)] = pc
         self._stubs.clear()
         self._dyn_stubs.clear()
+        if not self.heap_used:
+            for at, size in self._heap_loads:
+                buf.patch_bytes(at, _nop_bytes(size))
+        self._heap_loads.clear()
 
     def finish_module(self) -> bytes:
         """Emit the shared trap routines and return the module's code."""
