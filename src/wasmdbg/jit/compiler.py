@@ -983,6 +983,13 @@ class FuncCompiler:
 
     def _float_binop(self, op: FloatBinOp, size: int, ty: ValType, imm: object = None) -> None:
         stack = self.stack
+        kind = stack.items[-1][0]
+        if kind in (LOCAL, MEM) and op <= FloatBinOp.DIV:
+            _e, disp = stack.pop_entry_disp()
+            lhs = stack.pop_to_reg()
+            self.masm.float_binop_frame(op, size, lhs, disp)
+            stack.push_reg(ty, lhs)
+            return
         rhs = stack.pop_to_reg()
         lhs = stack.pop_to_reg()
         self.masm.float_binop(op, size, lhs, rhs)

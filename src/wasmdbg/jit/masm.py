@@ -268,6 +268,12 @@ class MacroAssembler:
             (a.rol32_ri, a.rol_ri),
             (a.ror32_ri, a.ror_ri),
         )
+        self._fbinop_m = (
+            (a.addss_xm, a.addsd_xm),
+            (a.subss_xm, a.subsd_xm),
+            (a.mulss_xm, a.mulsd_xm),
+            (a.divss_xm, a.divsd_xm),
+        )
         self._fbinop = (
             (a.addss_xx, a.addsd_xx),
             (a.subss_xx, a.subsd_xx),
@@ -668,6 +674,10 @@ class MacroAssembler:
             self._copysign(size, dst, src)
         else:
             self._minmax(op == FloatBinOp.MIN, size, dst, src)
+
+    def float_binop_frame(self, op: FloatBinOp, size: int, dst: int, disp: int) -> None:
+        """``dst = dst <op> [rbp+disp]`` for ADD, SUB, MUL and DIV."""
+        self._fbinop_m[op][size == 8](_X[dst], self.frame(disp))
 
     def _minmax(self, is_min: bool, size: int, dst: int, src: int) -> None:
         a = self.asm
