@@ -139,3 +139,15 @@ def test_closed_code_memory_is_reused_zeroed() -> None:
     blocks = [CodeMemory(10) for _ in range(64)]
     reused = [b for b in blocks if b.address == addr]
     assert reused and reused[0].read(0, 10) == bytes(10)
+
+
+def test_gc_finalizer_under_arena_lock_does_not_deadlock() -> None:
+    """A CodeMemory freed by the cyclic GC while the arena lock is held."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repro = Path(__file__).resolve().parents[1] / "fuzz" / "repros" / "codemem_gc_deadlock.py"
+    proc = subprocess.run([sys.executable, str(repro)], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no deadlock" in proc.stdout

@@ -142,10 +142,16 @@ class _CodeArena:
         self.base = mmap_anonymous(size, PROT_NONE, noreserve=True)
         self._lock = threading.Lock()
         self._free: list[tuple[int, int]] = [(self.base, size)]  # (address, size), sorted
+        # NB: freed ranges wait here until the lock is free.  A CodeMemory's
+        # finalizer may run from the cyclic GC while this thread holds the lock
+        # (any allocation under it can trigger a collection), so freeing never
+        # blocks on the lock: list.append is atomic under the GIL.
+        self._pending: list[tuple[int, int]] = []
 
     def allocate(self, size: int) -> int:
         """Fresh zeroed read+write pages (``size`` is page-rounded)."""
         with self._lock:
+            self._merge_pending()
             for i, (addr, avail) in enumerate(self._free):
                 if avail >= size:
                     if avail == size:
@@ -169,17 +175,26 @@ class _CodeArena:
         self._release(addr, size)
 
     def _release(self, addr: int, size: int) -> None:
-        with self._lock:
-            free = self._free
-            free.append((addr, size))
-            free.sort()
-            merged: list[tuple[int, int]] = []
-            for a, n in free:
-                if merged and merged[-1][0] + merged[-1][1] == a:
-                    merged[-1] = (merged[-1][0], merged[-1][1] + n)
-                else:
-                    merged.append((a, n))
-            self._free = merged
+        self._pending.append((addr, size))
+        if self._lock.acquire(blocking=False):
+            try:
+                self._merge_pending()
+            finally:
+                self._lock.release()
+
+    def _merge_pending(self) -> None:
+        """Move pending ranges into the free list, coalescing (lock held)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        free = sorted(self._free + pending)
+        merged: list[tuple[int, int]] = []
+        for a, n in free:
+            if merged and merged[-1][0] + merged[-1][1] == a:
+                merged[-1] = (merged[-1][0], merged[-1][1] + n)
+            else:
+                merged.append((a, n))
+        self._free = merged
 
     def contains(self, addr: int) -> bool:
         """True when ``addr`` lies in the arena."""
