@@ -172,7 +172,7 @@ class Api:
         if not self.single_step:
             return
 
-        def handler(event: Any) -> None:
+        def handler(_store: Any, event: Any) -> None:
             self.events += 1
             if self.events % 61 == 0:
                 try:
@@ -492,23 +492,30 @@ def _repro_command(seed: int, args: argparse.Namespace) -> str:
     return f"python tests/fuzz/differential.py repro {seed}{extra}"
 
 
+AUTO_GC = os.environ.get("WASMDBG_FUZZ_AUTO_GC", "") not in ("", "0")
+
+
+def between_cases() -> None:
+    """Run the cyclic GC now, and only now.
+
+    So that when it runs does not depend on the history of the process
+    (``WASMDBG_FUZZ_AUTO_GC=1`` restores the default).  It also keeps clear of a
+    known deadlock in wasmdbg.runtime.codemem when the GC runs a CodeMemory
+    finalizer under the code arena's lock: see tests/fuzz/repros/codemem_gc_deadlock.py.
+    """
+    if not AUTO_GC:
+        gc.disable()
+        gc.collect()
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run seeds, printing ``start SEED`` then ``done {json}`` per seed (for the test)."""
     # On SIGUSR1 (sent by the test before it kills a hung worker), print every
     # thread's Python stack to stderr, so that a hang report says where it hung.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    # The cyclic GC runs between cases only, so that when it runs does not depend
-    # on the history of the process (WASMDBG_FUZZ_AUTO_GC=1 restores the default).
-    # It also keeps clear of a known deadlock in wasmdbg.runtime.codemem when the
-    # GC runs a CodeMemory finalizer under the code arena's lock:
-    # see tests/fuzz/repros/codemem_gc_deadlock.py.
-    auto_gc = os.environ.get("WASMDBG_FUZZ_AUTO_GC", "") not in ("", "0")
-    if not auto_gc:
-        gc.disable()
     reference, candidate = _apis(args)
     for seed in args.seeds:
-        if not auto_gc:
-            gc.collect()
+        between_cases()
         print(f"start {seed}", flush=True)
         result = run_case(seed, reference, candidate)
         print("done " + json.dumps(asdict(result)), flush=True)
@@ -522,6 +529,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     bad = 0
     counts: dict[str, int] = {}
     for seed in range(args.seed, args.seed + args.iters):
+        between_cases()
         result = run_case(seed, reference, candidate)
         counts[result.status] = counts.get(result.status, 0) + 1
         if result.status in ("mismatch", "rejected"):
