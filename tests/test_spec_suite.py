@@ -4,6 +4,19 @@ Skipped, with a message, where the suite is absent (a user's machine).  The
 folder can be named with ``WASMDBG_SPEC_DIR``.  The only commands allowed to
 be skipped are the text-format ``assert_malformed`` ones: wasmdbg decodes
 binaries and has no text parser.
+
+Three modes, as the guest-debug issue demands that debugging never changes
+a result:
+
+* ``plain`` -- ``guest_debug`` off, every script;
+* ``debug`` -- ``guest_debug`` on (patch sites compiled in, all disabled),
+  every script;
+* ``all-sites`` -- ``guest_debug`` on, single-step on (every patch site of
+  every module enabled) and a handler that just continues; every script
+  except the few whose loops run millions of sequence points (those run in
+  ``python -m wasmdbg spec --all-sites``, see ``benchmarks/README.md``).
+
+In the debug modes the counts must equal the plain run's.
 """
 
 from __future__ import annotations
@@ -13,20 +26,38 @@ from pathlib import Path
 
 import pytest
 
-from wasmdbg.testsuite import find_scripts, run_file
+from wasmdbg.testsuite import FileResult, find_scripts, run_file
 
 SPEC_DIR = Path(
     os.environ.get("WASMDBG_SPEC_DIR", Path(__file__).resolve().parents[2] / "shared" / "spec" / "json")
 )
 TEXT_SKIP = "text-format module (no text parser)"
 
+# NB: these stay out of the all-sites mode here only for time: each runs
+# millions of single-step stops (memory.grow/copy/fill loops, deep recursion).
+SLOW_ALL_SITES = frozenset(
+    {"memory_grow", "memory_copy", "memory_fill", "skip-stack-guard-page", "call_indirect", "call", "fac"}
+)
+
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
+cases = [
+    pytest.param(script, mode, id=f"{script.stem}-{mode}")
+    for mode in ("plain", "debug", "all-sites")
+    for script in scripts
+    if not (mode == "all-sites" and script.stem in SLOW_ALL_SITES)
+]
+
+
+def _counts(result: FileResult) -> tuple[int, int, int]:
+    return result.passed, result.failed, result.skipped
 
 
 @pytest.mark.skipif(not scripts, reason=f"spec suite not found at {SPEC_DIR} (set WASMDBG_SPEC_DIR)")
-@pytest.mark.parametrize("script", scripts, ids=[s.stem for s in scripts])
-def test_spec_script(script: Path) -> None:
-    result = run_file(script)
+@pytest.mark.parametrize(("script", "mode"), cases)
+def test_spec_script(script: Path, mode: str) -> None:
+    result = run_file(script, guest_debug=mode != "plain", all_sites=mode == "all-sites")
     assert result.failures == [], "\n".join(result.failures[:20])
     other_skips = {k: v for k, v in result.skip_reasons.items() if k != TEXT_SKIP}
     assert other_skips == {}, f"skipped commands: {other_skips}"
+    if mode != "plain":
+        assert _counts(result) == _counts(run_file(script)), "debugging changed the results"

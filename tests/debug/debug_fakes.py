@@ -214,7 +214,7 @@ class FakeStore:
         self.seen.events.append(event)
         if self.handler is None:
             return
-        answer = self.handler(event)
+        answer = self.handler(self, event)
         if answer == Resume.ABORT:
             raise FakeAbort(str(event))
 

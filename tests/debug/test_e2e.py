@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from wasmdbg import Config, Engine, Func, FuncType, Linker, Module, Store, Trap, ValType
-from wasmdbg.debug import DebugEventKind, Debugger, Stop, StopReason
+from wasmdbg.debug import DebugEvent, DebugEventKind, Debugger, Stop, StopReason
 from wasmdbg.errors import DebugError
 from wasmdbg.runtime import codemem
 from wasmdbg.wasm.code import iter_body
@@ -157,6 +157,25 @@ class Scripted(Debugger):
 
 
 BP, STEP = StopReason.BREAKPOINT, StopReason.STEP
+
+
+def test_raw_handler_gets_the_store_and_the_event() -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+    seen: list[tuple[Any, DebugEventKind, int | None, tuple[int, ...]]] = []
+
+    def handler(store: Any, event: DebugEvent) -> None:
+        frames = store.debug_frames()
+        seen.append((store, event.kind, event.pc, tuple(frames[0].locals)))
+
+    w.store.set_debug_handler(handler)
+    with w.store.edit_breakpoints() as edit:
+        edit.add_breakpoint(w.module, m[2])
+    assert w.call("main", 3) == 7
+    assert seen == [(w.store, DebugEventKind.BREAKPOINT, m[2], (3, 0))]
+    w.store.clear_debug_handler()
+    assert w.call("main", 3) == 7
+    assert len(seen) == 1
 
 
 def test_conditional_breakpoint_in_recursive_function() -> None:

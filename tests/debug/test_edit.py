@@ -173,7 +173,7 @@ def test_unpublish_failure_changes_nothing_and_guest_still_runs() -> None:
     assert (code.unpublishes, code.publishes) == (1, 1)
     # the guest still runs, and the old breakpoint still fires
     seen: list[int] = []
-    store.set_debug_handler(lambda ev: seen.append(ev.pc or 0))
+    store.set_debug_handler(lambda _store, ev: seen.append(ev.pc or 0))
     assert store.call(m, f0, 7) == 7
     assert seen == [0x10]
 

@@ -544,7 +544,7 @@ class Debugger:
 
     # -- event handling ---------------------------------------------------------
 
-    def _handle(self, event: DebugEvent) -> Resume:
+    def _handle(self, store: object, event: DebugEvent) -> Resume:
         """The Store's debug handler: decide, maybe stop, then say how to resume."""
         if self._quitting:
             return Resume.ABORT

@@ -2,9 +2,10 @@
 
 When a Store runs with debugging on, every reason the guest might stop is
 turned into one :class:`DebugEvent` and handed to the handler installed with
-``store.set_debug_handler(handler)``.  The guest is paused (its frames are
-live and can be inspected and written through ``store.debug_frames()``) until
-the handler returns a :class:`Resume`.
+``store.set_debug_handler(handler)``, called as ``handler(store, event)`` on
+the guest's thread.  The guest is paused (its frames are live and can be
+inspected and written through ``store.debug_frames()``) until the handler
+returns (``None`` or a :class:`Resume`).
 
 =============== ===================================================== ==========
 kind            when                                                  after CONTINUE
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+from typing import Any
 
 __all__ = ["DebugEvent", "DebugEventKind", "DebugHandler", "Resume"]
 
@@ -75,5 +77,6 @@ class DebugEvent:
         return f"{self.kind.name.lower()}{where}{what}"
 
 
-DebugHandler = Callable[[DebugEvent], "Resume | None"]
-"""A Store's debug handler: called with the guest paused; ``None`` means CONTINUE."""
+DebugHandler = Callable[[Any, DebugEvent], "Resume | None"]
+"""A Store's debug handler, ``handler(store, event)``: called with the guest
+paused, on the guest's thread; ``None`` means CONTINUE."""

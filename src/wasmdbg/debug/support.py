@@ -21,7 +21,7 @@ Per Store it keeps the :class:`~wasmdbg.debug.edit.BreakpointState`, one
 :class:`CodePatcher` per private code copy, the debug handler, and while the
 guest is paused, the pause record the frames are built from::
 
-    trampoline ──► on_breakpoint ──► DebugEvent ──► handler(event)
+    trampoline ──► on_breakpoint ──► DebugEvent ──► handler(store, event)
                         │                               │ store.debug_frames()
                         └─ pause = (fp, pc, saved) ─────┘ (valid until return)
 
@@ -419,7 +419,7 @@ class StoreDebug:
         outer = (self._pause, self._frames)
         self._pause, self._frames = pause, frames
         try:
-            answer = handler(event)
+            answer = handler(self._store, event)
         finally:
             self._pause, self._frames = outer
         return _ABORT if answer == Resume.ABORT else 0

@@ -79,8 +79,13 @@ class StoreDebugMixin:
         hook = self._debug_hook
         return bool(hook is not None and hook.is_single_step)
 
-    def set_debug_handler(self, handler: Callable[[Any], Any] | None) -> None:
-        """Call ``handler(event)`` for every debug event (the guest is paused)."""
+    def set_debug_handler(self, handler: Callable[[Any, Any], Any] | None) -> None:
+        """Call ``handler(store, event)`` for every debug event (the guest is paused).
+
+        The handler runs on the guest's thread; it returns ``None`` or
+        ``Resume.CONTINUE`` to let the guest go on, ``Resume.ABORT`` to end
+        the call.
+        """
         self._debug_support().set_debug_handler(handler)
 
     def clear_debug_handler(self) -> None:
