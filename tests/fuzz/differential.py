@@ -164,25 +164,33 @@ class Api:
     guest_debug: bool = False
     single_step: bool = False  # every sequence point stops (implies guest_debug)
     events: int = 0  # debug events seen (single-step mode)
+    unavailable: int = 0  # frame reads the debugger declined with DebugError
     debug_errors: list[str] = field(default_factory=list)
 
     def prepare_store(self, store: Any) -> None:
-        """In single-step mode: a handler that continues (reading the innermost
-        frame's locals and operand stack at every 61st stop), and single-step on."""
+        """In single-step mode: a handler that continues, reading the innermost
+        frame's locals and operand stack at every 61st stop and at every trap;
+        then single-step on.  A ``DebugError`` (the debugger declining to read a
+        value, e.g. a register the trap path does not save) is counted, not failed."""
         if not self.single_step:
             return
+        debug_error = getattr(self.mod, "DebugError", ())
 
-        def handler(_store: Any, event: Any) -> None:
+        def handler(*args: Any) -> None:  # handler(store, event); older: handler(event)
+            event = args[-1]
             self.events += 1
-            if self.events % 61 == 0:
+            if self.events % 61 == 0 or getattr(event, "trap", None) is not None:
                 try:
                     frames = store.debug_frames()
                     if frames:
                         frames[0].locals[:]
                         frames[0].stack[:]
+                except debug_error:
+                    self.unavailable += 1
                 except Exception as exc:
                     if len(self.debug_errors) < 5:
-                        self.debug_errors.append(f"reading frames at {event}: {type(exc).__name__}: {exc}")
+                        where = str(event).splitlines()[0][:120]
+                        self.debug_errors.append(f"reading frames at {where}: {type(exc).__name__}: {exc}")
 
         store.set_debug_handler(handler)
         with store.edit_breakpoints() as edit:
@@ -439,6 +447,8 @@ class CaseResult:
     diffs: list[str] = field(default_factory=list)
     size: int = 0
     calls: int = 0
+    events: int = 0  # debug events (single-step mode)
+    declined: int = 0  # frame reads the debugger declined (single-step mode)
 
 
 def compare(ref: list[Any], cand: list[Any]) -> list[str]:
@@ -467,6 +477,7 @@ def run_case(seed: int, reference: Api, candidate: Api, wasm: bytes | None = Non
     plan = export_plan(reference.mod, module)
     ref = execute(reference, wasm, plan)
     candidate.debug_errors.clear()
+    events0, declined0 = candidate.events, candidate.unavailable
     try:
         cand = execute(candidate, wasm, plan)
     except Rejected as exc:
@@ -475,7 +486,8 @@ def run_case(seed: int, reference: Api, candidate: Api, wasm: bytes | None = Non
     diffs = compare(ref, cand) + [f"debugger: {e}" for e in candidate.debug_errors]
     calls = sum(1 for step in ref if step[1].startswith("call"))
     status = "mismatch" if diffs else "ok"
-    return CaseResult(seed, status, diffs[0] if diffs else "", diffs, len(wasm), calls)
+    return CaseResult(seed, status, diffs[0] if diffs else "", diffs, len(wasm), calls,
+                      candidate.events - events0, candidate.unavailable - declined0)
 
 
 # --------------------------------------------------------------------------- commands
@@ -539,7 +551,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif args.verbose:
             print(f"seed {seed}: {result.status} {result.reason} ({result.size} bytes, {result.calls} calls)")
     print(", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-          + (f"; {candidate.events} debug events" if args.single_step else ""))
+          + (f"; {candidate.events} debug events, {candidate.unavailable} frame reads declined"
+             if args.single_step else ""))
     return 1 if bad else 0
 
 

@@ -165,6 +165,9 @@ def test_differential_against_wasmtime() -> None:
     mode = " +single_step" if SINGLE_STEP else " +guest_debug" if GUEST_DEBUG else ""
     summary = (f"{version}; candidate {CANDIDATE}{mode}; "
                f"seeds {FIRST_SEED}..{FIRST_SEED + ITERS - 1}; {calls} calls compared; "
+               + (f"{sum(int(str(r.get('events', 0))) for r in results)} debug events, "
+                  f"{sum(int(str(r.get('declined', 0))) for r in results)} frame reads declined; "
+                  if SINGLE_STEP else "")
                + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     print(summary)
     for text in expected:
