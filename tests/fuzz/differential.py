@@ -511,9 +511,10 @@ def between_cases() -> None:
     """Run the cyclic GC now, and only now.
 
     So that when it runs does not depend on the history of the process
-    (``WASMDBG_FUZZ_AUTO_GC=1`` restores the default).  It also keeps clear of a
-    known deadlock in wasmdbg.runtime.codemem when the GC runs a CodeMemory
-    finalizer under the code arena's lock: see tests/fuzz/repros/codemem_gc_deadlock.py.
+    (``WASMDBG_FUZZ_AUTO_GC=1`` restores the default, which is how a GC-timing
+    bug was found: a CodeMemory finalizer run under the code arena's lock, see
+    tests/fuzz/repros/codemem_gc_deadlock.py; a hang found that way may need
+    several runs to reproduce).
     """
     if not AUTO_GC:
         gc.disable()
