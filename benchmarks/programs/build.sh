@@ -46,3 +46,9 @@ cd "$EX"
 # shellcheck disable=SC2086
 $CC -fdebug-prefix-map="$(pwd)"=. --target=$TARGET $SYSROOT_FLAGS $EXTRA -Wno-deprecated -fno-sanitize=undefined -std=c11 -Wall -Wextra -O0 -g \
     -nostdlib -Wl,--no-entry -o hello.wasm hello.c
+
+# A WASI command (main, printf, malloc): `wasmdbg run primes.wasm [N]`.
+echo "build example primes"
+# shellcheck disable=SC2086
+$CC -fdebug-prefix-map="$(pwd)"=. --target=$TARGET $SYSROOT_FLAGS $EXTRA -Wno-deprecated -fno-sanitize=undefined -std=c11 -Wall -Wextra -O2 -g \
+    -o primes.wasm primes.c
