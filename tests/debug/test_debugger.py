@@ -463,7 +463,9 @@ def test_interrupt_from_another_thread() -> None:
     SPINNING.clear()
     store = FakeStore()
     m = store.instantiate(_module())
-    dbg = Scripted(store, [((StopReason.INTERRUPTED, SPIN, 0x60), "quit")])
+    dbg = Scripted(
+        store, [((StopReason.INTERRUPTED, SPIN, 0x60), "step"), ((StopReason.STEP, SPIN, 0x60), "quit")]
+    )
     outcome: list[BaseException] = []
 
     def guest() -> None:

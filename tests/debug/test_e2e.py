@@ -347,6 +347,41 @@ def test_trap_stops_with_live_frames() -> None:
     assert w.call("div", 7, 2) == 3  # the store is still usable
 
 
+DEEP_WAT = """
+(module
+  (func $down (export "down") (param $d i32) (result i32)
+    local.get $d
+    i32.const 1
+    i32.add
+    call $down))
+"""
+
+
+def test_stack_overflow_stops_with_every_frame_live() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, DEEP_WAT)
+    store = Store(engine)
+    down = Linker(engine).instantiate(store, module).exports(store)["down"]
+    assert isinstance(down, Func)
+    seen: list[Any] = []
+
+    def handler(st: Any, event: DebugEvent) -> None:
+        frames = st.debug_frames()
+        depths = [f.locals[0] for f in frames]
+        # innermost first, one less per frame: each frame's own value, read from the live
+        # stack (the walk stops at stackwalk.MAX_FRAMES)
+        seen.append((event.kind, len(frames), depths == list(range(depths[0], depths[0] - len(frames), -1))))
+        assert isinstance(event.trap, Trap) and len(event.trap.frames) == len(frames)
+
+    store.set_debug_handler(handler)
+    with pytest.raises(Trap, match="call stack exhausted") as info:
+        down(store, 0)
+    assert len(seen) == 1
+    kind, depth, ordered = seen[0]
+    assert kind == DebugEventKind.TRAP and depth > 1000 and ordered
+    assert len(info.value.frames) == depth  # the Trap the handler saw is the one raised
+
+
 def test_host_error_stops_with_live_frames() -> None:
     w = World()
     o = pcs(w.module, OUTER)
@@ -550,7 +585,7 @@ def test_module_instantiated_while_single_stepping_is_covered() -> None:
     assert all(code.memory.read(site.native_offset, site.size) == site.nop for site in table)
 
 
-def test_pause_from_another_thread() -> None:
+def test_pause_from_another_thread_and_resume() -> None:
     import threading
 
     engine = Engine(Config(debug=True))
@@ -559,10 +594,22 @@ def test_pause_from_another_thread() -> None:
     inst = Linker(engine).instantiate(store, module)
     spin = inst.exports(store)["spin"]
     assert isinstance(spin, Func)
-    stops: list[Stop] = []
+    loop_pc = pcs(module, 1)[0]
+    seen: list[tuple[StopReason, int, int, tuple[Any, ...], int]] = []
+    paused = threading.Event()
 
     def on_stop(d: Debugger, stop: Stop) -> None:
-        stops.append(stop)
+        frame = stop.frame
+        assert frame is not None
+        seen.append((stop.reason, frame.func_index, frame.pc, tuple(frame.stack), len(stop.frames)))
+        counter = frame.locals[0]
+        assert isinstance(counter, int) and counter != 0  # the loop ran
+        if len(seen) == 1:
+            frame.locals[0] = 1_000_000_000  # the guest resumes with this
+        else:
+            assert counter >= 1_000_000_000  # it resumed from the written value
+            d.set_quit()  # stop it for good
+        paused.set()
 
     dbg = Debugger(store, on_stop=on_stop)
     outcome: list[BaseException] = []
@@ -578,13 +625,64 @@ def test_pause_from_another_thread() -> None:
     worker.join(0.2)
     assert worker.is_alive()  # spinning
     dbg.interrupt()
+    assert paused.wait(30)
+    paused.clear()
+    worker.join(0.2)
+    assert worker.is_alive()  # resumed, spinning again
+    dbg.interrupt()
+    assert paused.wait(30)
     worker.join(30)
     assert not worker.is_alive()
-    assert len(stops) == 1 and stops[0].reason == StopReason.INTERRUPTED
-    frame = stops[0].frame
-    assert frame is not None and frame.func_index == 1
-    assert frame.locals[0] > 0  # the counter it had reached
-    assert len(outcome) == 1 and isinstance(outcome[0], Trap)  # NB: not resumable yet
+    stop = (StopReason.INTERRUPTED, 1, loop_pc, (), 1)
+    assert seen == [stop, stop]
+    assert len(outcome) == 1 and isinstance(outcome[0], Trap)  # the quit
+    assert store.vm.interrupt == 0
+
+
+def test_interrupt_without_a_handler_still_traps() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, MEM_WAT)
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, module)
+    spin = inst.exports(store)["spin"]
+    assert isinstance(spin, Func)
+    store.interrupt()  # before the call: the function entry sees it
+    with pytest.raises(Trap, match="interrupt") as info:
+        spin(store, 0)
+    assert [f.func_index for f in info.value.frames] == [1]
+    # with the debug support built but no handler installed: the same
+    store.set_debug_handler(lambda _store, _event: None)
+    store.clear_debug_handler()
+    store.interrupt()
+    with pytest.raises(Trap, match="interrupt"):
+        spin(store, 0)
+    assert store.vm.interrupt == 0
+
+
+def test_interrupt_at_function_entry_pauses_with_zeroed_locals() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, FACT_WAT)
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.define(
+        store, "host", "cb", Func(store, FuncType([ValType.i32()], [ValType.i32()]), lambda v: v)
+    )
+    inst = linker.instantiate(store, module)
+    main = inst.exports(store)["main"]
+    assert isinstance(main, Func)
+    seen: list[Any] = []
+
+    def handler(st: Any, event: DebugEvent) -> None:
+        frames = st.debug_frames()
+        seen.append((event.kind, event.func_index, event.pc, tuple(frames[0].locals)))
+        with pytest.raises(DebugError, match="constant"):
+            frames[0].locals[1] = 5  # not zeroed yet: reads as the 0 it is about to be
+        frames[0].locals[0] = 4  # the parameter is live
+
+    store.set_debug_handler(handler)
+    store.interrupt()
+    assert main(store, 10) == 25  # fact(4) + 1
+    assert seen == [(DebugEventKind.INTERRUPTED, MAIN, pcs(module, MAIN)[0], (10, 0))]
 
 
 def test_calling_the_guest_from_a_stop_nests() -> None:

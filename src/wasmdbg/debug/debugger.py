@@ -37,8 +37,7 @@ Deciding at a sequence point (BREAKPOINT or STEP event), as ``bdb``'s
 1. a user breakpoint at ``(module, pc)`` that :func:`effective` accepts
    -> stop, reason BREAKPOINT (a temporary one is deleted first);
 2. the run-to location -> stop, reason RUN_TO;
-3. a pause request -> stop, reason INTERRUPTED;
-4. the step mode, comparing frame depths::
+3. the step mode, comparing frame depths::
 
        mode      recorded when set      stops at the next sequence point in
        STEP      --                     any frame
@@ -56,15 +55,15 @@ Deciding at a sequence point (BREAKPOINT or STEP event), as ``bdb``'s
 
 TRAP and HOST_ERROR events stop (unless ``stop_on_traps`` is false) while
 the frames are still live; the guest unwinds when the hook returns.  An
-INTERRUPTED event (the Store saw its interrupt flag, set by
-:meth:`Debugger.interrupt` from another thread) turns single-step on and
-stops at the very next sequence point, where the frame tables describe
-every value.
+INTERRUPTED event always stops: the guest saw the Store's interrupt flag
+(set by :meth:`Debugger.interrupt` from another thread, by Ctrl-C or by an
+epoch deadline) at a function entry or loop header and is paused there,
+with every value described by the frame table; it runs on (or steps) like
+after any other stop.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -245,7 +244,6 @@ class Debugger:
         self._mode_fp = 0
         self._run_to: tuple[object, int] | None = None
         self._run_to_requested: tuple[object, int] | None = None
-        self._pause_requested = threading.Event()
         self._quitting = False
         self.current: Stop | None = None
         if attach:
@@ -513,8 +511,11 @@ class Debugger:
         self._quitting = True
 
     def interrupt(self) -> None:
-        """Pause the guest as soon as possible; callable from any thread."""
-        self._pause_requested.set()
+        """Pause the guest as soon as possible; callable from any thread.
+
+        The guest stops with reason INTERRUPTED at its next function entry
+        or loop header (or raises INTERRUPT if the debugger is detached).
+        """
         self.store.interrupt()
 
     def _clear_run_to(self) -> None:
@@ -548,10 +549,6 @@ class Debugger:
         """The Store's debug handler: decide, maybe stop, then say how to resume."""
         if self._quitting:
             return Resume.ABORT
-        if event.kind == DebugEventKind.INTERRUPTED:
-            self._pause_requested.set()
-            self._apply_single_step(True)
-            return Resume.CONTINUE
         frames = self.store.debug_frames()
         try:
             frame: Frame | None = frames[0]
@@ -570,11 +567,9 @@ class Debugger:
             if not self.stop_on_traps:
                 return None
             reason = StopReason.TRAP if kind == DebugEventKind.TRAP else StopReason.HOST_ERROR
-            if reason == StopReason.TRAP and self._pause_requested.is_set():
-                # NB: today the interrupt flag traps (it is not resumable yet),
-                # so a pause request ends as this stop, then the guest unwinds.
-                reason = StopReason.INTERRUPTED
             return Stop(reason, event, frame, frames)
+        if kind == DebugEventKind.INTERRUPTED:
+            return Stop(StopReason.INTERRUPTED, event, frame, frames)
         if frame is None:
             return None
         module = frame.module
@@ -588,8 +583,6 @@ class Debugger:
                 return Stop(StopReason.BREAKPOINT, event, frame, frames, bp)
         if self._run_to is not None and self._run_to == (module, pc):
             return Stop(StopReason.RUN_TO, event, frame, frames)
-        if self._pause_requested.is_set():
-            return Stop(StopReason.INTERRUPTED, event, frame, frames)
         mode = self._mode
         if mode == StepMode.STEP:
             return Stop(StopReason.STEP, event, frame, frames)
@@ -600,7 +593,6 @@ class Debugger:
         return None
 
     def _stop(self, stop: Stop) -> Resume:
-        self._pause_requested.clear()
         if self._run_to is not None:
             self._clear_run_to()
         self._mode = StepMode.CONTINUE

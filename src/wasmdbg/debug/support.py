@@ -10,12 +10,15 @@ this module fills them:
   ``set_debug_handler()``, ``clear_debug_handler()``, ``debug_frames()``,
   ``debug_frame_table()``) delegate to it.
 * ``on_breakpoint(store, fp, return_address, saved)`` -- called by the
-  breakpoint trampoline through the ``debughook`` callback.  ``saved`` is
-  the trampoline's saved-register area (layout in ``jit.stubs``).
+  breakpoint trampoline through the ``debughook`` callback, from an enabled
+  patch site or from an interrupt check that saw the Store's interrupt flag.
+  ``saved`` is the trampoline's saved-register area (layout in
+  ``jit.stubs``).
 * ``on_code_added(store, code)`` -- a module was mapped into the Store.
 * ``on_host_error(store, exc)`` -- a host function raised; the Wasm frames
   that called it are still live.
-* ``on_trap(store, status, fp, pc)`` -- compiled code trapped.
+* ``on_trap(store, trap, fp, pc)`` -- compiled code trapped; called from
+  the trap path before the stack unwinds.
 
 Per Store it keeps the :class:`~wasmdbg.debug.edit.BreakpointState`, one
 :class:`CodePatcher` per private code copy, the debug handler, and while the
@@ -25,11 +28,23 @@ guest is paused, the pause record the frames are built from::
                         │                               │ store.debug_frames()
                         └─ pause = (fp, pc, saved) ─────┘ (valid until return)
 
-Frames: the innermost frame at a breakpoint or step uses the frame-table row
-of its patch site and the saved registers (so every value reads and
-writes).  Caller frames use the row of their call instruction without
-registers (calls clobber them; the compiler keeps nothing in registers
-across a call) and drop the call's arguments from the operand stack.
+Events by source::
+
+    patch site      ──► BREAKPOINT or STEP   (row: the site)
+    interrupt check ──► INTERRUPTED          (row: the check; flag cleared;
+                                              no handler -> trap INTERRUPT)
+    trap path       ──► TRAP                 (frames live, read-only)
+    host function   ──► HOST_ERROR           (frames live)
+
+Frames: the innermost frame at a breakpoint, step or interrupt uses the
+frame-table row of its site and the saved registers (so every value reads
+and writes).  At a trap the innermost frame uses the row of the trapping
+instruction's patch site without registers (the instruction may have moved
+its operands), and every value is read-only: the frames unwind as soon as
+the handler returns.  Caller frames use the row of their call instruction
+without registers (calls clobber them; the compiler keeps nothing in
+registers across a call) and drop the call's arguments from the operand
+stack.
 """
 
 from __future__ import annotations
@@ -56,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = ["CodePatcher", "DebugFrame", "FrameList", "ProcessMemory", "StoreDebug"]
 
 _ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
+_INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _GPR_OFFSETS = {n: stubs.saved_gpr(n) for n in range(16) if n not in (4, 5)}
 _XMM_OFFSETS = {n: stubs.saved_xmm(n) for n in range(16)}
 
@@ -75,28 +91,17 @@ class ProcessMemory:
 _MEMORY = ProcessMemory()
 
 
-class _Snapshot:
-    """Values of frames that are being unwound, captured before the handler runs.
-
-    NB: after a trap the Wasm frames are dead memory below the stack
-    pointer (the runtime's cushion keeps them intact for a moment), so the
-    values are read at once and served from this copy; writing is refused.
-    """
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, int], bytes] = {}
-        self.frozen = False
+class _ReadOnly:
+    """Live frames of a trapping guest: readable, never written (they unwind next)."""
 
     def read(self, address: int, size: int) -> bytes:
-        data = self._cache.get((address, size))
-        if data is None:
-            if self.frozen:
-                raise DebugError("this value was not captured when the guest trapped")
-            data = self._cache[(address, size)] = ctypes.string_at(address, size)
-        return data
+        return ctypes.string_at(address, size)
 
     def write(self, address: int, data: bytes) -> None:
-        raise DebugError("the guest trapped and is being unwound: its values are read-only")
+        raise DebugError("the guest trapped and unwinds when the handler returns: its values are read-only")
+
+
+_READ_ONLY = _ReadOnly()
 
 
 class CodePatcher:
@@ -353,7 +358,10 @@ class StoreDebug:
         table = self.debug_code(code.module).frame_table
         site = table.site_for_return(return_address - code.base)
         if site is None:
-            raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
+            check = table.interrupt_state(return_address - code.base)
+            if check is None:
+                raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
+            return self._on_interrupt(store, code.module, check, fp, return_address, saved)
         kind = (
             DebugEventKind.BREAKPOINT
             if self.state.is_breakpoint(code.module, site.pc)
@@ -361,6 +369,16 @@ class StoreDebug:
         )
         event = DebugEvent(kind, code.module, site.func_index, site.pc)
         return self._deliver(event, (fp, return_address, saved, site))
+
+    def _on_interrupt(
+        self, store: Store, module: object, check: Site, fp: int, return_address: int, saved: int
+    ) -> int:
+        """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens."""
+        if self.handler is None:
+            return _INTERRUPT  # the runtime clears the flag when the trap arrives
+        store.vm.interrupt = 0
+        event = DebugEvent(DebugEventKind.INTERRUPTED, module, check.func_index, check.pc)
+        return self._deliver(event, (fp, return_address, saved, check))
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         """A host function raised; its Wasm callers are live: emit HOST_ERROR."""
@@ -383,20 +401,13 @@ class StoreDebug:
     def on_trap(self, store: Store, trap: BaseException, fp: int, pc: int) -> None:
         """Compiled code trapped at native ``pc`` in frame ``fp``: emit TRAP.
 
-        Called by the runtime just after the trap unwound the Wasm frames;
-        their values are captured at once (read-only from then on).
+        Called from the trap path before the stack unwinds: the frames are
+        live; their values read, but are not written (they unwind next).
         """
         _mark_reported(trap)
         if self.handler is None:
             return
-        memory = _Snapshot()
-        frames = self._build_frames(fp, pc, 0, None, memory)
-        for frame in frames:
-            for values in (frame.locals, frame.stack):
-                for i in range(len(values)):
-                    with contextlib.suppress(DebugError):
-                        values[i]
-        memory.frozen = True
+        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY)
         top = frames[0] if frames else None
         event = DebugEvent(
             DebugEventKind.TRAP,

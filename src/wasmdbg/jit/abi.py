@@ -44,7 +44,11 @@ aligned (so ``rsp % 16 == 8`` on entry, as in System V)::
 Prologue duties: ``push rbp; mov rbp, rsp; push r14``, reserve the frame,
 then trap with ``STACK_OVERFLOW`` if ``rsp < VMStoreContext.stack_limit``
 and with ``INTERRUPT`` if ``VMStoreContext.interrupt`` is non-zero (the
-interrupt flag is also checked at every loop header).
+interrupt flag is also checked at every loop header).  Code compiled for
+debugging calls ``[VMStoreContext.debug_trampoline]`` instead of trapping,
+from an out-of-line stub whose return address is recorded as a trap site;
+it continues when the call returns (the runtime decides there whether the
+guest pauses in the debugger or unwinds with ``INTERRUPT``).
 
 VMContext (one per instance; ``r14`` points at it)::
 
@@ -74,8 +78,14 @@ VMStoreContext (one per Store)::
     56   trap_fp         rbp of the frame that trapped
     64   hostcall        C fn: int32 (VMContext* host_ctx, u64 host_id, u64* slots)
     72   libcall         C fn: int32 (VMContext* vmctx, u64 op, u64* slots)
-    80   debughook       C fn: int32 (u64 frame_fp, u64 return_address, u64* saved)
+    80   debughook       C fn: int32 (u64 frame_fp, u64 return_address, u64* saved);
+                         ``saved`` is the breakpoint trampoline's register area,
+                         or 0 when a debug-mode module's trap path reports a
+                         trap (trap_code/pc/fp set, frames not unwound yet)
     88   entry_fp        rbp of the innermost entry trampoline (walk stops here)
+    96   debug_trampoline  the preserve-all breakpoint trampoline; the interrupt
+                         checks of debug-mode code call it when ``interrupt``
+                         is set (the debugger pauses there, see ``jit.stubs``)
 
 VMMemory: ``0 base`` (u8*), ``8 size`` (bytes; the runtime reserves the
 whole address range once so ``base`` never moves).
@@ -141,7 +151,8 @@ class STORE(IntEnum):
     LIBCALL = 72
     DEBUGHOOK = 80
     ENTRY_FP = 88
-    SIZE = 96
+    DEBUG_TRAMPOLINE = 96
+    SIZE = 104
 
 
 class MEMORY(IntEnum):

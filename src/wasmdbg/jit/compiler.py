@@ -34,6 +34,10 @@ With ``guest_debug`` the visitor loop calls :meth:`FuncCompiler.before_visit_op`
 before every reachable instruction: it emits a 5-byte patch site
 (``0F 1F 44 00 00``) and records a frame-table row: the Wasm pc, the site's
 offset, and where each local and operand-stack value lives at that point.
+The macro-assembler's ``debug_hooks`` are on as well: traps are reported
+before the stack unwinds, and the interrupt checks (function entry, loop
+headers) call the breakpoint trampoline instead of trapping, each with an
+INTERRUPT frame-table row (the state at the check).
 Without ``guest_debug`` the hooks are not called and nothing is emitted.
 """
 
@@ -110,6 +114,7 @@ class FuncCompiler:
         self.guest_debug = guest_debug
         self.sig_ids = sig_ids
         self.masm = MacroAssembler()
+        self.masm.debug_hooks = guest_debug
         self.stack = ValueStack(self.masm)
         self.frames: list[_Frame] = []
         self.dead = False
@@ -184,7 +189,12 @@ class FuncCompiler:
         masm.bind(self.func_labels[body.func_index])
         start = masm.offset
         masm.pc = body.code_start
-        masm.prologue()
+        entry_state: object = None
+        if self.guest_debug:
+            # NB: the check runs before the declared locals are zeroed: they are 0 by then
+            zeros = [Loc(LocKind.CONST, 0, t) for t in body.locals]
+            entry_state = (body.code_start, self._local_locs[:nparams] + zeros, [])
+        masm.prologue(entry_state)
         masm.zero_frame(-16, nlocals)
 
         if self.guest_debug:
@@ -192,6 +202,8 @@ class FuncCompiler:
         else:
             self._fast_loop(iter_body(module, body))
         masm.finish_function()
+        if self.frame_table is not None:
+            self._note_interrupt_states()
         end = masm.offset
         size = 8 * (nlocals + stack.max_depth + self.max_out)
         if size % 16 != 8:
@@ -293,6 +305,22 @@ class FuncCompiler:
             table.add_call_state(
                 self.func_index, self.masm.pc, return_offset, self._local_locs, self._stack_locs()
             )
+
+    def _interrupt_state(self) -> object:
+        """The token a debug-mode interrupt check carries: (pc, locals, stack)."""
+        if self.frame_table is None:
+            return None
+        return (self.masm.pc, self._local_locs, self._stack_locs())
+
+    def _note_interrupt_states(self) -> None:
+        """Frame-table rows for the function's interrupt checks (debug only)."""
+        table = self.frame_table
+        sites = self.masm.interrupt_sites
+        if table is not None:
+            for ret, state in sites:
+                pc, local_locs, stack_locs = cast(tuple[int, list[Loc], list[Loc]], state)
+                table.add_interrupt_state(self.func_index, pc, ret, local_locs, stack_locs)
+        sites.clear()
 
     def after_visit_op(self, offset: int, op: int) -> None:
         """Hook after each instruction (nothing to emit today)."""
@@ -454,7 +482,7 @@ class FuncCompiler:
         """``loop``: the header checks the interrupt flag."""
         frame = self._enter(_LOOP, self._block_type(imm))
         self.masm.bind(frame.label)
-        self.masm.interrupt_check()
+        self.masm.interrupt_check(self._interrupt_state())
 
     def visit_if(self, imm: object) -> None:
         """``if``."""

@@ -7,8 +7,8 @@ and read many times, at debug time, through the immutable
 split keeps the compiler's side append-only and cheap and lets the reader
 build its indices once.
 
-Two kinds of rows
------------------
+Three kinds of rows
+-------------------
 ``SiteKind.PATCH`` -- a *sequence point*: the patch site the compiler emits
 before a reachable opcode.  Its bytes are a NOP by default (``nop``) and a
 ``call`` to the breakpoint trampoline when enabled.  The row says where the
@@ -22,6 +22,13 @@ that were in registers at the patch site before the call have been spilled
 this row to find them.  ``stack`` holds only what stays on the operand stack
 under the call's arguments.  Optional: without it the reader falls back to the
 patch site of the call instruction (see :meth:`FrameTable.frame_state`).
+
+``SiteKind.INTERRUPT`` -- the state at an *interrupt check* (function entry,
+loop header) of debug-mode code, keyed by the native offset of the return
+address of the check's call to the breakpoint trampoline.  The guest pauses
+there with an INTERRUPTED event; ``pc`` is the function's first instruction
+or the ``loop`` instruction.  The trampoline saves every register, so
+register locations are allowed, as at a patch site.
 
 Compiler-facing API (exact shape)
 ---------------------------------
@@ -42,6 +49,8 @@ Compiler-facing API (exact shape)
     )
     # optionally, after emitting a call, at its return address:
     builder.add_call_state(func_index, pc, return_offset, locals, stack)
+    # at each debug-mode interrupt check, at its trampoline call's return address:
+    builder.add_interrupt_state(func_index, pc, return_offset, locals, stack)
     table = builder.finish()      # -> FrameTable; store in CompiledModule.frame_table
 
     Loc.slot(-24, ValType.I32)    # value at [rbp-24] (rbp of the Wasm frame)
@@ -252,6 +261,7 @@ class SiteKind(IntEnum):
 
     PATCH = 0  # a patchable sequence point before an opcode
     CALL = 1  # a caller frame's state at a call's return address
+    INTERRUPT = 2  # the state at an interrupt check (return address of its trampoline call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +269,8 @@ class Site:
     """One frame-table row, as the reader hands it out.
 
     ``index`` is the row's position in the table (sorted by native offset)
-    and is stable for the table's lifetime.  For a CALL row ``native_offset``
-    is the return address offset and ``nop`` is empty.  Equality and hashing
+    and is stable for the table's lifetime.  For CALL and INTERRUPT rows
+    ``native_offset`` is the return address offset and ``nop`` is empty.  Equality and hashing
     ignore the (interned) location lists.
     """
 
@@ -407,6 +417,32 @@ class FrameTableBuilder:
         )
         return len(self._rows) - 1
 
+    def add_interrupt_state(
+        self,
+        func_index: int,
+        pc: int,
+        return_offset: int,
+        locals: Sequence[Loc] = (),
+        stack: Sequence[Loc] = (),
+    ) -> int:
+        """Record the state at an interrupt check whose trampoline call returns
+        to ``return_offset`` (``pc``: the function's first instruction or the
+        ``loop``)."""
+        if return_offset < 0 or pc < 0:
+            raise ValueError("offsets must be non-negative")
+        self._rows.append(
+            (
+                SiteKind.INTERRUPT,
+                func_index,
+                pc,
+                return_offset,
+                0,
+                self._intern_locs(locals),
+                self._intern_locs(stack),
+            )
+        )
+        return len(self._rows) - 1
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -425,7 +461,7 @@ class FrameTableBuilder:
                 end = off + len(self._nops[nop_id])
             else:
                 if off == last_call:
-                    raise ValueError(f"two call states at native offset 0x{off:x}")
+                    raise ValueError(f"two call or interrupt states at native offset 0x{off:x}")
                 last_call = off
         return FrameTable(rows, self._loc_lists, self._nops)
 
@@ -446,7 +482,8 @@ class FrameTable:
     * :meth:`function_sites`, :meth:`entry_site`, :meth:`functions`,
       iteration -- every site of a function / the module;
     * :meth:`frame_state` -- the row describing a caller frame stopped at a
-      return address (the CALL row, else the patch site of the call).
+      return address (the CALL row, else the patch site of the call);
+    * :meth:`interrupt_state` -- the row of a debug-mode interrupt check.
     """
 
     def __init__(
@@ -472,6 +509,9 @@ class FrameTable:
         calls = [i for i, r in enumerate(rows) if r[0] == SiteKind.CALL]
         self._call_rows = array("q", calls)
         self._call_native = array("q", (rows[i][3] for i in calls))
+        checks = [i for i, r in enumerate(rows) if r[0] == SiteKind.INTERRUPT]
+        self._intr_rows = array("q", checks)
+        self._intr_native = array("q", (rows[i][3] for i in checks))
 
         by_pc: dict[int, list[int]] = {}
         by_func: dict[int, list[int]] = {}
@@ -570,6 +610,14 @@ class FrameTable:
         k = bisect_left(self._call_native, return_offset)
         if k < len(self._call_native) and self._call_native[k] == return_offset:
             return self.row(self._call_rows[k])
+        return None
+
+    def interrupt_state(self, return_offset: int) -> Site | None:
+        """The INTERRUPT row of the check whose trampoline call returns to
+        ``return_offset``, if any."""
+        k = bisect_left(self._intr_native, return_offset)
+        if k < len(self._intr_native) and self._intr_native[k] == return_offset:
+            return self.row(self._intr_rows[k])
         return None
 
     def frame_state(self, return_offset: int) -> Site | None:

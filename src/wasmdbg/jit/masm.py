@@ -27,6 +27,26 @@ A trap check jumps to an out-of-line *trap stub* of the current function::
                   mov rsp, store.entry_rsp
                   ret              ; into the entry trampoline's unwind path
 
+With ``debug_hooks`` (code compiled for debugging) two things change:
+
+* ``trap_common`` reports the trap before unwinding: it calls
+  ``store.debughook(rbp, trap_pc, 0)`` (System V, ``saved = 0`` meaning "a
+  trap") while the Wasm frames are still live, then reloads ``eax`` from
+  ``store.trap_code`` and unwinds as above;
+* an interrupt check does not trap but calls the preserve-all breakpoint
+  trampoline from an out-of-line stub, and continues when it returns::
+
+      mov  r11, [r14 + VMCTX.STORE]
+      cmp  qword [r11 + STORE.INTERRUPT], 0
+      jne  stub
+    back:
+      ...
+    stub: call [r11 + STORE.DEBUG_TRAMPOLINE]   ; return address: a trap site
+          jmp  back
+
+  ``interrupt_sites`` lists ``(return offset, token)`` per stub; the token
+  is whatever the caller passed (the compiler's frame-table state).
+
 Pinned heap registers
 ---------------------
 In a module with a linear memory, ``r12`` holds the ``VMMemory*`` of memory
@@ -224,6 +244,10 @@ class MacroAssembler:
         self._stubs: dict[tuple[int, int], Label] = {}
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
+        # debug mode: trap reporting and pausing interrupt checks (see the module doc)
+        self.debug_hooks = False
+        self._interrupt_stubs: list[tuple[Label, Label, int, object]] = []
+        self.interrupt_sites: list[tuple[int, object]] = []
         self.heap_pinned = False
         self.heap_used = False  # the current function accesses memory
         self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
@@ -1209,8 +1233,12 @@ class MacroAssembler:
         for t in targets:
             buf.emit_label_rel32(t, origin)
 
-    def prologue(self) -> None:
-        """Frame set-up, stack-limit and interrupt checks (frame size patched later)."""
+    def prologue(self, interrupt_token: object = None) -> None:
+        """Frame set-up, stack-limit and interrupt checks (frame size patched later).
+
+        ``interrupt_token`` goes with the interrupt check into
+        ``interrupt_sites`` (debug mode only).
+        """
         a = self.asm
         self.heap_used = False
         self._heap_loads.clear()
@@ -1221,8 +1249,7 @@ class MacroAssembler:
         a.mov_rm(R11, self.mem(R14, VMCTX.STORE))
         a.cmp_rm(RSP, self.mem(R11, STORE.STACK_LIMIT))
         self.trap_if(Cond.B, TrapCode.STACK_OVERFLOW)
-        a.cmp_mi(self.mem(R11, STORE.INTERRUPT), 0)
-        self.trap_if(Cond.NE, TrapCode.INTERRUPT)
+        self._check_interrupt_flag(interrupt_token)
         self.load_heap_regs()
 
     def set_frame_size(self, size: int) -> None:
@@ -1247,12 +1274,25 @@ class MacroAssembler:
         a.sub32_ri(RCX, 1)
         a.jcc_l(Cond.NE, loop)
 
-    def interrupt_check(self) -> None:
-        """Trap with ``INTERRUPT`` if the store's interrupt flag is set."""
-        a = self.asm
-        a.mov_rm(R11, self.mem(R14, VMCTX.STORE))
-        a.cmp_mi(self.mem(R11, STORE.INTERRUPT), 0)
-        self.trap_if(Cond.NE, TrapCode.INTERRUPT)
+    def interrupt_check(self, token: object = None) -> None:
+        """Trap with ``INTERRUPT`` if the store's interrupt flag is set.
+
+        With ``debug_hooks``: call the debug trampoline instead (and go on);
+        ``token`` is recorded with the stub's return address.
+        """
+        self.asm.mov_rm(R11, self.mem(R14, VMCTX.STORE))
+        self._check_interrupt_flag(token)
+
+    def _check_interrupt_flag(self, token: object) -> None:
+        """The check proper; ``r11`` holds the VMStoreContext*."""
+        self.asm.cmp_mi(self.mem(R11, STORE.INTERRUPT), 0)
+        if not self.debug_hooks:
+            self.trap_if(Cond.NE, TrapCode.INTERRUPT)
+            return
+        stub, back = Label("interrupt"), Label("interrupt_back")
+        self.asm.jcc_l(Cond.NE, stub)
+        self.buf.bind(back)
+        self._interrupt_stubs.append((stub, back, self.pc, token))
 
     def epilogue(self) -> None:
         """Return to the caller (results are already in the argument area)."""
@@ -1298,8 +1338,16 @@ class MacroAssembler:
             buf.bind(label)
             a.call_l(self._trap_common)
             self.trap_sites[len(buf.data)] = pc
+        for stub, back, pc, token in self._interrupt_stubs:
+            buf.bind(stub)
+            a.call_m(self.mem(R11, STORE.DEBUG_TRAMPOLINE))
+            ret = len(buf.data)
+            self.trap_sites[ret] = pc  # where a backtrace says an INTERRUPT trap was
+            self.interrupt_sites.append((ret, token))
+            a.jmp_l(back)
         self._stubs.clear()
         self._dyn_stubs.clear()
+        self._interrupt_stubs.clear()
         if not self.heap_used:
             for at, size in self._heap_loads:
                 buf.patch_bytes(at, _nop_bytes(size))
@@ -1319,6 +1367,16 @@ class MacroAssembler:
         a.mov_mr(self.mem(RDX, STORE.TRAP_CODE), RAX)
         a.mov_mr(self.mem(RDX, STORE.TRAP_PC), RCX)
         a.mov_mr(self.mem(RDX, STORE.TRAP_FP), RBP)
+        if self.debug_hooks:
+            # debughook(fp, trap_pc, 0) while the frames are live (System V call)
+            a.mov_rr(RDI, RBP)
+            a.mov_rr(RSI, RCX)
+            a.mov_rm(RAX, self.mem(RDX, STORE.DEBUGHOOK))
+            a.xor32_rr(RDX, RDX)
+            a.and_ri(RSP, -16)
+            a.call_r(RAX)
+            a.mov_rm(RDX, self.mem(R14, VMCTX.STORE))
+            a.mov32_rm(RAX, self.mem(RDX, STORE.TRAP_CODE))
         a.mov_rm(RSP, self.mem(RDX, STORE.ENTRY_RSP))
         a.ret()
         return buf.finish()

@@ -11,9 +11,11 @@ addresses sit in the VMStoreContext:
 * ``hostcall(host_ctx, host_id, slots)`` runs a Python host function;
 * ``libcall(vmctx, op, slots)`` runs a runtime operation (``memory.grow``,
   ``table.copy`` ...; see :mod:`~wasmdbg.runtime.libcall`);
-* ``debughook(fp, return_address, saved)`` forwards a breakpoint to
-  ``Store._debug_hook`` (the seam the debugger fills; this package never
-  imports ``wasmdbg.debug``).
+* ``debughook(fp, return_address, saved)`` forwards a breakpoint or a
+  debug-mode interrupt check to ``Store._debug_hook`` (the seam the
+  debugger fills; this package never imports ``wasmdbg.debug``); with
+  ``saved = 0`` it is the trap path of debug-mode code reporting a trap
+  before the stack unwinds.
 
 A callback must never let an exception escape (ctypes would print and
 swallow it and report success): it catches everything, stashes the
@@ -34,7 +36,18 @@ Interruption: :meth:`interrupt` sets the ``interrupt`` flag; compiled code
 checks it at function entries and loop headers and traps with
 ``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
 so the Store stays usable.  A flag set while no Wasm runs interrupts the
-next call.
+next call.  Code compiled for debugging calls the breakpoint trampoline at
+the check instead: with a debug handler installed the guest *pauses* there
+(an INTERRUPTED event; the flag is cleared) and runs on when the handler
+returns; without one it unwinds with ``INTERRUPT`` as above::
+
+    flag set ──► check ──┬─ plain code ─────────────────► trap INTERRUPT
+                         └─ debug code ─► trampoline ─┬─ handler ─► pause, resume
+                                                      └─ none ────► trap INTERRUPT
+
+Traps in debug-mode code are reported to the debug hook (``on_trap``) from
+the trap path itself, before the stack pointer is reset, so the handler
+sees live frames; the Trap built there is the one the caller gets.
 
 Debugger seams (for ``wasmdbg.debug``):
 
@@ -93,9 +106,11 @@ class DebugHook(Protocol):
     """What the debug layer installs as ``Store._debug_hook``."""
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
-        """A patch site fired.  ``fp``: the guest frame; ``return_address``:
-        just past the site; ``saved``: the trampoline's saved-register area.
-        Return 0 to continue or a ``abi.TrapCode`` (e.g. DEBUGGER_ABORT)."""
+        """A patch site fired, or an interrupt check saw the flag (debug-mode
+        code).  ``fp``: the guest frame; ``return_address``: just past the
+        site or the check's call; ``saved``: the trampoline's saved-register
+        area.  Return 0 to continue or a ``abi.TrapCode`` to unwind with
+        (DEBUGGER_ABORT, or INTERRUPT when nobody handles the pause)."""
         ...
 
     def on_code_added(self, store: Store, code: CodeObject) -> None:
@@ -109,9 +124,9 @@ class DebugHook(Protocol):
         ...
 
     def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
-        """Compiled code trapped at (``fp``, ``pc``); the frames were just
-        unwound but are intact (see ``stubs.CUSHION``).  Raising here replaces
-        the Trap the Python caller gets."""
+        """Debug-mode code trapped at (``fp``, ``pc``); called from the trap
+        path before the stack unwinds, so the frames are live.  Raising here
+        replaces the Trap the Python caller gets."""
         ...
 
 
@@ -195,6 +210,8 @@ class Store(StoreDebugMixin):
         self._registry = CodeRegistry()
         self._debug_hook: DebugHook | None = None
         self._pending: BaseException | None = None
+        # (status, trap, what the hook raised) reported by debug-mode trap code
+        self._reported: tuple[int, Trap, BaseException | None] | None = None
         self._depth = 0
         self._activations: list[_Activation] = []
         self._thread = -1
@@ -279,7 +296,9 @@ class Store(StoreDebugMixin):
         """Make the running (or next) guest call trap with ``INTERRUPT``.
 
         Safe to call from any thread; the guest notices at its next function
-        entry or loop header.
+        entry or loop header.  In debug-mode code with a debug handler
+        installed the guest pauses there instead (an INTERRUPTED event) and
+        resumes when the handler returns.
         """
         self._ctx.interrupt = 1
 
@@ -327,6 +346,7 @@ class Store(StoreDebugMixin):
         if self._stubs is None:
             self._stubs = self.engine.stub_code
             self._entry = self._stubs.entry
+            self._ctx.debug_trampoline = self._stubs.breakpoint_address
         return self._stubs
 
     def _register_host(self, func: Func) -> int:
@@ -416,6 +436,7 @@ class Store(StoreDebugMixin):
 
     def _raise_trap(self, status: int) -> None:
         ctx = self._ctx
+        reported, self._reported = self._reported, None
         if status == _HOST_ERROR:
             exc = self._pending
             self._pending = None
@@ -424,16 +445,19 @@ class Store(StoreDebugMixin):
             raise exc
         if status == _INTERRUPT:
             ctx.interrupt = 0
-        try:
-            frames = [to_api_frame(f) for f in self.wasm_frames(ctx.trap_fp, ctx.trap_pc)]
-        except Exception:  # NB: a backtrace is a nicety; the trap must get through
-            frames = []
-        trap = Trap._from_abi(status, frames)
-        if self._debug_hook is not None and status != _DEBUGGER_ABORT:
-            failed = self._notify_debugger("on_trap", trap, ctx.trap_fp, ctx.trap_pc)
+        if reported is not None and reported[0] == status:
+            # the debug-mode trap path built the Trap (and told the debugger) before unwinding
+            _status, trap, failed = reported
             if failed is not None:
                 raise failed from trap
-        raise trap
+            raise trap
+        raise Trap._from_abi(status, self._backtrace_at(ctx.trap_fp, ctx.trap_pc))
+
+    def _backtrace_at(self, fp: int, pc: int) -> list[Frame]:
+        try:
+            return [to_api_frame(f) for f in self.wasm_frames(fp, pc)]
+        except Exception:  # NB: a backtrace is a nicety; the trap must get through
+            return []
 
     # -- stack walking -------------------------------------------------------------
     def wasm_frames(self, fp: int, pc: int) -> list[WasmFrame]:
@@ -509,13 +533,34 @@ class Store(StoreDebugMixin):
             return self._fail(exc)
 
     def _debughook(self, fp: int, return_address: int, saved: int) -> int:
+        if not saved:
+            return self._report_trap(fp, return_address)
         hook = self._debug_hook
         if hook is None:
-            return 0
+            # only an interrupt check gets here without a hook: nobody pauses it
+            return _INTERRUPT if self._ctx.interrupt else 0
         try:
             return int(hook.on_breakpoint(self, fp, return_address, saved))
         except BaseException as exc:
             return self._fail(exc)
+
+    def _report_trap(self, fp: int, pc: int) -> int:
+        """Debug-mode code trapped at (``fp``, ``pc``); the frames are still live.
+
+        Builds the Trap (its backtrace walked now) and tells the debug hook;
+        :meth:`_raise_trap` raises that Trap once the entry returns.  The
+        trap unwinds whatever this returns.
+        """
+        try:
+            status = int(self._ctx.trap_code)
+            if self._debug_hook is None or status in (_HOST_ERROR, _DEBUGGER_ABORT):
+                return 0
+            trap = Trap._from_abi(status, self._backtrace_at(fp, pc))
+            failed = self._notify_debugger("on_trap", trap, fp, pc)
+            self._reported = (status, trap, failed)
+        except BaseException:  # NB: nothing may escape a ctypes callback
+            self._reported = None  # the plain Trap is raised after the unwind instead
+        return 0
 
     @property
     def vmctx_address(self) -> int:

@@ -88,7 +88,8 @@ class VMStoreContext(_Checked):
         ("libcall", _u64),
         ("debughook", _u64),
         ("entry_fp", _u64),
-        *_tail(abi.STORE, 12),
+        ("debug_trampoline", _u64),
+        *_tail(abi.STORE, 13),
     ]
     stack_limit: int
     interrupt: int
@@ -102,6 +103,7 @@ class VMStoreContext(_Checked):
     libcall: int
     debughook: int
     entry_fp: int
+    debug_trampoline: int
 
 
 class VMContext(_Checked):
