@@ -285,6 +285,9 @@ class StoreDebug:
         self.handler: DebugHandler | None = None
         self._pause: tuple[int, int, int, Site | None] | None = None
         self._frames: Sequence[DebugFrame] | None = None
+        # trampoline return address -> (module, row, BREAKPOINT event or None for an
+        # interrupt check, STEP or INTERRUPTED event); see on_breakpoint
+        self._hits: dict[int, tuple[object, Site, DebugEvent | None, DebugEvent]] = {}
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -351,33 +354,68 @@ class StoreDebug:
             self.state.module_added(code.module)
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
-        """An enabled patch site ran: emit BREAKPOINT or STEP."""
+        """An enabled patch site ran (BREAKPOINT or STEP), or an interrupt check
+        saw the flag (INTERRUPTED).
+
+        NB: the hot path of stepping and of every breakpoint hit.  What a
+        return address means never changes while the Store lives, so it is
+        resolved once (:meth:`_resolve`) and the two possible events are
+        made once per site; a hit is then a dict lookup and the handler call.
+        """
+        hit = self._hits.get(return_address)
+        if hit is None:
+            hit = self._resolve(store, return_address)
+        module, site, on_break, on_step = hit
+        if on_break is None:
+            return self._on_interrupt(store, site, on_step, fp, return_address, saved)
+        handler = self.handler
+        if handler is None:
+            return 0
+        event = on_break if self.state.is_breakpoint(module, site.pc) else on_step
+        outer = (self._pause, self._frames)
+        self._pause, self._frames = (fp, return_address, saved, site), None
+        try:
+            answer = handler(store, event)
+        finally:
+            self._pause, self._frames = outer
+        return _ABORT if answer is Resume.ABORT else 0
+
+    def _resolve(
+        self, store: Store, return_address: int
+    ) -> tuple[object, Site, DebugEvent | None, DebugEvent]:
+        """What a trampoline call returning to ``return_address`` means (cached)."""
         code = store._registry.lookup(return_address)
         if code is None or not code.private:
-            return 0
-        table = self.debug_code(code.module).frame_table
-        site = table.site_for_return(return_address - code.base)
-        if site is None:
-            check = table.interrupt_state(return_address - code.base)
+            raise DebugError(f"debug hook called from 0x{return_address:x}, outside debuggable code")
+        module = code.module
+        table = self.debug_code(module).frame_table
+        offset = return_address - code.base
+        site = table.site_for_return(offset)
+        hit: tuple[object, Site, DebugEvent | None, DebugEvent]
+        if site is not None:
+            func, pc = site.func_index, site.pc
+            hit = (
+                module,
+                site,
+                DebugEvent(DebugEventKind.BREAKPOINT, module, func, pc),
+                DebugEvent(DebugEventKind.STEP, module, func, pc),
+            )
+        else:
+            check = table.interrupt_state(offset)
             if check is None:
                 raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
-            return self._on_interrupt(store, code.module, check, fp, return_address, saved)
-        kind = (
-            DebugEventKind.BREAKPOINT
-            if self.state.is_breakpoint(code.module, site.pc)
-            else DebugEventKind.STEP
-        )
-        event = DebugEvent(kind, code.module, site.func_index, site.pc)
-        return self._deliver(event, (fp, return_address, saved, site))
+            event = DebugEvent(DebugEventKind.INTERRUPTED, module, check.func_index, check.pc)
+            hit = (module, check, None, event)
+        self._hits[return_address] = hit
+        return hit
 
     def _on_interrupt(
-        self, store: Store, module: object, check: Site, fp: int, return_address: int, saved: int
+        self, store: Store, check: Site, event: DebugEvent, fp: int, return_address: int, saved: int
     ) -> int:
         """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens."""
         if self.handler is None:
             return _INTERRUPT  # the runtime clears the flag when the trap arrives
         store.vm.interrupt = 0
-        event = DebugEvent(DebugEventKind.INTERRUPTED, module, check.func_index, check.pc)
         return self._deliver(event, (fp, return_address, saved, check))
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
@@ -433,7 +471,7 @@ class StoreDebug:
             answer = handler(self._store, event)
         finally:
             self._pause, self._frames = outer
-        return _ABORT if answer == Resume.ABORT else 0
+        return _ABORT if answer is Resume.ABORT else 0
 
     # -- frames --------------------------------------------------------------------
 

@@ -1,0 +1,258 @@
+"""The guest debugger's costs, against the targets of the guest-debug issue (issue 4).
+
+Prints one table per part (timings never go into the tests):
+
+(a) the C programs of ``programs/`` with ``guest_debug`` on and no breakpoint,
+    against ``guest_debug`` off: run time of ``run()``, the on/off ratio per
+    program and its geometric mean (target: at most 1.15x);
+(b) a breakpoint hit: the round trip from an enabled patch site into a Python
+    handler that just returns, and back (target: at most 2 us); also through
+    :class:`wasmdbg.debug.Debugger` with a breakpoint that continues, for
+    comparison;
+(c) an edit session adding one breakpoint, ``with store.edit_breakpoints() as
+    e: e.add_breakpoint(module, pc)`` (target: at most 100 us);
+(d) single-stepping with a handler that just resumes (target: at least
+    200,000 steps per second); also through the Debugger (``set_step`` at
+    every stop), for comparison.
+
+(b)-(d) use a small counting loop in a ``.wat`` module.  Times are minima (or
+medians, for single edit sessions) over ``--repeat`` runs, each program on a
+fresh Engine, Store and Instance.  The machine is shared: expect some noise.
+
+Usage::
+
+    python benchmarks/debugger.py                 # everything
+    python benchmarks/debugger.py -r 5 matmul     # (a) for some programs only
+    python benchmarks/debugger.py --no-programs   # only (b)-(d)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from engines import format_table, geomean, load_engine
+from run_programs import PROGRAMS_DIR, Measurement, measure, ratio
+
+LOOP_WAT = """
+(module
+  (func (export "count") (param $n i32) (result i32)
+    (local $acc i32)
+    block
+      loop
+        local.get $n
+        i32.eqz
+        br_if 1
+        local.get $acc
+        local.get $n
+        i32.add
+        local.set $acc
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br 0
+      end
+    end
+    local.get $acc))
+"""
+BREAK_AT = 7  # index of the instruction with the breakpoint: `local.get $acc` in the loop
+
+TARGET_RATIO = 1.15
+TARGET_ROUND_TRIP_US = 2.0
+TARGET_EDIT_US = 100.0
+TARGET_STEPS = 200_000
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> float:
+    """The fastest of ``repeat`` timed calls, in seconds."""
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+# --------------------------------------------------------------------------
+# (a) the C programs
+
+
+def programs_part(names: list[str], repeat: int) -> tuple[str, float | None]:
+    """The on/off table and the geometric mean of the ratios."""
+    off, on = load_engine("wasmdbg"), load_engine("wasmdbg", guest_debug=True)
+    if not (off.ok and on.ok):
+        return f"wasmdbg unavailable: {off.error or on.error}", None
+    rows: list[list[str]] = []
+    ratios: list[float] = []
+    for name in names:
+        wasm = (PROGRAMS_DIR / f"{name}.wasm").read_bytes()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        # NB: alternate the two configurations so that both see the same machine load
+        best_off, best_on = Measurement(), Measurement()
+        for _ in range(repeat):
+            for m, api in ((best_off, off), (best_on, on)):
+                got = measure(api, wasm, 1)
+                m.error = m.error or got.error
+                m.run_s = min(m.run_s, got.run_s)
+                m.checksum = got.checksum
+        r = ratio(best_on, best_off)
+        if best_off.checksum != best_on.checksum:
+            r = None
+        if r is not None:
+            ratios.append(r)
+        note = best_off.error or best_on.error or ("" if r is not None else "checksums differ")
+        rows.append([
+            name,
+            f"{best_off.run_s * 1e3:.1f}",
+            f"{best_on.run_s * 1e3:.1f}",
+            "-" if r is None else f"{r:.2f}x",
+            note,
+        ])
+    mean = geomean(ratios) if ratios else None
+    table = format_table(["program", "debug off ms", "debug on ms", "on/off", "note"], rows)
+    return table, mean
+
+
+# --------------------------------------------------------------------------
+# (b)-(d) the debugger operations
+
+
+class _Loop:
+    """A debug Store with the counting loop instantiated."""
+
+    def __init__(self) -> None:
+        import wasmdbg
+        from wasmdbg.wasm.code import iter_body
+
+        self.engine = wasmdbg.Engine(wasmdbg.Config(debug=True))
+        self.module = wasmdbg.Module(self.engine, LOOP_WAT)
+        self.store = wasmdbg.Store(self.engine)
+        instance = wasmdbg.Linker(self.engine).instantiate(self.store, self.module)
+        self.count = instance.exports(self.store)["count"]
+        mdef = self.module.definition
+        self.pcs = [off for off, _, _ in iter_body(mdef, mdef.body(0))]
+
+    def run(self, n: int) -> None:
+        self.count(self.store, n)
+
+
+def round_trip_us(repeat: int, *, debugger: bool) -> float:
+    """Time per breakpoint hit (raw handler, or a Debugger that continues)."""
+    from wasmdbg.debug import Debugger
+
+    loop = _Loop()
+    n = 20_000 if debugger else 200_000
+    pc = loop.pcs[BREAK_AT]
+    if debugger:
+        dbg = Debugger(loop.store, on_stop=lambda d, stop: d.set_continue())
+        base = _best(lambda: loop.run(n), repeat)
+        dbg.set_break(loop.module, pc)
+    else:
+        loop.store.set_debug_handler(lambda store, event: None)
+        base = _best(lambda: loop.run(n), repeat)
+        with loop.store.edit_breakpoints() as edit:
+            edit.add_breakpoint(loop.module, pc)
+    hit = _best(lambda: loop.run(n), repeat)
+    return (hit - base) / n * 1e6
+
+
+def edit_session_us(repeat: int) -> float:
+    """Median time of a session adding one breakpoint (removed again, untimed)."""
+    loop = _Loop()
+    module, pc = loop.module, loop.pcs[BREAK_AT]
+    store = loop.store
+    times: list[float] = []
+    for _ in range(max(200, 200 * repeat)):
+        t0 = time.perf_counter()
+        with store.edit_breakpoints() as edit:
+            edit.add_breakpoint(module, pc)
+        times.append(time.perf_counter() - t0)
+        with store.edit_breakpoints() as edit:
+            edit.remove_breakpoint(module, pc)
+    return statistics.median(times) * 1e6
+
+
+def steps_per_second(repeat: int, *, debugger: bool) -> float:
+    """Single-step stops per second (raw handler that resumes, or Debugger.set_step)."""
+    from wasmdbg.debug import Debugger
+
+    loop = _Loop()
+    stops = 0
+
+    def counting(store: Any, event: Any) -> None:
+        nonlocal stops
+        stops += 1
+
+    loop.store.set_debug_handler(counting)
+    with loop.store.edit_breakpoints() as edit:
+        edit.single_step(True)
+    loop.run(1000)
+    per_iteration = stops / 1000
+    n = 5_000 if debugger else 50_000
+    if debugger:
+        with loop.store.edit_breakpoints() as edit:
+            edit.single_step(False)
+        dbg = Debugger(loop.store, on_stop=lambda d, stop: d.set_step())
+        dbg.set_break(loop.module, loop.pcs[0])  # first stop, then step to the end
+    else:
+        loop.store.set_debug_handler(lambda store, event: None)
+    seconds = _best(lambda: loop.run(n), repeat)
+    return per_iteration * n / seconds
+
+
+def operations_part(repeat: int) -> str:
+    """The table of (b)-(d)."""
+    rows: list[list[str]] = []
+
+    def row(what: str, value: str, target: str, met: bool | None) -> None:
+        verdict = "-" if met is None else ("met" if met else "MISSED")
+        rows.append([what, value, target, verdict])
+
+    rt = round_trip_us(repeat, debugger=False)
+    row("(b) breakpoint hit round trip, handler returns", f"{rt:.2f} us", f"<= {TARGET_ROUND_TRIP_US:g} us",
+        rt <= TARGET_ROUND_TRIP_US)
+    rt_dbg = round_trip_us(repeat, debugger=True)
+    row("    the same through Debugger (continue)", f"{rt_dbg:.2f} us", "", None)
+    edit = edit_session_us(repeat)
+    row("(c) edit session adding one breakpoint", f"{edit:.1f} us", f"<= {TARGET_EDIT_US:g} us",
+        edit <= TARGET_EDIT_US)
+    sps = steps_per_second(repeat, debugger=False)
+    row("(d) single-step, handler returns", f"{sps:,.0f} /s", f">= {TARGET_STEPS:,} /s", sps >= TARGET_STEPS)
+    sps_dbg = steps_per_second(repeat, debugger=True)
+    row("    the same through Debugger (set_step)", f"{sps_dbg:,.0f} /s", "", None)
+    return format_table(["measure", "value", "target", ""], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("programs", nargs="*", help="C programs for (a) (default: all)")
+    parser.add_argument("-r", "--repeat", type=int, default=3, help="runs per measurement (the best is kept)")
+    parser.add_argument("--no-programs", action="store_true", help="skip (a)")
+    args = parser.parse_args(argv)
+
+    if not args.no_programs:
+        names = args.programs or sorted(p.stem for p in PROGRAMS_DIR.glob("*.c"))
+        missing = [n for n in names if not (PROGRAMS_DIR / f"{n}.wasm").exists()]
+        if missing:
+            print(f"error: no .wasm for {', '.join(missing)} (run benchmarks/programs/build.sh)")
+            return 2
+        table, mean = programs_part(names, args.repeat)
+        print("(a) C programs, guest_debug on (no breakpoint) vs off")
+        print(table)
+        if mean is not None:
+            verdict = "met" if mean <= TARGET_RATIO else "MISSED"
+            print(f"geometric mean on/off: {mean:.3f}x (target <= {TARGET_RATIO}x: {verdict})")
+        print()
+    print("debugger operations")
+    print(operations_part(args.repeat))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
