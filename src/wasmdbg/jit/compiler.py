@@ -115,6 +115,9 @@ class FuncCompiler:
         self.sig_ids = sig_ids
         self.masm = MacroAssembler()
         self.masm.debug_hooks = guest_debug
+        if guest_debug:
+            self.masm.trap_state = self._trap_snapshot
+        self._entry_locals: list[Loc] | None = None  # locals during the prologue (debug)
         self.stack = ValueStack(self.masm)
         self.frames: list[_Frame] = []
         self.dead = False
@@ -194,7 +197,12 @@ class FuncCompiler:
             # NB: the check runs before the declared locals are zeroed: they are 0 by then
             zeros = [Loc(LocKind.CONST, 0, t) for t in body.locals]
             entry_state = (body.code_start, self._local_locs[:nparams] + zeros, [])
+        if self.guest_debug:
+            self._entry_locals = self._local_locs[:nparams] + [
+                Loc(LocKind.CONST, 0, t) for t in body.locals
+            ]
         masm.prologue(entry_state)
+        self._entry_locals = None
         masm.zero_frame(-16, nlocals)
 
         if self.guest_debug:
@@ -204,6 +212,7 @@ class FuncCompiler:
         masm.finish_function()
         if self.frame_table is not None:
             self._note_interrupt_states()
+            self._note_trap_states()
         end = masm.offset
         size = 8 * (nlocals + stack.max_depth + self.max_out)
         if size % 16 != 8:
@@ -321,6 +330,38 @@ class FuncCompiler:
                 pc, local_locs, stack_locs = cast(tuple[int, list[Loc], list[Loc]], state)
                 table.add_interrupt_state(self.func_index, pc, ret, local_locs, stack_locs)
         sites.clear()
+
+    def _trap_snapshot(self) -> tuple[list[tuple[int, int, int]], object]:
+        """The operand stack at a trap check (debug mode; see ``masm.trap_state``).
+
+        Register-held values are stored to their slots by the trap stub, so
+        the row lists only slots and constants.
+        """
+        stack = self.stack
+        spills: list[tuple[int, int, int]] = []
+        where: list[Loc] = []
+        for depth, (kind, ty, data) in enumerate(stack.items):
+            if kind == CONST:
+                where.append(Loc(LocKind.CONST, data, ty))
+            elif kind == LOCAL:
+                where.append(Loc(LocKind.SLOT, stack.local_disps[data], ty))
+            else:
+                disp = stack.slot_disp(depth)
+                if kind == REG:
+                    spills.append((SIZE[ty], data, disp))
+                where.append(Loc(LocKind.SLOT, disp, ty))
+        local_locs = self._entry_locals if self._entry_locals is not None else self._local_locs
+        return spills, (self.masm.pc, local_locs, where)
+
+    def _note_trap_states(self) -> None:
+        """Frame-table rows (keyed by the stub's return address) for the trap checks."""
+        table = self.frame_table
+        states = self.masm.trap_states
+        if table is not None:
+            for ret, token in states:
+                pc, local_locs, stack_locs = cast(tuple[int, list[Loc], list[Loc]], token)
+                table.add_call_state(self.func_index, pc, ret, local_locs, stack_locs)
+        states.clear()
 
     def after_visit_op(self, offset: int, op: int) -> None:
         """Hook after each instruction (nothing to emit today)."""

@@ -60,6 +60,12 @@ never moves).  A bounds-checked access is then::
     ja   trap_stub                ; MEMORY_OUT_OF_BOUNDS
     mov  dst, [r13 + addr - size]
 
+In debug mode the compiler also hands over a snapshot of the operand stack
+at each check (``trap_state``): the stub first stores register-held values
+to their frame slots, so a debugger inspecting the trapped frame finds every
+value in memory; ``trap_states`` pairs each stub's return address with the
+compiler's token (it becomes a frame-table row).
+
 The return address pushed by a stub's ``call`` is unique to the check, so
 ``trap_sites`` maps its code offset to the Wasm pc.  ``[entry_rsp]`` holds
 the address of the entry trampoline's unwind code (see ``stubs``), so the
@@ -68,6 +74,7 @@ module blob needs no absolute address and stays position independent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 from .abi import FUNCREF, MEMORY, STORE, TABLE, VMCTX, TrapCode
@@ -85,6 +92,7 @@ __all__ = [
     "OperandSize",
     "RoundingMode",
     "ShiftKind",
+    "TrapState",
     "TruncKind",
 ]
 
@@ -97,6 +105,9 @@ RSP, RBP, RDI, RSI = Reg.RSP, Reg.RBP, Reg.RDI, Reg.RSI
 XMM15 = Xmm.XMM15
 _XMM0 = 16
 
+
+#: A debug-mode trap snapshot: ([(size, reg, rbp disp) to spill], token for the frame table)
+TrapState = tuple[list[tuple[int, int, int]], object]
 
 #: An opaque flag condition (see ``MacroAssembler.int_cond``); the compiler only passes it back.
 FlagCond = Cond
@@ -248,6 +259,12 @@ class MacroAssembler:
         self.debug_hooks = False
         self._interrupt_stubs: list[tuple[Label, Label, int, object]] = []
         self.interrupt_sites: list[tuple[int, object]] = []
+        # debug mode: the compiler's snapshot of the operand stack at a trap check:
+        # (register spills the stub performs, token); trap_states collects
+        # (stub return offset, token) per function
+        self.trap_state: Callable[[], TrapState] | None = None
+        self._stub_states: dict[tuple[int, int], TrapState] = {}
+        self.trap_states: list[tuple[int, object]] = []
         self.heap_pinned = False
         self.heap_used = False  # the current function accesses memory
         self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
@@ -1199,6 +1216,8 @@ class MacroAssembler:
         stub = self._dyn_stubs.get(self.pc)
         if stub is None:
             stub = self._dyn_stubs[self.pc] = Label("trap_dyn")
+            if self.trap_state is not None:
+                self._stub_states[(-1, self.pc)] = self.trap_state()
         a.jcc_l(Cond.NE, stub)
 
     # -- control ----------------------------------------------------------------------------
@@ -1313,12 +1332,25 @@ class MacroAssembler:
         stub = self._stubs.get(key)
         if stub is None:
             stub = self._stubs[key] = Label("trap")
+            if self.trap_state is not None:
+                self._stub_states[key] = self.trap_state()
         self.asm.jcc_l(cond, stub)
 
     def trap(self, code: TrapCode) -> None:
         """Trap unconditionally (inline ``call``; the site is the return address)."""
+        state = self.trap_state() if self.trap_state is not None else None
+        if state is not None:
+            self._spill_for_trap(state[0])
         self.asm.call_l(self._trap_routine(code))
-        self.trap_sites[len(self.buf.data)] = self.pc
+        ret = len(self.buf.data)
+        self.trap_sites[ret] = self.pc
+        if state is not None:
+            self.trap_states.append((ret, state[1]))
+
+    def _spill_for_trap(self, spills: list[tuple[int, int, int]]) -> None:
+        """Store register-held operand-stack values to their slots (debug-mode trap paths)."""
+        for size, reg, disp in spills:
+            self.store_frame(size, reg, disp)
 
     def _trap_routine(self, code: int) -> Label:
         label = self._trap_routines.get(code)
@@ -1330,14 +1362,26 @@ class MacroAssembler:
         """Emit the current function's out-of-line trap stubs."""
         a = self.asm
         buf = self.buf
-        for (code, pc), label in self._stubs.items():
+        states = self._stub_states
+        for key, label in self._stubs.items():
+            code, pc = key
             buf.bind(label)
+            state = states.get(key)
+            if state is not None:
+                self._spill_for_trap(state[0])
             a.call_l(self._trap_routine(code))
             self.trap_sites[len(buf.data)] = pc
+            if state is not None:
+                self.trap_states.append((len(buf.data), state[1]))
         for pc, label in self._dyn_stubs.items():
             buf.bind(label)
+            a.mov32_rr(RAX, RAX)  # the status is an int32: clear the upper half
             a.call_l(self._trap_common)
             self.trap_sites[len(buf.data)] = pc
+            state = states.get((-1, pc))
+            if state is not None:
+                self.trap_states.append((len(buf.data), state[1]))
+        states.clear()
         for stub, back, pc, token in self._interrupt_stubs:
             buf.bind(stub)
             a.call_m(self.mem(R11, STORE.DEBUG_TRAMPOLINE))
