@@ -15,6 +15,7 @@ import inspect
 import itertools
 import random
 import re
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
@@ -494,6 +495,7 @@ CUSTOM = {
     "mov_ri": "the encoding (and so capstone's text) depends on the value",
     "nop5": "capstone shows the hidden ModRM operand of the multi-byte NOP",
     "nop_n": "emits several instructions",
+    "jcc_fixup": "the displacement is patched by the caller (test_jcc_fixup)",
 }
 
 # Instruction forms nobody checks against capstone, and why (keep this empty if you can).
@@ -786,3 +788,14 @@ def test_oracle_nops() -> None:
         assert sum(i.size for i in insns) == size
         assert all(i.mnemonic == "nop" for i in insns)
         assert len(insns) == (size + 8) // 9
+
+
+def test_jcc_fixup() -> None:
+    asm = Assembler()
+    asm.nop()
+    at = asm.jcc_fixup(Cond.BE)
+    assert at == 3
+    struct.pack_into("<i", asm.buf.data, at, 0x40 - (at + 4))
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    text = [f"{i.mnemonic} {i.op_str}" for i in md.disasm(bytes(asm.buf.data), 0)]
+    assert text == ["nop ", "jbe 0x40"]

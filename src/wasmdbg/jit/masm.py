@@ -76,6 +76,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from struct import Struct
 
 from .abi import FUNCREF, MEMORY, STORE, TABLE, VMCTX, TrapCode
 from .codebuf import CodeBuffer, Label
@@ -95,6 +96,8 @@ __all__ = [
     "TrapState",
     "TruncKind",
 ]
+
+_pack_i32_into = Struct("<i").pack_into
 
 _G: tuple[Reg, ...] = tuple(Reg)
 _X: tuple[Xmm, ...] = tuple(Xmm) * 2  # indexed by register number 16..31
@@ -252,7 +255,8 @@ class MacroAssembler:
         self._trap_routines: dict[int, Label] = {}
         self._trap_common = Label("trap_common")
         # per function: (code, pc) -> stub label; pc -> dynamic-code stub label
-        self._stubs: dict[tuple[int, int], Label] = {}
+        # (code, pc) -> offsets of the rel32 fields of the jumps to that stub
+        self._stubs: dict[tuple[int, int], list[int]] = {}
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
         # debug mode: trap reporting and pausing interrupt checks (see the module doc)
@@ -1329,12 +1333,12 @@ class MacroAssembler:
     def trap_if(self, cond: Cond, code: TrapCode) -> None:
         """Jump to a trap stub for ``code`` if ``cond`` holds."""
         key = (code, self.pc)
-        stub = self._stubs.get(key)
-        if stub is None:
-            stub = self._stubs[key] = Label("trap")
+        fixups = self._stubs.get(key)
+        if fixups is None:
+            fixups = self._stubs[key] = []
             if self.trap_state is not None:
                 self._stub_states[key] = self.trap_state()
-        self.asm.jcc_l(cond, stub)
+        fixups.append(self.asm.jcc_fixup(cond))
 
     def trap(self, code: TrapCode) -> None:
         """Trap unconditionally (inline ``call``; the site is the return address)."""
@@ -1363,9 +1367,12 @@ class MacroAssembler:
         a = self.asm
         buf = self.buf
         states = self._stub_states
-        for key, label in self._stubs.items():
+        data = buf.data
+        for key, fixups in self._stubs.items():
             code, pc = key
-            buf.bind(label)
+            here = len(data)
+            for at in fixups:
+                _pack_i32_into(data, at, here - at - 4)
             state = states.get(key)
             if state is not None:
                 self._spill_for_trap(state[0])
