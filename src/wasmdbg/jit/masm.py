@@ -245,6 +245,10 @@ class MacroAssembler:
     def __init__(self) -> None:
         self.buf = CodeBuffer()
         self.asm = Assembler(self.buf)
+        self._data = self.buf.data  # NB: the buffer never replaces its bytearray
+        # encodings of position-independent instruction sequences, by operands
+        # (the first emission encodes, later ones copy the bytes)
+        self._enc: dict[tuple[object, ...], bytes] = {}
         self.pc = 0
         self.trap_sites: dict[int, int] = {}
         self.call_sites: dict[int, int] = {}
@@ -366,6 +370,18 @@ class MacroAssembler:
     # -- moves ------------------------------------------------------------------------
 
     def load_frame(self, size: int, reg: int, disp: int) -> None:
+        """Cached-encoding front of :meth:`_enc_load_frame`."""
+        key = (1, size, reg, disp)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_load_frame(size, reg, disp)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_load_frame(self, size: int, reg: int, disp: int) -> None:
         """``reg = [rbp+disp]`` (4 bytes zero-extend; XMM by width)."""
         m = self._frame_mems.get(disp)
         if m is None:
@@ -395,6 +411,18 @@ class MacroAssembler:
             a.mov32_rm(_G[reg], m)
 
     def store_frame(self, size: int, reg: int, disp: int) -> None:
+        """Cached-encoding front of :meth:`_enc_store_frame`."""
+        key = (2, size, reg, disp)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_store_frame(size, reg, disp)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_store_frame(self, size: int, reg: int, disp: int) -> None:
         """``[rbp+disp] = reg`` (GPRs store all 64 bits)."""
         m = self._frame_mems.get(disp)
         if m is None:
@@ -432,6 +460,18 @@ class MacroAssembler:
         self.store_const(self.frame(disp), bits)
 
     def copy_frame(self, dst_disp: int, src_disp: int) -> None:
+        """Cached-encoding front of :meth:`_enc_copy_frame`."""
+        key = (3, dst_disp, src_disp)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_copy_frame(dst_disp, src_disp)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_copy_frame(self, dst_disp: int, src_disp: int) -> None:
         """Copy the 8-byte slot ``[rbp+src]`` to ``[rbp+dst]`` via ``r11``."""
         self.asm.mov_rm(R11, self.frame(src_disp))
         self.asm.mov_mr(self.frame(dst_disp), R11)
@@ -442,6 +482,18 @@ class MacroAssembler:
         self.asm.mov_mr(m, R11)
 
     def load_const(self, reg: int, bits: int) -> None:
+        """Cached-encoding front of :meth:`_enc_load_const`."""
+        key = (11, reg, bits)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_load_const(reg, bits)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_load_const(self, reg: int, bits: int) -> None:
         """``reg = bits`` (a GPR gets the 64-bit pattern, an XMM its low bits)."""
         a = self.asm
         if reg < _XMM0:
@@ -477,10 +529,36 @@ class MacroAssembler:
     # -- integer arithmetic ---------------------------------------------------------
 
     def int_binop(self, op: IntBinOp, size: int, dst: int, src: int) -> None:
+        """Cached-encoding front of :meth:`_enc_int_binop`."""
+        key = (4, op, size, dst, src)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_int_binop(op, size, dst, src)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_int_binop(self, op: IntBinOp, size: int, dst: int, src: int) -> None:
         """``dst = dst <op> src``."""
         self._binop_rr[op][size == 8](_G[dst], _G[src])
 
     def int_binop_imm(self, op: IntBinOp, size: int, dst: int, imm: int) -> bool:
+        """Cached-encoding front of :meth:`_enc_int_binop_imm`."""
+        key = (5, op, size, dst, imm)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return True
+        start = len(data)
+        if not self._enc_int_binop_imm(op, size, dst, imm):
+            return False
+        self._enc[key] = bytes(data[start:])
+        return True
+
+    def _enc_int_binop_imm(self, op: IntBinOp, size: int, dst: int, imm: int) -> bool:
         """``dst = dst <op> imm`` if ``imm`` is encodable (returns whether it was)."""
         if size == 8:
             if imm >= _I64_SIGN:
@@ -499,6 +577,18 @@ class MacroAssembler:
         return True
 
     def int_binop_frame(self, op: IntBinOp, size: int, dst: int, disp: int) -> None:
+        """Cached-encoding front of :meth:`_enc_int_binop_frame`."""
+        key = (6, op, size, dst, disp)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_int_binop_frame(op, size, dst, disp)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_int_binop_frame(self, op: IntBinOp, size: int, dst: int, disp: int) -> None:
         """``dst = dst <op> [rbp+disp]``."""
         self._binop_rm[op][size == 8](_G[dst], self.frame(disp))
 
@@ -520,6 +610,20 @@ class MacroAssembler:
             self.asm.cmp32_rr(_G[a], _G[b])
 
     def int_cmp_imm(self, size: int, a: int, imm: int) -> bool:
+        """Cached-encoding front of :meth:`_enc_int_cmp_imm`."""
+        key = (7, size, a, imm)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return True
+        start = len(data)
+        if not self._enc_int_cmp_imm(size, a, imm):
+            return False
+        self._enc[key] = bytes(data[start:])
+        return True
+
+    def _enc_int_cmp_imm(self, size: int, a: int, imm: int) -> bool:
         """Set flags from ``a - imm`` if ``imm`` is encodable."""
         if size == 8:
             if imm >= _I64_SIGN:
@@ -532,6 +636,18 @@ class MacroAssembler:
         return True
 
     def int_cmp_frame(self, size: int, a: int, disp: int) -> None:
+        """Cached-encoding front of :meth:`_enc_int_cmp_frame`."""
+        key = (8, size, a, disp)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_int_cmp_frame(size, a, disp)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_int_cmp_frame(self, size: int, a: int, disp: int) -> None:
         """Set flags from ``a - [rbp+disp]``."""
         if size == 8:
             self.asm.cmp_rm(_G[a], self.frame(disp))
@@ -1061,20 +1177,33 @@ class MacroAssembler:
         a = self.asm
         r = _G[addr]
         end = offset + size
-        if end <= 0x7FFF_FFFF:
-            a.add_ri(r, end)
-        else:
-            a.mov_ri(R11, end)
-            a.add_rr(r, R11)
         if self.heap_pinned:
             self.heap_used = True
-            a.cmp_rm(r, self._heap_size)
+            ekey = (12, addr, end)
+            data = self._data
+            enc = self._enc.get(ekey)
+            if enc is not None:
+                data += enc
+            else:
+                start = len(data)
+                if end <= 0x7FFF_FFFF:
+                    a.add_ri(r, end)
+                else:
+                    a.mov_ri(R11, end)
+                    a.add_rr(r, R11)
+                a.cmp_rm(r, self._heap_size)
+                self._enc[ekey] = bytes(data[start:])
             self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
             key = (addr, size)
             m = self._heap_mems.get(key)
             if m is None:
                 m = self._heap_mems[key] = Mem(R13, -size, r, 1)
             return m
+        if end <= 0x7FFF_FFFF:
+            a.add_ri(r, end)
+        else:
+            a.mov_ri(R11, end)
+            a.add_rr(r, R11)
         a.mov_rm(R11, self.mem(14, VMCTX.MEMORY))
         a.cmp_rm(r, self.mem(11, MEMORY.SIZE))
         self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
@@ -1082,6 +1211,18 @@ class MacroAssembler:
         return self.mem(11, -size, addr)
 
     def heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
+        """Cached-encoding front of :meth:`_enc_heap_load`."""
+        key = (9, id(m), dst, size, signed, to64)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_heap_load(m, dst, size, signed, to64)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Load ``size`` bytes from ``m`` into ``dst`` (extended as asked)."""
         a = self.asm
         if dst >= _XMM0:
@@ -1110,6 +1251,18 @@ class MacroAssembler:
             a.movsx8to32_rm(d, m)
 
     def heap_store(self, m: Mem, src: int, size: int) -> None:
+        """Cached-encoding front of :meth:`_enc_heap_store`."""
+        key = (10, id(m), src, size)
+        enc = self._enc.get(key)
+        data = self._data
+        if enc is not None:
+            data += enc
+            return
+        start = len(data)
+        self._enc_heap_store(m, src, size)
+        self._enc[key] = bytes(data[start:])
+
+    def _enc_heap_store(self, m: Mem, src: int, size: int) -> None:
         """Store the low ``size`` bytes of ``src`` to ``m``."""
         a = self.asm
         if src >= _XMM0:
