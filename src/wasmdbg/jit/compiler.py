@@ -22,8 +22,16 @@ are slot-resident (``MEM``).  A block that nothing branches to keeps its
 results wherever they are.  Code after ``br``/``return``/``unreachable``
 is skipped until the enclosing ``else``/``end``.
 
-Calls use the argument area at the bottom of the frame (``rsp+8*i``);
-everything register-resident is spilled first.  Direct calls to defined
+A comparison followed by ``if``, ``br_if``, ``select`` or ``i32.eqz`` is
+not turned into a 0/1 value: its result stays *pending* in the flags (the
+compiler remembers the register reserved for it and the condition) and the
+consumer branches or ``cmov``s on the flags directly.  Any other next
+instruction materialises it first (``setcc``).  Debug builds do not fuse,
+so every patch site sees real values.
+
+Calls use the argument area at the bottom of the frame (``rsp+8*i``); the
+arguments are stored there first, then everything else register-resident
+is spilled.  Direct calls to defined
 functions are ``call rel32`` inside the module blob; imports and
 ``call_indirect`` go through a ``VMFuncRef`` (``r14`` switched to the
 callee's context, reloaded from ``[rbp-8]`` afterwards).
@@ -37,7 +45,10 @@ offset, and where each local and operand-stack value lives at that point.
 The macro-assembler's ``debug_hooks`` are on as well: traps are reported
 before the stack unwinds, and the interrupt checks (function entry, loop
 headers) call the breakpoint trampoline instead of trapping, each with an
-INTERRUPT frame-table row (the state at the check).
+INTERRUPT frame-table row (the state at the check).  Every trap check gets
+a row keyed by its stub's return address (``add_call_state``), describing
+the operand stack at the check with register-held values stored to their
+slots by the stub.  Every call gets such a row at its return address.
 Without ``guest_debug`` the hooks are not called and nothing is emitted.
 """
 
