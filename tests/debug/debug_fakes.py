@@ -104,7 +104,9 @@ class FakeModule:
     """A module: ``funcs`` maps func index -> (python body, sequence-point pcs).
 
     Every function gets as many i32 locals as its body takes parameters
-    (the tests keep all locals as parameters).
+    (the tests keep all locals as parameters).  A pc in ``shared`` shares
+    the patch site of the pc before it (as the compiler does when no code
+    lies between two opcodes).
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class FakeModule:
         funcs: dict[int, tuple[GuestFn, Sequence[int]]],
         names: dict[int, str] | None = None,
         local_names: dict[int, dict[int, str]] | None = None,
+        shared: Sequence[int] = (),
     ) -> None:
         self.name = name
         self.funcs = funcs
@@ -124,6 +127,8 @@ class FakeModule:
             nlocals = body.__code__.co_argcount - 1
             locs = [Loc.slot(-16 - 8 * i, ValType.I32) for i in range(nlocals)]
             for pc in pcs:
+                if pc in shared:
+                    native -= 0x10
                 b.add_site(index, pc, native, NOP5, locs, [])
                 native += 0x10
         self.table = b.finish()
@@ -260,12 +265,11 @@ class Guest:
         if not code.published:
             raise AssertionError("executing unpublished code")
         if code.is_enabled(pc):
-            kind = (
-                DebugEventKind.BREAKPOINT
-                if store.state.is_breakpoint(self.module, pc)
-                else DebugEventKind.STEP
-            )
-            store.fire(DebugEvent(kind, self.module, frame.func_index, pc))
+            # as the runtime: a (maybe shared) site stops for a breakpoint or while stepping
+            if store.state.is_breakpoint(self.module, pc):
+                store.fire(DebugEvent(DebugEventKind.BREAKPOINT, self.module, frame.func_index, pc))
+            elif store.is_single_step:
+                store.fire(DebugEvent(DebugEventKind.STEP, self.module, frame.func_index, pc))
         out = list(frame.locals)
         return out[0] if len(out) == 1 else tuple(out)
 

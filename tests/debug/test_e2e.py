@@ -222,6 +222,30 @@ def test_single_step_exact_pc_sequence() -> None:
     assert not w.store.is_single_step
 
 
+def test_opcodes_without_code_share_a_site_and_stop_in_order() -> None:
+    w = World()
+    m = pcs(w.module, MAIN)
+    table = w.store.debug_frame_table(w.module)
+    site0, site1 = table.sites_at(m[0])[0], table.sites_at(m[1])[0]
+    assert site0.native_offset == site1.native_offset  # `local.get $x` emits no code
+    dbg = Scripted(
+        w.store,
+        [
+            ((BP, MAIN, m[0], (5, 0), ()), "continue"),
+            ((BP, MAIN, m[1], (5, 0), (5,)), "step"),  # the call's own row of the same site
+            ((STEP, FACT, pcs(w.module, FACT)[0], (5,), ()), "continue"),
+        ],
+    )
+    dbg.set_break(w.module, m[0])
+    dbg.set_break(w.module, m[1])
+    assert w.call("main", 5) == 121
+    assert dbg.script == []
+    dbg.clear_break(1)  # m[1] still needs the shared site
+    dbg.script = [((BP, MAIN, m[1], (2, 0), (2,)), "continue")]
+    assert w.call("main", 2) == 3
+    assert dbg.script == []
+
+
 def test_step_over_a_call() -> None:
     w = World()
     m = pcs(w.module, MAIN)

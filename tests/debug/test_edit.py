@@ -235,3 +235,29 @@ def test_republish_failure_aborts_the_process() -> None:
     assert "NOT REACHED" not in proc.stdout
     assert "wasmdbg: fatal: cannot make the machine code of <module m> executable" in proc.stderr
     assert "mprotect(RX) refused" in proc.stderr
+
+
+def test_shared_site_stays_on_while_any_of_its_pcs_wants_it() -> None:
+    store = FakeStore()
+    # 0x14 shares 0x10's patch site (no code between the two opcodes)
+    m = store.instantiate(FakeModule("m", {0: (f0, [0x10, 0x14, 0x18])}, shared=[0x14]))
+    code = store.debug_code(m)
+    table = code.frame_table
+    assert [s.pc for s in table.sites_at_native(table.sites_at(0x10)[0].native_offset)] == [0x10, 0x14]
+    assert [[s.pc for s in rows] for rows in table.native_sites()] == [[0x10, 0x14], [0x18]]
+    with store.edit_breakpoints() as edit:
+        edit.add_breakpoint(m, 0x10)
+    with store.edit_breakpoints() as edit:
+        edit.add_breakpoint(m, 0x14)  # the site is on already: no flip, no mprotect
+    assert code.unpublishes == 1 and code.is_enabled(0x10) and code.is_enabled(0x14)
+    with store.edit_breakpoints() as edit:
+        edit.remove_breakpoint(m, 0x10)  # 0x14 still wants the shared site
+    assert code.unpublishes == 1 and code.is_enabled(0x14)
+    with store.edit_breakpoints() as edit:
+        edit.single_step(True)
+    with store.edit_breakpoints() as edit:
+        edit.single_step(False)  # restores exactly the breakpoints: the shared site stays on
+    assert code.is_enabled(0x14) and not code.is_enabled(0x18)
+    with store.edit_breakpoints() as edit:
+        edit.remove_breakpoint(m, 0x14)
+    assert code.enabled == set()

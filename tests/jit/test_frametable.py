@@ -120,6 +120,30 @@ def test_builder_rejects_bad_sites() -> None:
         FrameTableBuilder().add_site(0, 0, 0, NOP5, [("slot", 8)], [])  # type: ignore[list-item]
 
 
+def test_shared_sites() -> None:
+    b = FrameTableBuilder()
+    b.add_site(0, 0x10, 0x100, NOP5, [], [])
+    b.add_site(0, 0x12, 0x100, NOP5, [], [Loc.const(1, I32)])  # no code between: shared
+    b.add_site(0, 0x14, 0x100, NOP5, [], [Loc.const(1, I32), Loc.const(2, I32)])
+    b.add_site(0, 0x16, 0x110, NOP5, [], [])
+    t = b.finish()
+    assert len(t) == 4 and t.pcs() == (0x10, 0x12, 0x14, 0x16)
+    group = t.sites_for_return(0x100 + CALL_SIZE)
+    assert [s.pc for s in group] == [0x10, 0x12, 0x14]  # execution order
+    assert [len(s.stack) for s in group] == [0, 1, 2]
+    first = t.site_for_return(0x100 + CALL_SIZE)
+    assert first is not None and first.pc == 0x10
+    assert [[s.pc for s in rows] for rows in t.native_sites()] == [[0x10, 0x12, 0x14], [0x16]]
+    assert t.sites_at_native(0x105) == ()
+    last = t.site_before(0x10F)
+    assert last is not None and last.pc == 0x14  # the last row of the group
+    bad = FrameTableBuilder()
+    bad.add_site(0, 0x10, 0x100, NOP5)
+    bad.add_site(0, 0x12, 0x100, NOPS[8])  # same offset, different NOP: not a shared site
+    with pytest.raises(ValueError):
+        bad.finish()
+
+
 def test_empty_table() -> None:
     t = FrameTable.empty()
     assert len(t) == 0 and t.slip(0) is None and t.site_before(100) is None

@@ -39,10 +39,12 @@ Session life cycle::
 
 Rules kept here:
 
-* A site is enabled exactly when the Store single-steps or its pc has a
-  positive reference count.  Only changes that flip a site touch a module, so
-  adding a second reference to a pc, or a breakpoint while single-stepping,
-  costs no ``mprotect``.
+* A site is enabled exactly when the Store single-steps or one of its pcs
+  has a positive reference count (a site the compiler shares between
+  consecutive opcodes has several pcs, see ``jit.frametable``).  Only
+  changes that flip a site touch a module, so adding a second reference to
+  a pc, a breakpoint at a pc whose shared site is already on, or a
+  breakpoint while single-stepping, costs no ``mprotect``.
 * All-or-nothing: when ``unpublish`` raises, the request changes nothing (no
   count, no redirect, no flag, no dirty entry) and the error propagates; the
   code stays executable so the guest still runs.  A request that touches
@@ -247,9 +249,7 @@ class BreakpointEdit:
             raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
         key = (module, actual)
         if state._counts.get(key, 0) == 0 and not state._single_step:
-            self._touch(module, code)
-            for site in code.frame_table.sites_at(actual):
-                code.patch_site(site, True)
+            self._flip(module, code, actual, True)
         state._counts[key] = state._counts.get(key, 0) + 1
         if actual != pc:
             entry = state._redirects.setdefault((module, pc), [actual, 0])
@@ -271,10 +271,7 @@ class BreakpointEdit:
         if count == 0:
             raise DebugError(f"no breakpoint at pc 0x{pc:x} in {module!r}")
         if count == 1 and not state._single_step:
-            code = state._registry.debug_code(module)
-            self._touch(module, code)
-            for site in code.frame_table.sites_at(actual):
-                code.patch_site(site, False)
+            self._flip(module, state._registry.debug_code(module), actual, False)
         if count == 1:
             del state._counts[key]
         else:
@@ -293,10 +290,11 @@ class BreakpointEdit:
             return
         codes = [(m, state._registry.debug_code(m)) for m in state._registry.debug_modules()]
         self._touch_all(codes)
+        counts = state._counts
         for module, code in codes:
-            for site in code.frame_table:
-                if enabled or (module, site.pc) not in state._counts:
-                    code.patch_site(site, enabled)
+            for rows in code.frame_table.native_sites():
+                if enabled or not any((module, row.pc) in counts for row in rows):
+                    code.patch_site(rows[0], enabled)
         state._single_step = enabled
 
     # -- internals -------------------------------------------------------
@@ -306,6 +304,23 @@ class BreakpointEdit:
             raise DebugError(
                 "breakpoint edits need an open session: `with store.edit_breakpoints() as edit:`"
             )
+
+    def _flip(self, module: object, code: PatchableCode, pc: int, enabled: bool) -> None:
+        """Turn the sites of ``pc`` on or off, except shared sites another pc keeps on."""
+        table = code.frame_table
+        counts = self._state._counts
+        flips = [
+            site
+            for site in table.sites_at(pc)
+            if not any(
+                row.pc != pc and (module, row.pc) in counts
+                for row in table.sites_at_native(site.native_offset)
+            )
+        ]
+        if flips:
+            self._touch(module, code)
+            for site in flips:
+                code.patch_site(site, enabled)
 
     def _touch(self, module: object, code: PatchableCode) -> None:
         if module not in self._dirty:
@@ -331,5 +346,5 @@ class BreakpointEdit:
     def _enable_all(self, module: object) -> None:
         code = self._state._registry.debug_code(module)
         self._touch(module, code)
-        for site in code.frame_table:
-            code.patch_site(site, True)
+        for rows in code.frame_table.native_sites():
+            code.patch_site(rows[0], True)

@@ -90,6 +90,9 @@ class ProcessMemory:
 
 _MEMORY = ProcessMemory()
 
+# one row of a patch site as on_breakpoint sees it: (module, row, BREAKPOINT event, STEP event)
+_Hit = tuple[object, Site, DebugEvent, DebugEvent]
+
 
 class _ReadOnly:
     """Live frames of a trapping guest: readable, never written (they unwind next)."""
@@ -285,9 +288,10 @@ class StoreDebug:
         self.handler: DebugHandler | None = None
         self._pause: tuple[int, int, int, Site | None] | None = None
         self._frames: Sequence[DebugFrame] | None = None
-        # trampoline return address -> (module, row, BREAKPOINT event or None for an
-        # interrupt check, STEP or INTERRUPTED event); see on_breakpoint
-        self._hits: dict[int, tuple[object, Site, DebugEvent | None, DebugEvent]] = {}
+        # trampoline return address -> the site's rows, each with its BREAKPOINT and
+        # STEP events; or -> an interrupt check's row and INTERRUPTED event
+        self._hits: dict[int, tuple[_Hit, ...]] = {}
+        self._checks: dict[int, tuple[Site, DebugEvent]] = {}
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -357,57 +361,79 @@ class StoreDebug:
         """An enabled patch site ran (BREAKPOINT or STEP), or an interrupt check
         saw the flag (INTERRUPTED).
 
+        A site the compiler shared between consecutive opcodes stands for
+        each of them in turn: its rows are visited in execution order, each
+        stopping if it has a breakpoint or the Store single-steps *at that
+        moment* (a handler may turn stepping on or off for the next one).
+
         NB: the hot path of stepping and of every breakpoint hit.  What a
         return address means never changes while the Store lives, so it is
-        resolved once (:meth:`_resolve`) and the two possible events are
-        made once per site; a hit is then a dict lookup and the handler call.
+        resolved once (:meth:`_resolve`) with its events made in advance; a
+        hit is then a dict lookup and the handler call.
         """
-        hit = self._hits.get(return_address)
-        if hit is None:
-            hit = self._resolve(store, return_address)
-        module, site, on_break, on_step = hit
-        if on_break is None:
-            return self._on_interrupt(store, site, on_step, fp, return_address, saved)
-        handler = self.handler
-        if handler is None:
-            return 0
-        event = on_break if self.state.is_breakpoint(module, site.pc) else on_step
-        outer = (self._pause, self._frames)
-        self._pause, self._frames = (fp, return_address, saved, site), None
-        try:
-            answer = handler(store, event)
-        finally:
-            self._pause, self._frames = outer
-        return _ABORT if answer is Resume.ABORT else 0
+        rows = self._hits.get(return_address)
+        if rows is None:
+            rows = self._resolve(store, return_address)
+            if not rows:
+                check, event = self._checks[return_address]
+                return self._on_interrupt(store, check, event, fp, return_address, saved)
+        state = self.state
+        for module, site, on_break, on_step in rows:
+            handler = self.handler
+            if handler is None:
+                return 0
+            if state.is_breakpoint(module, site.pc):
+                event = on_break
+            elif state.is_single_step:
+                event = on_step
+            else:
+                continue
+            outer = (self._pause, self._frames)
+            self._pause, self._frames = (fp, return_address, saved, site), None
+            try:
+                answer = handler(store, event)
+            finally:
+                self._pause, self._frames = outer
+            if answer is Resume.ABORT:
+                return _ABORT
+        return 0
 
-    def _resolve(
-        self, store: Store, return_address: int
-    ) -> tuple[object, Site, DebugEvent | None, DebugEvent]:
-        """What a trampoline call returning to ``return_address`` means (cached)."""
+    def _resolve(self, store: Store, return_address: int) -> tuple[_Hit, ...]:
+        """What a trampoline call returning to ``return_address`` means (cached).
+
+        The rows of a patch site with their two possible events, or ``()``
+        for an interrupt check (its row and event go to ``_checks``).
+        """
+        rows = self._hits.get(return_address)
+        if rows is not None:
+            return rows
+        if return_address in self._checks:
+            return ()
         code = store._registry.lookup(return_address)
         if code is None or not code.private:
             raise DebugError(f"debug hook called from 0x{return_address:x}, outside debuggable code")
         module = code.module
         table = self.debug_code(module).frame_table
         offset = return_address - code.base
-        site = table.site_for_return(offset)
-        hit: tuple[object, Site, DebugEvent | None, DebugEvent]
-        if site is not None:
-            func, pc = site.func_index, site.pc
-            hit = (
-                module,
-                site,
-                DebugEvent(DebugEventKind.BREAKPOINT, module, func, pc),
-                DebugEvent(DebugEventKind.STEP, module, func, pc),
+        sites = table.sites_for_return(offset)
+        if sites:
+            rows = tuple(
+                (
+                    module,
+                    site,
+                    DebugEvent(DebugEventKind.BREAKPOINT, module, site.func_index, site.pc),
+                    DebugEvent(DebugEventKind.STEP, module, site.func_index, site.pc),
+                )
+                for site in sites
             )
-        else:
-            check = table.interrupt_state(offset)
-            if check is None:
-                raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
-            event = DebugEvent(DebugEventKind.INTERRUPTED, module, check.func_index, check.pc)
-            hit = (module, check, None, event)
-        self._hits[return_address] = hit
-        return hit
+            self._hits[return_address] = rows
+            return rows
+        check = table.interrupt_state(offset)
+        if check is None:
+            raise DebugError(f"debug hook called from 0x{return_address:x}, which is no patch site")
+        event = DebugEvent(DebugEventKind.INTERRUPTED, module, check.func_index, check.pc)
+        self._checks[return_address] = (check, event)
+        return ()
 
     def _on_interrupt(
         self, store: Store, check: Site, event: DebugEvent, fp: int, return_address: int, saved: int

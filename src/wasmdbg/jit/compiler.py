@@ -42,6 +42,13 @@ With ``guest_debug`` the visitor loop calls :meth:`FuncCompiler.before_visit_op`
 before every reachable instruction: it emits a 5-byte patch site
 (``0F 1F 44 00 00``) and records a frame-table row: the Wasm pc, the site's
 offset, and where each local and operand-stack value lives at that point.
+When the previous instruction emitted no code and no label was bound since
+the previous site (``local.get``, ``i32.const``, ``block`` ...), the
+instruction shares that site: a second row at the same offset.  Control
+cannot reach the instruction without passing the shared site, and the
+machine state is the same for both rows, so a stop there is exact for
+either; the NOPs of a run like ``local.get; local.get; i32.const`` cost one
+instruction instead of three.
 The macro-assembler's ``debug_hooks`` are on as well: traps are reported
 before the stack unwinds, and the interrupt checks (function entry, loop
 headers) call the breakpoint trampoline instead of trapping, each with an
@@ -146,6 +153,7 @@ class FuncCompiler:
         self.stack.pin_heap(pinned)
         self.func_index = 0
         self._local_locs: list[Loc] = []
+        self._site_start = self._site_end = -1  # the last patch site emitted (debug)
         self.handlers = self._build_handlers()
 
     def _build_handlers(self) -> list[Callable[[object], None]]:
@@ -297,7 +305,13 @@ class FuncCompiler:
         table = self.frame_table
         if table is None:
             return
-        site = self.masm.patch_site()
+        masm = self.masm
+        at = masm.offset
+        if at == self._site_end and masm.bound_at != at:
+            site = self._site_start  # no code since the last site: share it
+        else:
+            site = masm.patch_site()
+            self._site_start, self._site_end = site, masm.offset
         table.add_site(self.func_index, offset, site, NOP5, self._local_locs, self._stack_locs())
 
     def _stack_locs(self) -> list[Loc]:

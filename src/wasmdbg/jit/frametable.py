@@ -15,6 +15,13 @@ before a reachable opcode.  Its bytes are a NOP by default (``nop``) and a
 patch site is, which NOP fills it, and where every local and every operand
 stack value lives just before the opcode runs.
 
+Consecutive opcodes between which the compiler emits no machine code (and
+binds no label) *share* one patch site: their rows have the same native
+offset and follow each other in execution order (a *group*).  The machine
+state at the site is the same for all of them, and each row describes its
+own opcode's Wasm state there.  When a shared site fires, the debugger
+walks the group in order (see :meth:`FrameTable.sites_for_return`).
+
 ``SiteKind.CALL`` -- the state of a *caller* frame while a call is in
 progress, keyed by the native offset of the call's return address.  Values
 that were in registers at the patch site before the call have been spilled
@@ -62,8 +69,9 @@ Compiler-facing API (exact shape)
 ``native_offset`` is relative to the start of the module's code blob (the
 same base as :class:`~wasmdbg.jit.abi.CompiledFunction` ``start``).  A
 compiler that assembles each function in its own buffer adds the
-function's start offset.  Sites may be added in any order; ``finish``
-sorts them and rejects overlapping or duplicate sites with ``ValueError``.
+function's start offset.  Sites may be added in any order (rows sharing a
+site in execution order); ``finish`` sorts them and rejects sites that
+overlap, or share an offset with different NOP bytes, with ``ValueError``.
 
 Identical location lists are interned: the locals list usually stays the
 same for long runs of opcodes, so each distinct list is stored once and the
@@ -448,11 +456,15 @@ class FrameTableBuilder:
 
     def finish(self) -> FrameTable:
         """Sort, check and freeze the rows into a :class:`FrameTable`."""
-        rows = sorted(self._rows, key=lambda r: (r[3], r[0]))
+        rows = sorted(self._rows, key=lambda r: (r[3], r[0]))  # stable: groups keep their order
         end = -1
         last_call = -1
+        start, start_nop = -1, -1
         for kind, func, pc, off, nop_id, _, _ in rows:
             if kind == SiteKind.PATCH:
+                if off == start and nop_id == start_nop:
+                    continue  # another row of a shared site
+                start, start_nop = off, nop_id
                 if off < end:
                     raise ValueError(
                         f"patch site at native offset 0x{off:x} (func {func}, pc 0x{pc:x}) "
@@ -477,7 +489,10 @@ class FrameTable:
 
     * :meth:`sites_at` -- Wasm pc -> the patch sites for it (maybe several);
     * :meth:`site_at_native` / :meth:`site_for_return` -- native offset of a
-      site, or a trampoline return address -> the site;
+      site, or a trampoline return address -> the site (the first row of a
+      shared site); :meth:`sites_at_native` / :meth:`sites_for_return` -- all
+      rows of the site, in execution order; :meth:`native_sites` -- every
+      site once, as its group of rows;
     * :meth:`slip` -- the nearest sequence-point pc at or after a pc;
     * :meth:`function_sites`, :meth:`entry_site`, :meth:`functions`,
       iteration -- every site of a function / the module;
@@ -544,11 +559,11 @@ class FrameTable:
         )
 
     def __len__(self) -> int:
-        """The number of patch sites."""
+        """The number of sequence points (patch-site rows; a shared site counts per row)."""
         return len(self._patch_rows)
 
     def __iter__(self) -> Iterator[Site]:
-        """Every patch site of the module, in native order."""
+        """Every sequence point (patch-site row) of the module, in native order."""
         return (self.row(i) for i in self._patch_rows)
 
     def sites_at(self, pc: int) -> tuple[Site, ...]:
@@ -569,6 +584,27 @@ class FrameTable:
     def site_for_return(self, return_offset: int) -> Site | None:
         """The site whose trampoline call returns to ``return_offset``."""
         return self.site_at_native(return_offset - CALL_SIZE)
+
+    def sites_at_native(self, native_offset: int) -> tuple[Site, ...]:
+        """Every row of the patch site at ``native_offset``, in execution order."""
+        native = self._patch_native
+        lo = bisect_left(native, native_offset)
+        hi = bisect_right(native, native_offset, lo)
+        return tuple(self.row(self._patch_rows[k]) for k in range(lo, hi))
+
+    def sites_for_return(self, return_offset: int) -> tuple[Site, ...]:
+        """Every row of the site whose trampoline call returns to ``return_offset``."""
+        return self.sites_at_native(return_offset - CALL_SIZE)
+
+    def native_sites(self) -> Iterator[tuple[Site, ...]]:
+        """Every patch site once, as its rows (most sites have one), in native order."""
+        native = self._patch_native
+        rows = self._patch_rows
+        k, n = 0, len(native)
+        while k < n:
+            hi = bisect_right(native, native[k], k)
+            yield tuple(self.row(rows[j]) for j in range(k, hi))
+            k = hi
 
     def site_before(self, native_offset: int) -> Site | None:
         """The last patch site starting at or before ``native_offset``."""

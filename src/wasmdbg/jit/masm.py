@@ -263,6 +263,7 @@ class MacroAssembler:
         self._stubs: dict[tuple[int, int], list[int]] = {}
         self._dyn_stubs: dict[int, Label] = {}
         self._frame_patch = -1
+        self.bound_at = -1  # offset of the last label bound through bind()
         # debug mode: trap reporting and pausing interrupt checks (see the module doc)
         self.debug_hooks = False
         self._interrupt_stubs: list[tuple[Label, Label, int, object]] = []
@@ -364,8 +365,9 @@ class MacroAssembler:
         return Label(name)
 
     def bind(self, label: Label) -> None:
-        """Bind ``label`` here."""
+        """Bind ``label`` here (``bound_at`` remembers where, for patch-site sharing)."""
         self.buf.bind(label)
+        self.bound_at = len(self.buf.data)
 
     # -- moves ------------------------------------------------------------------------
 
