@@ -3,7 +3,7 @@
 Prints, per module, decode-only MB/s, the instruction walk (every body through
 ``wasm.code.iter_body``) in MB/s of code and million instructions/s, and
 decode + validate MB/s when ``wasmdbg.wasm.validator`` is importable.  Inputs:
-the five largest modules of the spec suite (``/work/shared/spec/json`` or
+the five largest modules of the spec suite (``../shared/spec/json`` beside the repository, or
 ``$WASMDBG_SPEC_DIR``) and every ``.wasm`` under ``benchmarks/programs/``
 (absent folders are skipped).
 """
@@ -23,7 +23,7 @@ from wasmdbg.wasm.decoder import decode_module
 from wasmdbg.wasm.module import ModuleDef
 
 HERE = Path(__file__).resolve().parent
-SPEC_JSON = Path(os.environ.get("WASMDBG_SPEC_DIR", "/work/shared/spec/json"))
+SPEC_JSON = Path(os.environ.get("WASMDBG_SPEC_DIR", HERE.parent.parent / "shared" / "spec" / "json"))
 
 
 def _inputs(extra: list[str]) -> list[Path]:
