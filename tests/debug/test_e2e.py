@@ -328,6 +328,43 @@ def test_write_a_local_and_a_stack_value() -> None:
     assert dbg.script == []
 
 
+def test_comparison_in_the_flags_reads_and_writes() -> None:
+    w = World()
+    s = pcs(w.module, SUM)  # block, loop, local.get $k, i32.eqz, br_if 1, ...
+    f = pcs(w.module, FACT)  # local.get $n, i32.const 1, i32.le_s, if ...
+    seen: list[Any] = []
+
+    def at_br_if(d: Debugger, stop: Stop) -> str:
+        assert stop.frame is not None
+        k, top = stop.frame.locals[0], stop.frame.stack[-1]
+        seen.append((k, top, str(stop.frame.stack.location(-1))))  # type: ignore[attr-defined]
+        if k == 3:
+            stop.frame.stack[-1] = 7  # any non-zero value takes the branch: leave the loop
+            assert stop.frame.stack[-1] == 1
+        return "continue"
+
+    dbg = Scripted(w.store, [((BP, SUM, s[4]), at_br_if)] * 3)
+    dbg.set_break(w.module, s[4])
+    assert w.call("sum", 5) == 5 + 4  # the loop left early, at k == 3
+    assert [(k, top) for k, top, _ in seen] == [(5, 0), (4, 0), (3, 0)]
+    assert all(where.startswith("i32@flags") for _, _, where in seen)
+    dbg.clear_all_breaks()
+
+    def at_if(d: Debugger, stop: Stop) -> str:
+        assert stop.frame is not None
+        n = stop.frame.locals[0]
+        seen.append((n, stop.frame.stack[-1]))
+        if n == 2:
+            stop.frame.stack[-1] = 1  # pretend n <= 1: fact(2) answers 1 at once
+        return "continue"
+
+    seen.clear()
+    dbg.script = [((BP, FACT, f[3]), at_if)] * 2
+    dbg.set_break(w.module, f[3])
+    assert w.call("fact", 3) == 3 * 1
+    assert seen == [(3, 0), (2, 0)] and dbg.script == []
+
+
 def test_writing_a_constant_is_refused() -> None:
     w = World()
     m = pcs(w.module, MAIN)

@@ -8,7 +8,16 @@ import pytest
 
 from wasmdbg.debug.frames import FrameValues, SavedRegisters
 from wasmdbg.errors import DebugError
-from wasmdbg.jit.frametable import Loc
+from wasmdbg.jit.frametable import (
+    FLAG_CF,
+    FLAG_OF,
+    FLAG_PF,
+    FLAG_SF,
+    FLAG_ZF,
+    Loc,
+    condition_holds,
+    flags_for,
+)
 from wasmdbg.wasm.types import ValType
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
@@ -91,3 +100,33 @@ def test_constants_and_unsaved_registers_refuse_writes() -> None:
     with pytest.raises(DebugError):
         caller[0]
     assert repr(caller) == "[<unavailable>]"
+
+
+def test_flags_location_reads_and_writes_the_saved_rflags() -> None:
+    mem = Memory()
+    regs = SavedRegisters(BASE + 0x10, {}, {}, flags_offset=0x80)
+    flags_at = BASE + 0x10 + 0x80
+    mem.write(flags_at, struct.pack("<Q", 0x202 | FLAG_ZF))  # ZF set (and the always-one bit)
+    v = _values(mem, [Loc.flags(0x4), Loc.flags(0xC)], regs)  # e ("equal"), l ("less")
+    assert list(v) == [1, 0] and v.is_writable(0)
+    v[0] = 0  # "equal" must not hold any more
+    assert v[0] == 0 and v[1] == 0
+    v[1] = 42  # non-zero: "less" holds; reads back as 1
+    assert v[1] == 1
+    rflags = struct.unpack("<Q", mem.read(flags_at, 8))[0]
+    assert rflags & 0x202 == 0x202  # other bits untouched
+    with pytest.raises(DebugError, match="not saved"):
+        _values(mem, [Loc.flags(0x4)], None)[0]
+
+
+def test_every_condition_can_be_set_either_way() -> None:
+    for cond in range(16):
+        for start in (0, FLAG_CF | FLAG_ZF, FLAG_SF, FLAG_OF | FLAG_PF, 0x8C5):
+            for want in (False, True):
+                assert condition_holds(cond, flags_for(cond, want, start)) == want
+    # spot checks against the x86 definitions
+    assert condition_holds(0x2, FLAG_CF) and not condition_holds(0x3, FLAG_CF)  # b / ae
+    assert condition_holds(0x7, 0) and not condition_holds(0x7, FLAG_ZF)  # a
+    assert condition_holds(0xC, FLAG_SF) and not condition_holds(0xC, FLAG_SF | FLAG_OF)  # l
+    assert condition_holds(0xE, FLAG_ZF) and condition_holds(0xF, 0)  # le / g
+    assert condition_holds(0xA, FLAG_PF) and condition_holds(0x9, 0)  # p / ns

@@ -2,7 +2,8 @@
 
 A paused Wasm frame's locals and operand-stack values live where the frame
 table row of its current point says (:class:`~wasmdbg.jit.frametable.Loc`):
-in the frame (``[rbp + offset]``), in a register, or nowhere (a constant).
+in the frame (``[rbp + offset]``), in a register, nowhere (a constant), or
+in the flags (a comparison result the code branches on directly).
 Registers of the innermost frame are found in the breakpoint trampoline's
 saved-register area; caller frames have none (calls clobber registers, so
 the compiler keeps nothing there across a call).
@@ -16,7 +17,11 @@ the compiler keeps nothing there across a call).
 
 Writes go to exactly the value's width (4 bytes for i32/f32, 8 otherwise) in
 frame slots and XMM registers; a GPR is written as the zero-extended 64-bit
-pattern, which is what 32-bit x86 operations would leave there.  A value the
+pattern, which is what 32-bit x86 operations would leave there.  A value in
+the flags reads as 1 or 0; writing it sets the saved flags so that the
+condition holds exactly when the new value is non-zero (its consumers --
+``if``, ``br_if``, ``select``, ``i32.eqz`` -- only test for zero), so it
+reads back as 0 or 1.  A value the
 guest reads after the handler returns sees the new contents: the trampoline
 restores registers from the saved area.
 
@@ -32,7 +37,15 @@ from dataclasses import dataclass
 from typing import Protocol, overload
 
 from ..errors import DebugError
-from ..jit.frametable import Loc, LocKind, decode_bits, encode_value, value_width
+from ..jit.frametable import (
+    Loc,
+    LocKind,
+    condition_holds,
+    decode_bits,
+    encode_value,
+    flags_for,
+    value_width,
+)
 from ..wasm.types import ValType
 
 __all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters"]
@@ -47,11 +60,13 @@ class MemoryAccess(Protocol):
 
 
 class RegisterArea(Protocol):
-    """Where the trampoline saved register ``n`` (``None``: not saved)."""
+    """Where the trampoline saved register ``n`` and rflags (``None``: not saved)."""
 
     def gpr_address(self, reg: int) -> int | None: ...
 
     def xmm_address(self, reg: int) -> int | None: ...
+
+    def flags_address(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,7 @@ class SavedRegisters:
     base: int
     gpr_offsets: dict[int, int]
     xmm_offsets: dict[int, int]
+    flags_offset: int | None = None
 
     def gpr_address(self, reg: int) -> int | None:
         """Address of the saved GPR ``reg``."""
@@ -76,6 +92,10 @@ class SavedRegisters:
         """Address of the saved ``xmm<reg>``."""
         off = self.xmm_offsets.get(reg)
         return None if off is None else self.base + off
+
+    def flags_address(self) -> int | None:
+        """Address of the saved rflags (8 bytes)."""
+        return None if self.flags_offset is None else self.base + self.flags_offset
 
 
 class FrameValues(Sequence[int | float]):
@@ -128,6 +148,12 @@ class FrameValues(Sequence[int | float]):
         if loc.kind == LocKind.GPR:
             self._memory.write(self._address(loc, index), bits.to_bytes(8, "little"))
             return
+        if loc.kind == LocKind.FLAGS:
+            address = self._address(loc, index)
+            rflags = int.from_bytes(self._memory.read(address, 8), "little")
+            rflags = flags_for(loc.value, bits != 0, rflags)
+            self._memory.write(address, rflags.to_bytes(8, "little"))
+            return
         width = value_width(loc.type)
         self._memory.write(self._address(loc, index), bits.to_bytes(width, "little"))
 
@@ -173,6 +199,8 @@ class FrameValues(Sequence[int | float]):
             return None
         if loc.kind == LocKind.GPR:
             return self._regs.gpr_address(loc.value)
+        if loc.kind == LocKind.FLAGS:
+            return self._regs.flags_address()
         return self._regs.xmm_address(loc.value)
 
     def _address(self, loc: Loc, index: int | None = None) -> int:
@@ -189,6 +217,9 @@ class FrameValues(Sequence[int | float]):
     def _read(self, loc: Loc) -> int | float:
         if loc.kind == LocKind.CONST:
             return decode_bits(loc.value, loc.type)
+        if loc.kind == LocKind.FLAGS:
+            rflags = int.from_bytes(self._memory.read(self._address(loc), 8), "little")
+            return int(condition_holds(loc.value, rflags))
         width = 8 if loc.kind == LocKind.GPR else value_width(loc.type)
         raw = self._memory.read(self._address(loc), width)
         return decode_bits(int.from_bytes(raw, "little"), loc.type)

@@ -512,7 +512,7 @@ class StoreDebug:
         code = store._registry.lookup(native_pc)
         if code is None:
             return None
-        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS)
+        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
         return DebugFrame(
             module=code.module,
             instance=store.instance_of_vmctx(peek(fp - 8)),
@@ -551,7 +551,7 @@ class StoreDebug:
             if depth == 0 and site is not None:
                 row: Site | None = site
                 pc = site.pc
-                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS)
+                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
             elif depth == 0:
                 # a trap or a host call: the row of the instruction's patch site
                 pc = wf.wasm_pc if wf.wasm_pc is not None else -1

@@ -26,8 +26,10 @@ A comparison followed by ``if``, ``br_if``, ``select`` or ``i32.eqz`` is
 not turned into a 0/1 value: its result stays *pending* in the flags (the
 compiler remembers the register reserved for it and the condition) and the
 consumer branches or ``cmov``s on the flags directly.  Any other next
-instruction materialises it first (``setcc``).  Debug builds do not fuse,
-so every patch site sees real values.
+instruction materialises it first (``setcc``).  Debug builds fuse too: at
+the consumer's patch site the frame table gives the pending value a FLAGS
+location (the condition; the breakpoint trampoline saves and restores
+rflags, so the debugger reads it and can even change the branch).
 
 Calls use the argument area at the bottom of the frame (``rsp+8*i``); the
 arguments are stored there first, then everything else register-resident
@@ -147,7 +149,7 @@ class FuncCompiler:
         self.frame_table = FrameTableBuilder() if guest_debug else None
         # a comparison whose 0/1 result is still only in the flags: (register, condition)
         self.pending: tuple[int, FlagCond] | None = None
-        self.fuse = not guest_debug
+        self.fuse = True  # debug builds too: a pending comparison is a FLAGS location
         pinned = bool(module.memories)
         self.masm.heap_pinned = pinned
         self.stack.pin_heap(pinned)
@@ -315,14 +317,22 @@ class FuncCompiler:
         table.add_site(self.func_index, offset, site, NOP5, self._local_locs, self._stack_locs())
 
     def _stack_locs(self) -> list[Loc]:
-        """Where each operand-stack value lives now (bottom first)."""
+        """Where each operand-stack value lives now (bottom first).
+
+        A pending comparison (the top value, before its consumer) is only in
+        the flags: a FLAGS location with its condition.
+        """
         stack = self.stack
         where: list[Loc] = []
+        pending = self.pending
+        top = len(stack.items) - 1
         for depth, (kind, ty, data) in enumerate(stack.items):
             if kind == CONST:
                 where.append(Loc(LocKind.CONST, data, ty))
             elif kind == REG:
-                if data < 16:
+                if pending is not None and depth == top and data == pending[0]:
+                    where.append(Loc(LocKind.FLAGS, int(pending[1]), ty))
+                elif data < 16:
                     where.append(Loc(LocKind.GPR, data, ty))
                 else:
                     where.append(Loc(LocKind.XMM, data - 16, ty))

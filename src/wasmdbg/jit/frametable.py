@@ -65,6 +65,9 @@ Compiler-facing API (exact shape)
     Loc.xmm(3, ValType.F64)       # value in xmm3 (low 32/64 bits)
     Loc.const(7, ValType.I32)     # a constant the code has not materialised;
                                   # pass the Python value (int or float)
+    Loc.flags(0xC)                # an i32 comparison result still in rflags
+                                  # (here "l": 1 iff SF != OF), only at patch
+                                  # sites before if / br_if / select / i32.eqz
 
 ``native_offset`` is relative to the start of the module's code blob (the
 same base as :class:`~wasmdbg.jit.abi.CompiledFunction` ``start``).  A
@@ -109,6 +112,11 @@ from ..wasm.types import ValType
 
 __all__ = [
     "CALL_SIZE",
+    "FLAG_CF",
+    "FLAG_OF",
+    "FLAG_PF",
+    "FLAG_SF",
+    "FLAG_ZF",
     "NOP5",
     "NOPS",
     "FrameTable",
@@ -117,8 +125,10 @@ __all__ = [
     "LocKind",
     "Site",
     "SiteKind",
+    "condition_holds",
     "decode_bits",
     "encode_value",
+    "flags_for",
     "frame_table_of",
     "value_width",
 ]
@@ -214,6 +224,56 @@ class LocKind(IntEnum):
     GPR = 1  # in general-purpose register ``value`` (x86 number: 0 = rax ... 15 = r15)
     XMM = 2  # in ``xmm<value>`` (low 32 or 64 bits)
     CONST = 3  # nowhere: the value is the constant whose slot bits are ``value``
+    FLAGS = 4  # an i32 comparison result still in rflags: 1 iff x86 condition ``value`` holds
+
+
+# rflags bits the x86 conditions read
+FLAG_CF, FLAG_PF, FLAG_ZF, FLAG_SF, FLAG_OF = 1 << 0, 1 << 2, 1 << 6, 1 << 7, 1 << 11
+_COND_FLAGS = FLAG_CF | FLAG_PF | FLAG_ZF | FLAG_SF | FLAG_OF
+
+
+def condition_holds(cond: int, rflags: int) -> bool:
+    """Whether x86 condition ``cond`` (the ``jcc``/``setcc`` nibble) holds for ``rflags``."""
+    cf, pf, zf = bool(rflags & FLAG_CF), bool(rflags & FLAG_PF), bool(rflags & FLAG_ZF)
+    sf, of = bool(rflags & FLAG_SF), bool(rflags & FLAG_OF)
+    base = cond >> 1
+    if base == 0:
+        held = of
+    elif base == 1:
+        held = cf
+    elif base == 2:
+        held = zf
+    elif base == 3:
+        held = cf or zf
+    elif base == 4:
+        held = sf
+    elif base == 5:
+        held = pf
+    elif base == 6:
+        held = sf != of
+    else:
+        held = zf or sf != of
+    return held != bool(cond & 1)  # odd conditions are the negations
+
+
+def flags_for(cond: int, holds: bool, rflags: int) -> int:
+    """``rflags`` changed as little as possible so that ``cond`` holds (or not)."""
+    if condition_holds(cond, rflags) == holds:
+        return rflags
+    bits = (FLAG_CF, FLAG_PF, FLAG_ZF, FLAG_SF, FLAG_OF)
+    best: int | None = None
+    for combo in range(32):
+        flags = rflags & ~_COND_FLAGS
+        for i, bit in enumerate(bits):
+            if combo >> i & 1:
+                flags |= bit
+        if condition_holds(cond, flags) == holds and (
+            best is None or bin(flags ^ rflags).count("1") < bin(best ^ rflags).count("1")
+        ):
+            best = flags
+    if best is None:  # pragma: no cover - every condition can be made to hold or not
+        raise ValueError(f"no flags make condition {cond} {'hold' if holds else 'fail'}")
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +308,14 @@ class Loc:
         """A constant the code has not materialised (given as its Python value)."""
         return cls(LocKind.CONST, encode_value(value, ty), ty)
 
+    @classmethod
+    def flags(cls, cond: int) -> Loc:
+        """An i32 comparison result the code keeps in rflags: 1 iff x86 condition
+        ``cond`` (0-15, the ``jcc`` nibble) holds."""
+        if not 0 <= cond < 16:
+            raise ValueError(f"no x86 condition {cond}")
+        return cls(LocKind.FLAGS, cond, ValType.I32)
+
     def __str__(self) -> str:
         if self.kind == LocKind.SLOT:
             where = f"[rbp{self.value:+d}]"
@@ -255,6 +323,8 @@ class Loc:
             where = f"gpr{self.value}"
         elif self.kind == LocKind.XMM:
             where = f"xmm{self.value}"
+        elif self.kind == LocKind.FLAGS:
+            where = f"flags(cc={self.value})"
         else:
             where = f"const {decode_bits(self.value, self.type)!r}"
         return f"{self.type.text}@{where}"
@@ -408,7 +478,7 @@ class FrameTableBuilder:
         arguments.  Register locations are rejected: calls clobber registers.
         """
         for loc in (*locals, *stack):
-            if loc.kind in (LocKind.GPR, LocKind.XMM):
+            if loc.kind in (LocKind.GPR, LocKind.XMM, LocKind.FLAGS):
                 raise ValueError(f"a value cannot live in a register across a call: {loc}")
         if return_offset < 0 or pc < 0:
             raise ValueError("offsets must be non-negative")
