@@ -292,6 +292,11 @@ class StoreDebug:
         # STEP events; or -> an interrupt check's row and INTERRUPTED event
         self._hits: dict[int, tuple[_Hit, ...]] = {}
         self._checks: dict[int, tuple[Site, DebugEvent]] = {}
+        # caches of _top_frame: patch-site return address -> code object, a frame's
+        # VMContext* -> its instance (both fixed while the Store lives), last registers
+        self._code_at: dict[int, CodeObject] = {}
+        self._instances: dict[int, object] = {}
+        self._regs: SavedRegisters | None = None
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -508,14 +513,24 @@ class StoreDebug:
         if site is None:
             frames = self._build_frames(fp, native_pc, saved, site, _MEMORY)
             return frames[0] if frames else None
-        store = self._store
-        code = store._registry.lookup(native_pc)
+        # NB: built at every stop while stepping: the code object, the instance
+        # and the register view are looked up once and remembered
+        code = self._code_at.get(native_pc)
         if code is None:
-            return None
-        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
+            code = self._store._registry.lookup(native_pc)
+            if code is None:
+                return None
+            self._code_at[native_pc] = code
+        vmctx = peek(fp - 8)
+        instance = self._instances.get(vmctx)
+        if instance is None:
+            instance = self._instances[vmctx] = self._store.instance_of_vmctx(vmctx)
+        regs = self._regs
+        if regs is None or regs.base != saved:
+            regs = self._regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
         return DebugFrame(
             module=code.module,
-            instance=store.instance_of_vmctx(peek(fp - 8)),
+            instance=instance,
             func_index=site.func_index,
             pc=site.pc,
             fp=fp,
