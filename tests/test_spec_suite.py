@@ -13,8 +13,7 @@ a result:
   every script;
 * ``all-sites`` -- ``guest_debug`` on, single-step on (every patch site of
   every module enabled) and a handler that just continues; every script
-  except the few whose loops run millions of sequence points (those run in
-  ``python -m wasmdbg spec --all-sites``, see ``benchmarks/README.md``).
+  (about 15 s: some run millions of sequence points).
 
 In the debug modes the counts must equal the plain run's.
 """
@@ -33,18 +32,11 @@ SPEC_DIR = Path(
 )
 TEXT_SKIP = "text-format module (no text parser)"
 
-# NB: these stay out of the all-sites mode here only for time: each runs
-# millions of single-step stops (memory.grow/copy/fill loops, deep recursion).
-SLOW_ALL_SITES = frozenset(
-    {"memory_grow", "memory_copy", "memory_fill", "skip-stack-guard-page", "call_indirect", "call", "fac"}
-)
-
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
 cases = [
     pytest.param(script, mode, id=f"{script.stem}-{mode}")
     for mode in ("plain", "debug", "all-sites")
     for script in scripts
-    if not (mode == "all-sites" and script.stem in SLOW_ALL_SITES)
 ]
 
 
