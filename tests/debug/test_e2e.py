@@ -443,6 +443,47 @@ def test_stack_overflow_stops_with_every_frame_live() -> None:
     assert len(info.value.frames) == depth  # the Trap the handler saw is the one raised
 
 
+TRAP_STACK_WAT = """
+(module
+  (func (export "f") (param i32 i32) (result i32 i32)
+    local.get 0
+    i32.const 1
+    i32.add
+    local.get 0
+    i32.const 7
+    i32.add
+    local.get 1
+    i32.div_u))
+"""
+
+
+def test_trap_operand_stack_below_the_operands_is_readable() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, TRAP_STACK_WAT)
+    store = Store(engine)
+    f = Linker(engine).instantiate(store, module).exports(store)["f"]
+    assert isinstance(f, Func)
+    seen: list[Any] = []
+
+    def handler(st: Any, event: DebugEvent) -> None:
+        frame = st.debug_frames()[0]
+        values = frame.stack
+        readable = []
+        for i in range(len(values)):
+            try:
+                readable.append(values[i])
+            except DebugError:
+                readable.append(None)  # an operand of the division held only in a register
+        seen.append((event.kind, event.pc, tuple(frame.locals), readable))
+
+    store.set_debug_handler(handler)
+    with pytest.raises(Trap, match="integer divide by zero"):
+        f(store, 5, 0)
+    div = pcs(module, 0)[7]
+    # below the operands: 5 + 1, stored to its slot by the trap stub; the divisor is local 1
+    assert seen == [(DebugEventKind.TRAP, div, (5, 0), [6, None, 0])]
+
+
 def test_host_error_stops_with_live_frames() -> None:
     w = World()
     o = pcs(w.module, OUTER)

@@ -38,10 +38,12 @@ Events by source::
 
 Frames: the innermost frame at a breakpoint, step or interrupt uses the
 frame-table row of its site and the saved registers (so every value reads
-and writes).  At a trap the innermost frame uses the row of the trapping
-instruction's patch site without registers (the instruction may have moved
-its operands), and every value is read-only: the frames unwind as soon as
-the handler returns.  Caller frames use the row of their call instruction
+and writes).  At a trap the innermost frame shows the operand stack as the
+trapping instruction found it (its patch-site row), register-held values
+read from the slots the trap stub stored them to (the trap check's row);
+only an operand of the trapping instruction that was held in a register
+alone is unavailable.  Every value is read-only: the frames unwind as soon
+as the handler returns.  Caller frames use the row of their call instruction
 without registers (calls clobber them; the compiler keeps nothing in
 registers across a call) and drop the call's arguments from the operand
 stack.
@@ -57,7 +59,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import DebugError
 from ..jit import abi, stubs
-from ..jit.frametable import FrameTable, Site, SiteKind, frame_table_of
+from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind, frame_table_of
 from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
@@ -476,7 +478,7 @@ class StoreDebug:
         _mark_reported(trap)
         if self.handler is None:
             return
-        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY)
+        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, trapped=True)
         top = frames[0] if frames else None
         event = DebugEvent(
             DebugEventKind.TRAP,
@@ -548,6 +550,8 @@ class StoreDebug:
         site: Site | None,
         memory: MemoryAccess,
         top: DebugFrame | None = None,
+        *,
+        trapped: bool = False,
     ) -> list[DebugFrame]:
         store = self._store
         walked = store.wasm_frames(fp, native_pc)
@@ -563,24 +567,39 @@ class StoreDebug:
             offset = wf.pc - code.base
             regs: SavedRegisters | None = None
             drop = 0
+            locs: tuple[tuple[Loc, ...], tuple[Loc, ...]] | None = None
             if depth == 0 and site is not None:
                 row: Site | None = site
                 pc = site.pc
                 regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
-            elif depth == 0:
-                # a trap or a host call: the row of the instruction's patch site
+            elif depth == 0 and trapped:
+                # the stack as the trapping instruction found it (its patch-site row),
+                # register-held values taken from the slots the trap stub stored them to
                 pc = wf.wasm_pc if wf.wasm_pc is not None else -1
                 rows = [s for s in table.sites_at(pc) if s.func_index == wf.func_index]
-                row = rows[0] if rows else table.frame_state(offset)
-                if wf.wasm_pc is not None and rows and _is_call(code.definition.raw, pc):
-                    drop = self._arity(code, pc)
+                check = table.call_state(offset)  # the trap check's row, if recorded
+                row = rows[0] if rows else check
+                locs = _trap_locations(rows[0] if rows else None, check)
+            elif depth == 0:
+                # a host call in progress: the call's state row (or its patch site
+                # without the arguments)
+                pc = wf.wasm_pc if wf.wasm_pc is not None else -1
+                row = table.call_state(offset)
+                if row is None:
+                    rows = [s for s in table.sites_at(pc) if s.func_index == wf.func_index]
+                    row = rows[0] if rows else table.frame_state(offset)
+                    if wf.wasm_pc is not None and rows and _is_call(code.definition.raw, pc):
+                        drop = self._arity(code, pc)
             else:
                 row = table.frame_state(offset)
                 pc = wf.wasm_pc if wf.wasm_pc is not None else (row.pc if row else -1)
                 if row is not None and row.kind == SiteKind.PATCH:  # the call's own site
                     drop = self._arity(code, pc)
-            locs_locals = row.locals if row is not None else ()
-            locs_stack = row.stack if row is not None else ()
+            if locs is not None:
+                locs_locals, locs_stack = locs
+            else:
+                locs_locals = row.locals if row is not None else ()
+                locs_stack = row.stack if row is not None else ()
             if drop:
                 locs_stack = locs_stack[: max(0, len(locs_stack) - drop)]
             frame = DebugFrame(
@@ -610,6 +629,34 @@ class StoreDebug:
             return mdef.types[type_index].params
 
         return _call_arity(mdef.raw, pc, params)
+
+
+def _trap_locations(
+    patch: Site | None, check: Site | None
+) -> tuple[tuple[Loc, ...], tuple[Loc, ...]]:
+    """Locals and operand stack of a frame that trapped, as readable as they get.
+
+    ``patch`` is the trapping instruction's patch-site row (the stack before
+    the instruction, some values in registers); ``check`` the row of the
+    trap check (registers stored to slots by its stub, the instruction's
+    operands already popped).  The stack is the patch row's, with each
+    register location replaced by the check row's slot at the same depth;
+    an operand that was only in a register stays a register location, which
+    reads as "not saved".  Locals come from the check row when there is one
+    (in a prologue it knows the declared locals are not zeroed yet).
+    """
+    if patch is None:
+        return (check.locals, check.stack) if check is not None else ((), ())
+    if check is None:
+        return patch.locals, patch.stack
+    below = check.stack
+    stack = tuple(
+        loc
+        if loc.kind in (LocKind.SLOT, LocKind.CONST) or depth >= len(below)
+        else below[depth]
+        for depth, loc in enumerate(patch.stack)
+    )
+    return check.locals, stack
 
 
 def _is_call(raw: bytes, pc: int) -> bool:
