@@ -761,6 +761,20 @@ def test_interrupt_without_a_handler_still_traps() -> None:
     assert store.vm.interrupt == 0
 
 
+def test_epoch_deadline_still_traps_under_a_handler() -> None:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, MEM_WAT)
+    store = Store(engine)
+    spin = Linker(engine).instantiate(store, module).exports(store)["spin"]
+    assert isinstance(spin, Func)
+    kinds: list[DebugEventKind] = []
+    store.set_debug_handler(lambda _store, event: kinds.append(event.kind))
+    store.set_epoch_deadline(0)  # already reached: the next check sees it
+    with pytest.raises(Trap, match="interrupt"):
+        spin(store, 0)
+    assert kinds == [] and store.vm.interrupt == 0
+
+
 def test_interrupt_at_function_entry_pauses_with_zeroed_locals() -> None:
     engine = Engine(Config(debug=True))
     module = Module(engine, FACT_WAT)

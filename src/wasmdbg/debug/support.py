@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ..errors import DebugError
 from ..jit import abi, stubs
 from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind, frame_table_of
+from ..runtime.store import INTERRUPT_DEADLINE
 from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
@@ -446,7 +447,7 @@ class StoreDebug:
         self, store: Store, check: Site, event: DebugEvent, fp: int, return_address: int, saved: int
     ) -> int:
         """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens."""
-        if self.handler is None:
+        if self.handler is None or store.vm.interrupt == INTERRUPT_DEADLINE:
             return _INTERRUPT  # the runtime clears the flag when the trap arrives
         store.vm.interrupt = 0
         return self._deliver(event, (fp, return_address, saved, check))

@@ -39,7 +39,8 @@ so the Store stays usable.  A flag set while no Wasm runs interrupts the
 next call.  Code compiled for debugging calls the breakpoint trampoline at
 the check instead: with a debug handler installed the guest *pauses* there
 (an INTERRUPTED event; the flag is cleared) and runs on when the handler
-returns; without one it unwinds with ``INTERRUPT`` as above::
+returns; without one, or when the flag holds ``INTERRUPT_DEADLINE`` (an
+epoch deadline passed), it unwinds with ``INTERRUPT`` as above::
 
     flag set ──► check ──┬─ plain code ─────────────────► trap INTERRUPT
                          └─ debug code ─► trampoline ─┬─ handler ─► pause, resume
@@ -91,7 +92,13 @@ if TYPE_CHECKING:
     from .module import Module
     from .table import Table
 
-__all__ = ["DebugHook", "Store", "StoreLimits", "as_store"]
+__all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
+
+#: Values of the ``interrupt`` flag: compiled code only tests it for non-zero;
+#: a debug handler pauses the guest on a request (``interrupt()``, Ctrl-C) but
+#: not on an epoch deadline, which always traps.
+INTERRUPT_REQUEST = 1
+INTERRUPT_DEADLINE = 2
 
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
@@ -290,7 +297,8 @@ class Store(StoreDebugMixin):
 
     def _check_epoch(self, epoch: int) -> None:
         if self._epoch_deadline is not None and epoch >= self._epoch_deadline:
-            self.interrupt()
+            # NB: a deadline ends the call even under a debugger: no pause
+            self._ctx.interrupt = INTERRUPT_DEADLINE
 
     def interrupt(self) -> None:
         """Make the running (or next) guest call trap with ``INTERRUPT``.
@@ -300,7 +308,7 @@ class Store(StoreDebugMixin):
         installed the guest pauses there instead (an INTERRUPTED event) and
         resumes when the handler returns.
         """
-        self._ctx.interrupt = 1
+        self._ctx.interrupt = INTERRUPT_REQUEST
 
     def interrupt_on_sigint(self) -> SigintInterrupt:
         """A context manager under which Ctrl-C (SIGINT) interrupts this Store's guest.
