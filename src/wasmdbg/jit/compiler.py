@@ -137,7 +137,7 @@ class FuncCompiler:
         self.masm.debug_hooks = guest_debug
         if guest_debug:
             self.masm.trap_state = self._trap_snapshot
-        self._entry_locals: list[Loc] | None = None  # locals during the prologue (debug)
+        self._entry_locals: tuple[Loc, ...] | None = None  # locals during the prologue (debug)
         self.stack = ValueStack(self.masm)
         self.frames: list[_Frame] = []
         self.dead = False
@@ -154,7 +154,7 @@ class FuncCompiler:
         self.masm.heap_pinned = pinned
         self.stack.pin_heap(pinned)
         self.func_index = 0
-        self._local_locs: list[Loc] = []
+        self._local_locs: tuple[Loc, ...] = ()
         self._site_start = self._site_end = -1  # the last patch site emitted (debug)
         self.handlers = self._build_handlers()
 
@@ -206,9 +206,10 @@ class FuncCompiler:
         self.frames = [_Frame(_FUNC, Label("body"), 0, FuncType((), ft.results))]
         self.func_index = body.func_index
         if self.guest_debug:
-            self._local_locs = [
+            # NB: one tuple per function: the frame-table builder interns it by identity
+            self._local_locs = tuple(
                 Loc(LocKind.SLOT, d, t) for t, d in zip(local_types, local_disps, strict=True)
-            ]
+            )
 
         masm.bind(self.func_labels[body.func_index])
         start = masm.offset
@@ -216,12 +217,9 @@ class FuncCompiler:
         entry_state: object = None
         if self.guest_debug:
             # NB: the check runs before the declared locals are zeroed: they are 0 by then
-            zeros = [Loc(LocKind.CONST, 0, t) for t in body.locals]
-            entry_state = (body.code_start, self._local_locs[:nparams] + zeros, [])
-        if self.guest_debug:
-            self._entry_locals = self._local_locs[:nparams] + [
-                Loc(LocKind.CONST, 0, t) for t in body.locals
-            ]
+            zeros = tuple(Loc(LocKind.CONST, 0, t) for t in body.locals)
+            self._entry_locals = self._local_locs[:nparams] + zeros
+            entry_state = (body.code_start, self._entry_locals, [])
         masm.prologue(entry_state)
         self._entry_locals = None
         masm.zero_frame(-16, nlocals)

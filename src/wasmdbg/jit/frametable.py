@@ -405,12 +405,19 @@ class FrameTableBuilder:
     def __init__(self) -> None:
         self._loc_lists: list[tuple[Loc, ...]] = [()]
         self._loc_ids: dict[tuple[Loc, ...], int] = {(): 0}
+        # id(tuple) -> (the tuple, its id): a list passed again as the same tuple
+        # object (the compiler's per-function locals) costs no hashing of its Locs
+        self._loc_by_identity: dict[int, tuple[tuple[Loc, ...], int]] = {}
+        self._register_free: set[int] = {0}  # location lists checked to hold no register
         self._nops: list[bytes] = [b""]
         self._nop_ids: dict[bytes, int] = {b"": 0}
         # (kind, func_index, pc, native_offset, nop id, locals id, stack id)
         self._rows: list[tuple[int, int, int, int, int, int, int]] = []
 
     def _intern_locs(self, locs: Sequence[Loc]) -> int:
+        hit = self._loc_by_identity.get(id(locs))
+        if hit is not None and hit[0] is locs:
+            return hit[1]
         key = tuple(locs)
         found = self._loc_ids.get(key)
         if found is None:
@@ -420,6 +427,8 @@ class FrameTableBuilder:
             found = len(self._loc_lists)
             self._loc_lists.append(key)
             self._loc_ids[key] = found
+        if type(locs) is tuple and len(key) > 8:
+            self._loc_by_identity[id(locs)] = (key, found)
         return found
 
     def _intern_nop(self, nop: bytes) -> int:
@@ -477,11 +486,16 @@ class FrameTableBuilder:
         ``stack`` holds what remains on the operand stack below the
         arguments.  Register locations are rejected: calls clobber registers.
         """
-        for loc in (*locals, *stack):
-            if loc.kind in (LocKind.GPR, LocKind.XMM, LocKind.FLAGS):
-                raise ValueError(f"a value cannot live in a register across a call: {loc}")
         if return_offset < 0 or pc < 0:
             raise ValueError("offsets must be non-negative")
+        locals_id = self._intern_locs(locals)
+        stack_id = self._intern_locs(stack)
+        for list_id in (locals_id, stack_id):
+            if list_id not in self._register_free:
+                for loc in self._loc_lists[list_id]:
+                    if loc.kind in (LocKind.GPR, LocKind.XMM, LocKind.FLAGS):
+                        raise ValueError(f"a value cannot live in a register across a call: {loc}")
+                self._register_free.add(list_id)
         self._rows.append(
             (
                 SiteKind.CALL,
@@ -489,8 +503,8 @@ class FrameTableBuilder:
                 pc,
                 return_offset,
                 0,
-                self._intern_locs(locals),
-                self._intern_locs(stack),
+                locals_id,
+                stack_id,
             )
         )
         return len(self._rows) - 1
