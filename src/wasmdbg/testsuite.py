@@ -196,46 +196,40 @@ class _Session:
     def _assert_malformed(self, command: dict[str, Any]) -> str | None:
         if command.get("module_type") == "text":
             return "text-format module (no text parser)"
-        try:
-            self._decode_and_validate(self._read(command))
-        except DecodeError:
-            return None
-        except WasmError as exc:
-            raise _Mismatch(f"expected malformed ({command['text']}), got {type(exc).__name__}: {exc}") from exc
-        raise _Mismatch(f"malformed module accepted (expected {command['text']})")
+        self._expect_rejection(command, DecodeError, "malformed")
+        return None
 
     def _assert_invalid(self, command: dict[str, Any]) -> str | None:
+        self._expect_rejection(command, ValidationError, "invalid")
+        return None
+
+    def _expect_rejection(self, command: dict[str, Any], error: type[WasmError], what: str) -> None:
         try:
             self._decode_and_validate(self._read(command))
-        except ValidationError:
-            return None
+        except error:
+            return
         except WasmError as exc:
-            raise _Mismatch(f"expected invalid ({command['text']}), got {type(exc).__name__}: {exc}") from exc
-        raise _Mismatch(f"invalid module accepted (expected {command['text']})")
+            raise _Mismatch(f"expected {what} ({command['text']}), got {type(exc).__name__}: {exc}") from exc
+        raise _Mismatch(f"{what} module accepted (expected {command['text']})")
 
     def _assert_unlinkable(self, command: dict[str, Any]) -> str | None:
-        module = self._validated(command)
-        if not self.exec:
-            return "needs execution"
-        api = _api()
-        try:
-            self.linker.instantiate(self.store, module)
-        except LinkError:
-            return None
-        except api.Trap as exc:
-            raise _Mismatch(f"expected unlinkable ({command['text']}), got trap {exc}") from exc
-        raise _Mismatch(f"module linked (expected {command['text']})")
+        return self._expect_instantiation_failure(command, LinkError)
 
     def _assert_uninstantiable(self, command: dict[str, Any]) -> str | None:
+        return self._expect_instantiation_failure(command, _api().Trap if self.exec else WasmError)
+
+    def _expect_instantiation_failure(self, command: dict[str, Any], error: type[Exception]) -> str | None:
+        """The module validates, and instantiating it raises ``error``."""
         module = self._validated(command)
         if not self.exec:
             return "needs execution"
-        api = _api()
         try:
             self.linker.instantiate(self.store, module)
-        except api.Trap:
+        except error:
             return None
-        raise _Mismatch(f"module instantiated (expected trap {command['text']})")
+        except WasmError as exc:
+            raise _Mismatch(f"expected {error.__name__} ({command['text']}), got {type(exc).__name__}: {exc}") from exc
+        raise _Mismatch(f"module instantiated (expected {command['text']})")
 
     def _validated(self, command: dict[str, Any]) -> Any:
         try:
