@@ -4,7 +4,7 @@ Prints, per module, decode-only MB/s, the instruction walk (every body through
 ``wasm.code.iter_body``) in MB/s of code and million instructions/s, and
 decode + validate MB/s when ``wasmdbg.wasm.validator`` is importable.  Inputs:
 the five largest modules of the spec suite (``../shared/spec/json`` beside the repository, or
-``$WASMDBG_SPEC_DIR``) and every ``.wasm`` under ``benchmarks/programs/``
+``$WASMDBG_SPEC_DIR``), every ``.wasm`` under ``benchmarks/programs/`` and the bundled examples
 (absent folders are skipped).
 """
 
@@ -35,6 +35,7 @@ def _inputs(extra: list[str]) -> list[Path]:
         programs = HERE / "programs"
         if programs.is_dir():
             files.extend(sorted(programs.rglob("*.wasm"), key=lambda p: -p.stat().st_size))
+        files.extend(sorted((HERE.parent / "src" / "wasmdbg" / "examples").glob("*.wasm")))
     return files
 
 
