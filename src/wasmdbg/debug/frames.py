@@ -15,6 +15,17 @@ the compiler keeps nothing there across a call).
     frame.locals[0] = 42     # writes the slot or the saved register
     frame.stack[-1] = 1.5    # a constant location raises DebugError
 
+``local.get`` is lazy in the compiled code: until an instruction consumes
+the pushed value, the frame table records it at the local's own slot (a
+stack ``SLOT`` location equal to a local's -- operand-stack slots never
+overlap local slots, so that equality means exactly "local j's value,
+pushed by ``local.get`` and not yet copied").  Such a value reads as
+usual, but writing it would change the local as well, and writing the
+local would change the pushed value: both raise :class:`DebugError`
+(the frame's ``locals`` and ``stack`` views know each other through
+:meth:`FrameValues.pair`).  One step later the value has been consumed
+or copied and both can be written.
+
 Writes go to exactly the value's width (4 bytes for i32/f32, 8 otherwise) in
 frame slots and XMM registers; a GPR is written as the zero-extended 64-bit
 pattern, which is what 32-bit x86 operations would leave there.  A value in
@@ -119,6 +130,13 @@ class FrameValues(Sequence[int | float]):
         self._fp = fp
         self._memory = memory
         self._regs = regs
+        self._peer: FrameValues | None = None
+
+    @staticmethod
+    def pair(locals_: FrameValues, stack: FrameValues) -> None:
+        """Let a frame's ``locals`` and ``stack`` views refuse writes through an alias."""
+        locals_._peer = stack
+        stack._peer = locals_
 
     def __len__(self) -> int:
         return len(self._locs)
@@ -145,6 +163,8 @@ class FrameValues(Sequence[int | float]):
                 f"{self._what}[{index}] is a constant the compiled code has folded in; "
                 "it cannot be written"
             )
+        if loc.kind == LocKind.SLOT and self._peer is not None:
+            self._check_alias(index, loc)
         if loc.kind == LocKind.GPR:
             self._memory.write(self._address(loc, index), bits.to_bytes(8, "little"))
             return
@@ -173,7 +193,9 @@ class FrameValues(Sequence[int | float]):
         loc = self._loc(index)
         if loc.kind == LocKind.CONST:
             return False
-        return loc.kind == LocKind.SLOT or self._register_address(loc) is not None
+        if loc.kind == LocKind.SLOT:
+            return self._alias_of(loc) is None
+        return self._register_address(loc) is not None
 
     def __repr__(self) -> str:
         shown = []
@@ -193,6 +215,29 @@ class FrameValues(Sequence[int | float]):
             raise IndexError(
                 f"{self._what} index {index} out of range ({len(self._locs)} values)"
             ) from None
+
+    def _alias_of(self, loc: Loc) -> int | None:
+        """The index of the peer view's value that shares ``loc``'s slot, if any."""
+        peer = self._peer
+        if peer is None:
+            return None
+        for j, other in enumerate(peer._locs):
+            if other.kind == LocKind.SLOT and other.value == loc.value:
+                return j
+        return None
+
+    def _check_alias(self, index: int, loc: Loc) -> None:
+        j = self._alias_of(loc)
+        if j is None:
+            return
+        i = index % len(self._locs)
+        local, slot = (j, i) if self._what == "stack" else (i, j)
+        where = "it" if self._what == "stack" else f"local {local}"
+        raise DebugError(
+            f"operand stack value {slot} is local {local}'s value pushed by local.get "
+            f"and not yet copied; {where} cannot be changed on its own here "
+            "-- step one instruction and retry"
+        )
 
     def _register_address(self, loc: Loc) -> int | None:
         if self._regs is None:

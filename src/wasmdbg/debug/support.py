@@ -531,7 +531,7 @@ class StoreDebug:
         regs = self._regs
         if regs is None or regs.base != saved:
             regs = self._regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
-        return DebugFrame(
+        frame = DebugFrame(
             module=code.module,
             instance=instance,
             func_index=site.func_index,
@@ -542,6 +542,8 @@ class StoreDebug:
             locals=FrameValues("locals", site.locals, fp, _MEMORY, regs),
             stack=FrameValues("stack", site.stack, fp, _MEMORY, regs),
         )
+        FrameValues.pair(frame.locals, frame.stack)
+        return frame
 
     def _build_frames(
         self,
@@ -614,6 +616,7 @@ class StoreDebug:
                 locals=FrameValues("locals", locs_locals, wf.fp, memory, regs),
                 stack=FrameValues("stack", locs_stack, wf.fp, memory, regs),
             )
+            FrameValues.pair(frame.locals, frame.stack)
             if out:
                 out[-1]._parent = frame
             out.append(frame)
@@ -641,9 +644,10 @@ def _trap_locations(
     the instruction, some values in registers); ``check`` the row of the
     trap check (registers stored to slots by its stub, the instruction's
     operands already popped).  The stack is the patch row's, with each
-    register location replaced by the check row's slot at the same depth;
-    an operand that was only in a register stays a register location, which
-    reads as "not saved".  Locals come from the check row when there is one
+    register location replaced by the check row's slot at the same depth.
+    The check rows of the integer divisions also list the instruction's
+    operands (their stubs store them too); any other operand that was only
+    in a register stays a register location, which reads as "not saved".  Locals come from the check row when there is one
     (in a prologue it knows the declared locals are not zeroed yet).
     """
     if patch is None:

@@ -138,6 +138,9 @@ class FuncCompiler:
         if guest_debug:
             self.masm.trap_state = self._trap_snapshot
         self._entry_locals: tuple[Loc, ...] | None = None  # locals during the prologue (debug)
+        # debug: the popped operands (type, register) of the instruction being compiled,
+        # still in those registers at its trap checks (see _trap_snapshot)
+        self._trap_operands: tuple[tuple[ValType, int], ...] = ()
         self.stack = ValueStack(self.masm)
         self.frames: list[_Frame] = []
         self.dead = False
@@ -368,7 +371,10 @@ class FuncCompiler:
         """The operand stack at a trap check (debug mode; see ``masm.trap_state``).
 
         Register-held values are stored to their slots by the trap stub, so
-        the row lists only slots and constants.
+        the row lists only slots and constants.  The operands of the trapping
+        instruction that the compiler names in ``_trap_operands`` (those of the
+        integer divisions) come last, at the depths they had before the
+        instruction popped them.
         """
         stack = self.stack
         spills: list[tuple[int, int, int]] = []
@@ -383,6 +389,12 @@ class FuncCompiler:
                 if kind == REG:
                     spills.append((SIZE[ty], data, disp))
                 where.append(Loc(LocKind.SLOT, disp, ty))
+        # the trapping instruction's operands, already popped but still in their
+        # registers: stored to the slots they had on the operand stack
+        for depth, (ty, reg) in enumerate(self._trap_operands, len(stack.items)):
+            disp = stack.slot_disp(depth)
+            spills.append((SIZE[ty], reg, disp))
+            where.append(Loc(LocKind.SLOT, disp, ty))
         local_locs = self._entry_locals if self._entry_locals is not None else self._local_locs
         return spills, (self.masm.pc, local_locs, where)
 
@@ -1035,7 +1047,12 @@ class FuncCompiler:
         divisor = stack.pop_to_reg()
         stack.free(RAX)
         stack.pop_to_specific(RAX)
-        self.masm.int_divrem(kind, size, divisor)
+        if self.guest_debug:  # both operands stay put until the traps are past
+            self._trap_operands = ((ty, RAX), (ty, divisor))
+            self.masm.int_divrem(kind, size, divisor)
+            self._trap_operands = ()
+        else:
+            self.masm.int_divrem(kind, size, divisor)
         stack.free(divisor)
         if kind == DivKind.DIV_S or kind == DivKind.DIV_U:
             stack.free(RDX)
