@@ -918,3 +918,30 @@ def test_stepping_does_not_walk_the_stack(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(w.store, "wasm_frames", counting)
     assert w.call("main", 200) != 0  # ~2800 sequence points stepped over
     assert dbg.script == [] and walks == 0
+
+
+def test_frames_name_their_functions_from_the_name_section() -> None:
+    import wasmdbg
+
+    config = wasmdbg.Config()
+    config.guest_debug = True
+    engine = wasmdbg.Engine(config)
+    store = wasmdbg.Store(engine)
+    module = wasmdbg.Module(
+        engine,
+        """(module
+             (func $leaf (export "leaf") (result i32) i32.const 1)
+             (func $outer (export "outer") (result i32) call $leaf))""",
+    )
+    instance = wasmdbg.Instance(store, module, [])
+    seen: list[list[str | None]] = []
+
+    def handler(store: wasmdbg.Store, event: object) -> None:
+        seen.append([f.func_name for f in store.debug_frames()])
+
+    store.set_debug_handler(handler)
+    leaf_entry = module.definition.body(0).code_start
+    with store.edit_breakpoints() as edit:
+        edit.add_breakpoint(module, leaf_entry)
+    assert instance.exports(store)["outer"](store) == 1
+    assert seen == [["leaf", "outer"]]

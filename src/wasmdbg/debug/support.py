@@ -186,6 +186,15 @@ class DebugFrame:
         return self._parent
 
     @property
+    def func_name(self) -> str | None:
+        """The function's name from the module's name section, if it has one."""
+        definition = getattr(self.module, "definition", None)
+        if definition is None:
+            return None
+        name: str | None = definition.func_name(self.func_index)
+        return name
+
+    @property
     def memory(self) -> memoryview | None:
         """Memory 0 of the frame's instance as a writable byte view (or None)."""
         memories = getattr(self.instance, "memories", None)
