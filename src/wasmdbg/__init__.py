@@ -13,6 +13,7 @@ The embedding API follows wasmtime-py's names, so existing code runs with
 """
 
 from . import debug as debug  # registers the Store's guest-debugging support
+from .debug.events import DebugEvent, DebugEventKind
 from .errors import DebugError, DecodeError, LinkError, UnsupportedError, ValidationError, WasmError
 from .runtime.codemem import CodeMemoryError
 from .runtime.config import Config
@@ -55,6 +56,8 @@ __all__ = [
     "CodeMemoryError",
     "Config",
     "DebugError",
+    "DebugEvent",
+    "DebugEventKind",
     "DecodeError",
     "Engine",
     "ExitTrap",

@@ -4,7 +4,7 @@ Importing this package registers the per-Store debug support with the
 runtime (``runtime.debugapi.set_debug_support``), which makes
 ``store.edit_breakpoints()``, ``store.set_debug_handler()`` and
 ``store.debug_frames()`` work on Stores whose Engine has
-``Config(debug=True)``.  :class:`Debugger` is the bdb-like core the front
+``Config.guest_debug = True``.  :class:`Debugger` is the bdb-like core the front
 ends (REPL, LLDB server) build on.
 """
 
