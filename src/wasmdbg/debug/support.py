@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import DebugError
 from ..jit import abi, stubs
-from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind, frame_table_of
+from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind
 from ..runtime.store import INTERRUPT_DEADLINE
 from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
@@ -114,19 +114,12 @@ class CodePatcher:
     """A Store's private code copy of one module, as an edit session sees it."""
 
     def __init__(self, code: CodeObject, trampoline: int) -> None:
+        table = code.compiled.frame_table
+        if not isinstance(table, FrameTable):  # the compiler makes one when guest_debug is on
+            raise DebugError(f"{code.module!r} has no frame table (not compiled for debugging)")
         self.code = code
         self.trampoline = trampoline
-        compiled = code.compiled
-        table = frame_table_of(compiled.frame_table)
-        # NB: converted once per compiled module, not once per Store: the
-        # reader replaces the compiler's records (the Module shares them).
-        compiled.frame_table = table
-        self._table = table
-
-    @property
-    def frame_table(self) -> FrameTable:
-        """The module's frame table."""
-        return self._table
+        self.frame_table = table
 
     def patch_site(self, site: Site, enabled: bool) -> None:
         """Write the call (enabled) or the NOP (disabled) into this copy."""
