@@ -60,7 +60,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import DecodeError, UnsupportedError, ValidationError
-from .code import iter_body
+from .code import data_count_ok, iter_body
 from .module import ConstExpr, ModuleDef, SegmentMode
 from .opcodes import OPCODES, Imm
 from .types import MAX_PAGES, ExternKind, FuncType, Limits, ValType
@@ -278,12 +278,9 @@ class _Context:
         self.global_types = [int(g.valtype) for g in module.globals]
         self.global_mut = [g.mutable for g in module.globals]
         self.has_memory = bool(module.memories)
-        # NB: memory.init / data.drop are malformed without a data count
-        # section -- unless the module has no data segments at all: then we
-        # report "unknown data segment" (wast2json emits no data count
-        # section for such modules and the spec suite expects them invalid,
-        # e.g. memory_init.wast line 190).  Same rule as wasm.code.
-        self.data_count_ok = module.data_count is not None or not module.datas
+        # memory.init / data.drop need a data count section (the exception
+        # for modules without data segments is explained at data_count_ok).
+        self.data_count_ok = data_count_ok(module)
         self.num_datas = len(module.datas) if module.data_count is None else module.data_count
         self.declared = declared
 
