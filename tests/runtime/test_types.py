@@ -33,3 +33,20 @@ def test_composite_types() -> None:
     assert mt.limits == Limits(1, 2) and not mt.is_64 and not mt.is_shared and mt.page_size == 65536
     with pytest.raises(TypeError):
         FuncType([1], [])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("limits", [Limits(-1, None), Limits(1, 2**32), Limits(0, -1)])
+def test_limits_out_of_range_are_refused(limits: Limits) -> None:
+    # a negative size once became a huge unsigned table bound over a 1-element array
+    with pytest.raises(WasmError, match="out of range"):
+        TableType(ValType.funcref(), limits)
+    with pytest.raises(WasmError):
+        MemoryType(limits)
+
+
+@pytest.mark.parametrize("limits", [Limits(1.5, None), Limits("1", None), Limits(1, 2.0)])  # type: ignore[arg-type]
+def test_limits_must_be_integers(limits: Limits) -> None:
+    with pytest.raises(TypeError, match="integers"):
+        TableType(ValType.funcref(), limits)
+    with pytest.raises(TypeError, match="integers"):
+        MemoryType(limits)

@@ -145,6 +145,13 @@ class FuncType:
         return f"FuncType({self})"
 
 
+def _check_limit(value: object) -> None:
+    if not isinstance(value, int):
+        raise TypeError(f"limits must be integers, not {value!r}")
+    if not 0 <= value <= 0xFFFF_FFFF:
+        raise WasmError(f"limit {value} out of range (0 to 2**32-1)")
+
+
 class Limits:
     """Minimum and optional maximum size (pages or elements)."""
 
@@ -159,6 +166,12 @@ class Limits:
         return cls(limits.min, limits.max)
 
     def _to_core(self) -> core.Limits:
+        # NB: checked here, not in __init__: ``min``/``max`` are plain attributes
+        # a user may reassign, and a negative size would reach compiled code as
+        # a huge unsigned bound
+        _check_limit(self.min)
+        if self.max is not None:
+            _check_limit(self.max)
         return core.Limits(self.min, self.max)
 
     def __eq__(self, other: object) -> bool:
@@ -262,11 +275,12 @@ class MemoryType:
             raise TypeError("expected Limits")
         if is_64 or shared or page_size_log2 != 16:
             raise WasmError("only 32-bit unshared memories with 64 KiB pages are supported")
-        if limits.min > core.MAX_PAGES:
+        lim = limits._to_core()
+        if lim.min > core.MAX_PAGES:
             raise WasmError("minimum size too large")
-        if limits.max is not None and limits.max > core.MAX_PAGES:
+        if lim.max is not None and lim.max > core.MAX_PAGES:
             raise WasmError("maximum size too large")
-        self._core = core.MemoryType(limits._to_core())
+        self._core = core.MemoryType(lim)
 
     @classmethod
     def _of(cls, mt: core.MemoryType) -> MemoryType:
