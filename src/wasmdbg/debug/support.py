@@ -70,6 +70,7 @@ from .frames import FrameValues, MemoryAccess, SavedRegisters
 if TYPE_CHECKING:
     from ..runtime.code import CodeObject
     from ..runtime.store import Store
+    from ..wasm.module import ModuleDef
 
 __all__ = ["CodePatcher", "DebugFrame", "FrameList", "ProcessMemory", "StoreDebug"]
 
@@ -210,17 +211,18 @@ class DebugFrame:
         return f"<DebugFrame func {self.func_index} pc 0x{self.pc:x} fp 0x{self.fp:x}>"
 
 
-def _call_arity(raw: bytes, pc: int, func_params: Any) -> int:
-    """How many operand-stack values the call instruction at ``pc`` consumes."""
-    if pc >= len(raw):
+def _call_arity(mdef: ModuleDef, pc: int) -> int:
+    """How many operand-stack values the instruction at ``pc`` consumes if it is a call (else 0)."""
+    raw = mdef.raw
+    if not 0 <= pc < len(raw):
         return 0
     op = raw[pc]
     if op in (0x10, 0x12):  # call, return_call
         index, _ = read_u32(raw, pc + 1, len(raw))
-        return len(func_params(index))
+        return len(mdef.func_type(index).params)
     if op in (0x11, 0x13):  # call_indirect, return_call_indirect: + the table index
         type_index, _ = read_u32(raw, pc + 1, len(raw))
-        return len(func_params(None, type_index)) + 1
+        return len(mdef.types[type_index].params) + 1
     return 0
 
 
@@ -593,13 +595,13 @@ class StoreDebug:
                 if row is None:
                     rows = [s for s in table.sites_at(pc) if s.func_index == wf.func_index]
                     row = rows[0] if rows else table.frame_state(offset)
-                    if wf.wasm_pc is not None and rows and _is_call(code.definition.raw, pc):
-                        drop = self._arity(code, pc)
+                    if wf.wasm_pc is not None and rows:
+                        drop = _call_arity(code.definition, pc)
             else:
                 row = table.frame_state(offset)
                 pc = wf.wasm_pc if wf.wasm_pc is not None else (row.pc if row else -1)
                 if row is not None and row.kind == SiteKind.PATCH:  # the call's own site
-                    drop = self._arity(code, pc)
+                    drop = _call_arity(code.definition, pc)
             if locs is not None:
                 locs_locals, locs_stack = locs
             else:
@@ -623,18 +625,6 @@ class StoreDebug:
                 out[-1]._parent = frame
             out.append(frame)
         return out
-
-    def _arity(self, code: CodeObject, pc: int) -> int:
-        mdef = code.definition
-
-        def params(index: int | None, type_index: int | None = None) -> Sequence[object]:
-            if index is not None:
-                return mdef.func_type(index).params
-            if type_index is None:
-                return ()
-            return mdef.types[type_index].params
-
-        return _call_arity(mdef.raw, pc, params)
 
 
 def _trap_locations(
@@ -664,10 +654,6 @@ def _trap_locations(
         for depth, loc in enumerate(patch.stack)
     )
     return check.locals, stack
-
-
-def _is_call(raw: bytes, pc: int) -> bool:
-    return 0 <= pc < len(raw) and raw[pc] in (0x10, 0x11, 0x12, 0x13)
 
 
 def _mark_reported(exc: BaseException) -> None:
