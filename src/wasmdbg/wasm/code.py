@@ -34,12 +34,14 @@ from ..errors import DecodeError, UnsupportedError, ValidationError
 from .module import FunctionBody, ModuleDef
 from .opcodes import OPCODES, PREFIX_FC, PREFIX_SIMD, Imm
 from .reader import (
-    REFTYPE_BY_BYTE,
     VALTYPE_BY_BYTE,
     _read_signed,
+    read_reftype,
     read_s32,
     read_s64,
     read_u32,
+    read_valtype,
+    valtype_error,
 )
 from .types import FuncType
 
@@ -78,10 +80,6 @@ _ImmReader = Callable[[bytes, int, int], tuple[object, int]]
 _VALTYPE_BLOCKTYPES = {b - 0x80: t for b, t in VALTYPE_BY_BYTE.items()}  # s33 value -> type
 
 
-def _imm_u32(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    return read_u32(data, pos, end)
-
-
 def _imm_blocktype(data: bytes, pos: int, end: int) -> tuple[object, int]:
     if pos < end:
         b = data[pos]
@@ -89,9 +87,7 @@ def _imm_blocktype(data: bytes, pos: int, end: int) -> tuple[object, int]:
             if b & 0x40:
                 v = b - 0x80
                 if v != BLOCKTYPE_EMPTY and v not in _VALTYPE_BLOCKTYPES:
-                    if b == 0x7B:
-                        raise UnsupportedError("SIMD is not supported yet", pos)
-                    raise DecodeError("malformed value type", pos)
+                    raise valtype_error(b, pos)
                 return v, pos + 1
             return b, pos + 1
     v, npos = _read_signed(data, pos, end, 33)
@@ -154,14 +150,6 @@ def _imm_memory_copy(data: bytes, pos: int, end: int) -> tuple[object, int]:
     return (0, 0), _zero_byte(data, pos, end)
 
 
-def _imm_i32(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    return read_s32(data, pos, end)
-
-
-def _imm_i64(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    return read_s64(data, pos, end)
-
-
 def _imm_f32(data: bytes, pos: int, end: int) -> tuple[object, int]:
     if end - pos < 4:
         raise DecodeError("unexpected end", pos)
@@ -181,23 +169,9 @@ def _imm_select_t(data: bytes, pos: int, end: int) -> tuple[object, int]:
         raise DecodeError("length out of bounds", start)
     types = []
     for _ in range(n):
-        t = VALTYPE_BY_BYTE.get(data[pos])
-        if t is None:
-            if data[pos] == 0x7B:
-                raise UnsupportedError("SIMD is not supported yet", pos)
-            raise DecodeError("malformed value type", pos)
+        t, pos = read_valtype(data, pos, end)
         types.append(t)
-        pos += 1
     return tuple(types), pos
-
-
-def _imm_reftype(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    if pos >= end:
-        raise DecodeError("unexpected end", pos)
-    t = REFTYPE_BY_BYTE.get(data[pos])
-    if t is None:
-        raise DecodeError("malformed reference type", pos)
-    return t, pos + 1
 
 
 def _imm_illegal(data: bytes, pos: int, end: int) -> tuple[object, int]:
@@ -216,23 +190,23 @@ def _imm_no_data_count(data: bytes, pos: int, end: int) -> tuple[object, int]:
 _BY_KIND: dict[Imm, _ImmReader | None] = {
     Imm.NONE: None,
     Imm.BLOCKTYPE: _imm_blocktype,
-    Imm.LABEL: _imm_u32,
+    Imm.LABEL: read_u32,
     Imm.BR_TABLE: _imm_br_table,
-    Imm.FUNC: _imm_u32,
+    Imm.FUNC: read_u32,
     Imm.CALL_INDIRECT: _imm_two_u32,
-    Imm.LOCAL: _imm_u32,
-    Imm.GLOBAL: _imm_u32,
-    Imm.TABLE: _imm_u32,
+    Imm.LOCAL: read_u32,
+    Imm.GLOBAL: read_u32,
+    Imm.TABLE: read_u32,
     Imm.MEMARG: _imm_memarg,
     Imm.MEMORY: _imm_memory,
-    Imm.I32: _imm_i32,
-    Imm.I64: _imm_i64,
+    Imm.I32: read_s32,
+    Imm.I64: read_s64,
     Imm.F32: _imm_f32,
     Imm.F64: _imm_f64,
     Imm.SELECT_T: _imm_select_t,
-    Imm.REFTYPE: _imm_reftype,
-    Imm.ELEM: _imm_u32,
-    Imm.DATA: _imm_u32,
+    Imm.REFTYPE: read_reftype,
+    Imm.ELEM: read_u32,
+    Imm.DATA: read_u32,
     Imm.TWO_INDEX: _imm_two_u32,
 }
 _SPECIAL: dict[int, _ImmReader] = {0xFC08: _imm_memory_init, 0xFC0A: _imm_memory_copy}

@@ -36,6 +36,7 @@ __all__ = [
     "read_u32",
     "read_u64",
     "read_valtype",
+    "valtype_error",
 ]
 
 #: Byte encoding -> value type for the value types wasmdbg supports (no v128).
@@ -144,16 +145,24 @@ def read_s64(data: bytes, pos: int, end: int) -> tuple[int, int]:
     return _read_signed(data, pos, end, 64)
 
 
+def valtype_error(b: int, pos: int) -> DecodeError:
+    """The error for byte ``b`` at ``pos`` where a value type was expected.
+
+    ``v128`` (``0x7B``) gives :class:`UnsupportedError`, anything else
+    "malformed value type".
+    """
+    if b == 0x7B:
+        return UnsupportedError("SIMD is not supported yet", pos)
+    return DecodeError("malformed value type", pos)
+
+
 def read_valtype(data: bytes, pos: int, end: int) -> tuple[ValType, int]:
     """Read a one-byte value type; ``v128`` raises :class:`UnsupportedError`."""
     if pos >= end:
         raise DecodeError("unexpected end", pos)
-    b = data[pos]
-    t = VALTYPE_BY_BYTE.get(b)
+    t = VALTYPE_BY_BYTE.get(data[pos])
     if t is None:
-        if b == 0x7B:
-            raise UnsupportedError("SIMD is not supported yet", pos)
-        raise DecodeError("malformed value type", pos)
+        raise valtype_error(data[pos], pos)
     return t, pos + 1
 
 
