@@ -48,6 +48,14 @@ def test_api_memory(store: Store) -> None:
     assert mem.read(store, 10, 5) == bytearray()
 
 
+@pytest.mark.parametrize("delta", [1.5, "1", None])
+def test_grow_by_a_non_integer_is_a_type_error(store: Store, delta: Any) -> None:
+    mem = Memory(store, MemoryType(Limits(1, None)))
+    with pytest.raises(TypeError, match="integer"):
+        mem.grow(store, delta)
+    assert mem.size(store) == 1
+
+
 def test_memory_type_checks() -> None:
     with pytest.raises(WasmError):
         MemoryType(Limits(1, None), is_64=True)

@@ -55,6 +55,14 @@ def test_api_table(store: Store) -> None:
     assert ext.get(store, 0) == "x"
 
 
+@pytest.mark.parametrize("amt", [1.5, "1", None])
+def test_grow_by_a_non_integer_is_a_type_error(store: Store, amt: Any) -> None:
+    t = Table(store, TableType(ValType.funcref(), Limits(1, None)), None)
+    with pytest.raises(TypeError, match="integer"):
+        t.grow(store, amt, None)
+    assert t.size(store) == 1
+
+
 def test_call_indirect_and_growth(any_store: Store) -> None:
     ex = _ex(any_store)
     tab = ex["tab"]

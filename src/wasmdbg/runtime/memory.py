@@ -105,6 +105,8 @@ class Memory:
 
     def grow(self, store: Any, delta: int) -> int:
         """Grow by ``delta`` pages; returns the previous size in pages."""
+        if not isinstance(delta, int):
+            raise TypeError(f"expected an integer page count, not {delta!r}")
         if delta < 0:
             raise WasmError("cannot grow by negative amount")
         old = self._grow(delta)

@@ -120,6 +120,8 @@ class Table:
     def grow(self, store: Any, amt: int, init: Any) -> int:
         """Grow by ``amt`` elements set to ``init``; returns the previous size."""
         st = as_store(store)
+        if not isinstance(amt, int):
+            raise TypeError(f"expected an integer element count, not {amt!r}")
         if amt < 0:
             raise WasmError(f"failed to grow table by `{amt}`")
         old = self._grow(amt, py_to_bits(st, self._ty.elem, init))
