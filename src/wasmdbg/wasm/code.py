@@ -36,6 +36,7 @@ from .opcodes import OPCODES, PREFIX_FC, PREFIX_SIMD, Imm
 from .reader import (
     VALTYPE_BY_BYTE,
     _read_signed,
+    read_count,
     read_reftype,
     read_s32,
     read_s64,
@@ -97,10 +98,7 @@ def _imm_blocktype(data: bytes, pos: int, end: int) -> tuple[object, int]:
 
 
 def _imm_br_table(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    start = pos
-    n, pos = read_u32(data, pos, end)
-    if n > end - pos:
-        raise DecodeError("length out of bounds", start)
+    n, pos = read_count(data, pos, end)
     labels = []
     for _ in range(n):
         if pos < end and data[pos] < 0x80:
@@ -163,10 +161,7 @@ def _imm_f64(data: bytes, pos: int, end: int) -> tuple[object, int]:
 
 
 def _imm_select_t(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    start = pos
-    n, pos = read_u32(data, pos, end)
-    if n > end - pos:
-        raise DecodeError("length out of bounds", start)
+    n, pos = read_count(data, pos, end)
     types = []
     for _ in range(n):
         t, pos = read_valtype(data, pos, end)

@@ -29,6 +29,7 @@ __all__ = [
     "REFTYPE_BY_BYTE",
     "VALTYPE_BY_BYTE",
     "Reader",
+    "read_count",
     "read_reftype",
     "read_s32",
     "read_s33",
@@ -156,6 +157,19 @@ def valtype_error(b: int, pos: int) -> DecodeError:
     return DecodeError("malformed value type", pos)
 
 
+def read_count(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """Read a vector length, refusing one larger than the bytes left.
+
+    Every vector element takes at least one byte, so a longer count is
+    "length out of bounds" (reported at the count), found before the caller
+    allocates anything for the elements.
+    """
+    n, npos = read_u32(data, pos, end)
+    if n > end - npos:
+        raise DecodeError("length out of bounds", pos)
+    return n, npos
+
+
 def read_valtype(data: bytes, pos: int, end: int) -> tuple[ValType, int]:
     """Read a one-byte value type; ``v128`` raises :class:`UnsupportedError`."""
     if pos >= end:
@@ -250,26 +264,13 @@ class Reader:
         return v
 
     def count(self) -> int:
-        """Read a vector length, refusing one that cannot fit in the bytes left.
-
-        Every vector element takes at least one byte, so this check runs
-        before the caller allocates anything for the elements.
-        """
-        start = self.pos
-        n = self.u32()
-        if n > self.end - self.pos:
-            raise DecodeError("length out of bounds", start)
+        """Read a vector length (see :func:`read_count`)."""
+        n, self.pos = read_count(self.data, self.pos, self.end)
         return n
 
     def byte_vec(self) -> bytes:
         """Read a length-prefixed byte string."""
-        start = self.pos
-        n = self.u32()
-        if n > self.end - self.pos:
-            raise DecodeError("length out of bounds", start)
-        pos = self.pos
-        self.pos = pos + n
-        return self.data[pos : pos + n]
+        return self.take(self.count())
 
     def name(self) -> str:
         """Read a length-prefixed UTF-8 name."""
