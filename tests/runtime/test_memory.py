@@ -56,6 +56,15 @@ def test_grow_by_a_non_integer_is_a_type_error(store: Store, delta: Any) -> None
     assert mem.size(store) == 1
 
 
+@pytest.mark.parametrize("value", [5, "abc", None])
+def test_write_takes_only_bytes(store: Store, value: Any) -> None:
+    mem = Memory(store, MemoryType(Limits(1, None)))
+    mem.write(store, b"\xff" * 8, 0)
+    with pytest.raises(TypeError):
+        mem.write(store, value, 0)
+    assert mem.read(store, 0, 8) == bytearray(b"\xff" * 8)
+
+
 def test_memory_type_checks() -> None:
     with pytest.raises(WasmError):
         MemoryType(Limits(1, None), is_64=True)

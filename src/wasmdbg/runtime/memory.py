@@ -156,7 +156,8 @@ class Memory:
         lo = slice(start, None).indices(size)[0]
         if lo >= size:
             raise IndexError("index out of range")
-        data = bytes(value)
+        # NB: not bytes(value): bytes(5) is five zero bytes
+        data = bytes(memoryview(value))
         if not data:
             return 0
         if lo + len(data) > size:
