@@ -158,6 +158,8 @@ class FuncCompiler:
         self.stack.pin_heap(pinned)
         self.func_index = 0
         self._local_locs: tuple[Loc, ...] = ()
+        # debug: operand-stack state -> its locations, for the current function
+        self._stack_memo: dict[tuple[object, ...], tuple[Loc, ...]] = {}
         self._site_start = self._site_end = -1  # the last patch site emitted (debug)
         self.handlers = self._build_handlers()
 
@@ -213,6 +215,7 @@ class FuncCompiler:
             self._local_locs = tuple(
                 Loc(LocKind.SLOT, d, t) for t, d in zip(local_types, local_disps, strict=True)
             )
+            self._stack_memo = {}
 
         masm.bind(self.func_labels[body.func_index])
         start = masm.offset
@@ -317,12 +320,21 @@ class FuncCompiler:
             self._site_start, self._site_end = site, masm.offset
         table.add_site(self.func_index, offset, site, NOP5, self._local_locs, self._stack_locs())
 
-    def _stack_locs(self) -> list[Loc]:
+    def _stack_locs(self) -> tuple[Loc, ...]:
         """Where each operand-stack value lives now (bottom first).
 
         A pending comparison (the top value, before its consumer) is only in
         the flags: a FLAGS location with its condition.
         """
+        # NB: memoised per function on the stack's entries: an equal state gives
+        # the same tuple object, which the frame-table builder interns by identity
+        key = (*self.stack.items, self.pending)
+        where = self._stack_memo.get(key)
+        if where is None:
+            where = self._stack_memo[key] = self._describe_stack()
+        return where
+
+    def _describe_stack(self) -> tuple[Loc, ...]:
         stack = self.stack
         where: list[Loc] = []
         pending = self.pending
@@ -341,7 +353,7 @@ class FuncCompiler:
                 where.append(Loc(LocKind.SLOT, stack.local_disps[data], ty))
             else:
                 where.append(Loc(LocKind.SLOT, stack.slot_disp(depth), ty))
-        return where
+        return tuple(where)
 
     def _note_call_state(self, return_offset: int) -> None:
         """Record the caller's state while a call is in progress (debug only)."""
@@ -363,7 +375,7 @@ class FuncCompiler:
         sites = self.masm.interrupt_sites
         if table is not None:
             for ret, state in sites:
-                pc, local_locs, stack_locs = cast(tuple[int, list[Loc], list[Loc]], state)
+                pc, local_locs, stack_locs = cast(tuple[int, Sequence[Loc], Sequence[Loc]], state)
                 table.add_interrupt_state(self.func_index, pc, ret, local_locs, stack_locs)
         sites.clear()
 
@@ -404,7 +416,7 @@ class FuncCompiler:
         states = self.masm.trap_states
         if table is not None:
             for ret, token in states:
-                pc, local_locs, stack_locs = cast(tuple[int, list[Loc], list[Loc]], token)
+                pc, local_locs, stack_locs = cast(tuple[int, Sequence[Loc], Sequence[Loc]], token)
                 table.add_call_state(self.func_index, pc, ret, local_locs, stack_locs)
         states.clear()
 

@@ -406,7 +406,8 @@ class FrameTableBuilder:
         self._loc_lists: list[tuple[Loc, ...]] = [()]
         self._loc_ids: dict[tuple[Loc, ...], int] = {(): 0}
         # id(tuple) -> (the tuple, its id): a list passed again as the same tuple
-        # object (the compiler's per-function locals) costs no hashing of its Locs
+        # object (the compiler's per-function locals, its memoised stack states)
+        # costs no hashing of its Locs
         self._loc_by_identity: dict[int, tuple[tuple[Loc, ...], int]] = {}
         self._register_free: set[int] = {0}  # location lists checked to hold no register
         self._nops: list[bytes] = [b""]
@@ -427,7 +428,7 @@ class FrameTableBuilder:
             found = len(self._loc_lists)
             self._loc_lists.append(key)
             self._loc_ids[key] = found
-        if type(locs) is tuple and len(key) > 8:
+        if type(locs) is tuple and key:
             self._loc_by_identity[id(locs)] = (key, found)
         return found
 
