@@ -98,11 +98,8 @@ _MEMORY = ProcessMemory()
 _Hit = tuple[object, Site, DebugEvent, DebugEvent]
 
 
-class _ReadOnly:
+class _ReadOnly(ProcessMemory):
     """Live frames of a trapping guest: readable, never written (they unwind next)."""
-
-    def read(self, address: int, size: int) -> bytes:
-        return ctypes.string_at(address, size)
 
     def write(self, address: int, data: bytes) -> None:
         raise DebugError("the guest trapped and unwinds when the handler returns: its values are read-only")
@@ -416,9 +413,6 @@ class StoreDebug:
         The rows of a patch site with their two possible events, or ``()``
         for an interrupt check (its row and event go to ``_checks``).
         """
-        rows = self._hits.get(return_address)
-        if rows is not None:
-            return rows
         if return_address in self._checks:
             return ()
         code = store._registry.lookup(return_address)
@@ -464,14 +458,7 @@ class StoreDebug:
         ctx = store.vm
         fp, pc = int(ctx.last_exit_fp), int(ctx.last_exit_pc)
         frames = self._build_frames(fp, pc, 0, None, _MEMORY)
-        top = frames[0] if frames else None
-        event = DebugEvent(
-            DebugEventKind.HOST_ERROR,
-            top.module if top else None,
-            top.func_index if top else None,
-            top.pc if top else None,
-            exception=exc,
-        )
+        event = _event_at(DebugEventKind.HOST_ERROR, frames, exception=exc)
         self._deliver(event, (fp, pc, 0, None), frames)
 
     def on_trap(self, store: Store, trap: BaseException, fp: int, pc: int) -> None:
@@ -484,14 +471,7 @@ class StoreDebug:
         if self.handler is None:
             return
         frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, trapped=True)
-        top = frames[0] if frames else None
-        event = DebugEvent(
-            DebugEventKind.TRAP,
-            top.module if top else None,
-            top.func_index if top else None,
-            top.pc if top else None,
-            trap=trap,
-        )
+        event = _event_at(DebugEventKind.TRAP, frames, trap=trap)
         self._deliver(event, (fp, pc, 0, None), frames)
 
     def _deliver(
@@ -654,6 +634,20 @@ def _trap_locations(
         for depth, loc in enumerate(patch.stack)
     )
     return check.locals, stack
+
+
+def _event_at(
+    kind: DebugEventKind,
+    frames: Sequence[DebugFrame],
+    *,
+    trap: BaseException | None = None,
+    exception: BaseException | None = None,
+) -> DebugEvent:
+    """An event located at the innermost of ``frames`` (unlocated when there is none)."""
+    if not frames:
+        return DebugEvent(kind, trap=trap, exception=exception)
+    top = frames[0]
+    return DebugEvent(kind, top.module, top.func_index, top.pc, trap, exception)
 
 
 def _mark_reported(exc: BaseException) -> None:
