@@ -265,15 +265,12 @@ class _Decoder:
         flags = r.u32()
         table = 0
         offset_expr: ConstExpr | None = None
-        if flags == 0:
-            offset_expr = self.const_expr(r)
-            return ElemSegment(
-                SegmentMode.ACTIVE, ValType.FUNCREF, self.func_index_exprs(r), 0, offset_expr, pos
-            )
         if flags > 7:
             raise DecodeError("malformed elements segment kind", pos)
         # Bit 0: passive/declarative (else active); bit 1: explicit table index
         # when active, declarative when not; bit 2: expressions, not indices.
+        # Forms 0 and 4 (active, table 0) have no element kind or type byte:
+        # their elements are funcref.
         if flags & 1:
             mode = SegmentMode.DECLARATIVE if flags & 2 else SegmentMode.PASSIVE
         else:
@@ -281,11 +278,12 @@ class _Decoder:
             if flags & 2:
                 table = r.u32()
             offset_expr = self.const_expr(r)
+        typed = flags & 3 != 0
         if flags & 4:
-            elem_type = r.reftype() if flags != 4 else ValType.FUNCREF
+            elem_type = r.reftype() if typed else ValType.FUNCREF
             init = self.expr_vec(r)
         else:
-            elem_type = self.elem_kind(r)
+            elem_type = self.elem_kind(r) if typed else ValType.FUNCREF
             init = self.func_index_exprs(r)
         return ElemSegment(mode, elem_type, init, table, offset_expr, pos)
 
@@ -352,7 +350,6 @@ class _Decoder:
             else:
                 raise DecodeError("malformed data segment kind", pos)
             self.m.datas.append(seg)
-
 
 _SECTIONS = {
     1: _Decoder.type_section,
