@@ -338,18 +338,18 @@ class _Decoder:
         for _ in range(r.count()):
             pos = r.pos
             flags = r.u32()
-            if flags == 0:
-                expr = self.const_expr(r)
-                seg = DataSegment(SegmentMode.ACTIVE, r.byte_vec(), 0, expr, pos)
-            elif flags == 1:
-                seg = DataSegment(SegmentMode.PASSIVE, r.byte_vec(), 0, None, pos)
-            elif flags == 2:
-                mem = r.u32()
-                expr = self.const_expr(r)
-                seg = DataSegment(SegmentMode.ACTIVE, r.byte_vec(), mem, expr, pos)
-            else:
+            # 0: active in memory 0; 1: passive; 2: active, explicit memory.
+            if flags > 2:
                 raise DecodeError("malformed data segment kind", pos)
-            self.m.datas.append(seg)
+            expr: ConstExpr | None = None
+            if flags == 1:
+                mode, mem = SegmentMode.PASSIVE, 0
+            else:
+                mode = SegmentMode.ACTIVE
+                mem = r.u32() if flags == 2 else 0
+                expr = self.const_expr(r)
+            self.m.datas.append(DataSegment(mode, r.byte_vec(), mem, expr, pos))
+
 
 _SECTIONS = {
     1: _Decoder.type_section,
