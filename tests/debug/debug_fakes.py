@@ -153,6 +153,12 @@ class FakeFrame:
     module: object
     instance: object = None
 
+    @property
+    def func_name(self) -> str | None:
+        """The function's name from the fake module's name section."""
+        name: str | None = self.module.definition.func_name(self.func_index)  # type: ignore[attr-defined]
+        return name
+
 
 @dataclass
 class Recorder:

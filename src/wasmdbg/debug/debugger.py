@@ -64,7 +64,7 @@ after any other stop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -108,11 +108,15 @@ class Frame(Protocol):
     """A paused Wasm frame (``store.debug_frames()`` yields them innermost first).
 
     ``fp`` is the frame's native frame pointer (an identity while it lives);
+    ``func_name`` the function's name from the name section (or ``None``);
     ``parent`` the next older Wasm frame (host frames skipped) or ``None``.
     """
 
     @property
     def func_index(self) -> int: ...
+
+    @property
+    def func_name(self) -> str | None: ...
 
     @property
     def pc(self) -> int: ...
@@ -628,14 +632,6 @@ class Debugger:
         return list(self.current.frames)
 
 
-def iter_frames(frame: Frame | None) -> Iterable[Frame]:
-    """``frame`` and its parents, innermost first."""
-    while frame is not None:
-        yield frame
-        frame = frame.parent
-
-
 def _module_def(module: object) -> Any:
     """The ModuleDef behind a runtime Module (``definition``), if any."""
-    found = getattr(module, "definition", None)
-    return found if found is not None else getattr(module, "module_def", None)
+    return getattr(module, "definition", None)
