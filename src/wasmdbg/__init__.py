@@ -47,7 +47,10 @@ def wat2wasm(wat: str | bytes) -> bytearray:
     """WebAssembly text to binary (delegates to ``wasmtime.wat2wasm``)."""
     from .runtime.module import to_wasm
 
-    text = wat if isinstance(wat, str) else wat.decode("utf-8")
+    try:
+        text = wat if isinstance(wat, str) else wat.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WasmError(f"WebAssembly text is not UTF-8: {exc}") from None
     return bytearray(to_wasm(text))
 
 

@@ -59,6 +59,8 @@ def test_errors() -> None:
         Module(engine, "(module (func")
     with pytest.raises(TypeError):
         Module(engine, 42)  # type: ignore[arg-type]
+    with pytest.raises(DecodeError, match="not a byte"):
+        Module(engine, "\0asm\u1234")  # a str opening with NUL is read as a binary
     with pytest.raises(ValidationError):
         Module.validate(engine, "(module (func (result i32)))")
     Module.validate(engine, "(module)")
@@ -76,3 +78,5 @@ def test_from_file(tmp_path: Path) -> None:
 
 def test_wat2wasm() -> None:
     assert wasmdbg.wat2wasm("(module)") == bytearray(b"\0asm\x01\0\0\0")
+    with pytest.raises(wasmdbg.WasmError, match="not UTF-8"):
+        wasmdbg.wat2wasm(b"\xff(module)")

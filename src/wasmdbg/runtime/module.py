@@ -19,7 +19,7 @@ import os
 import threading
 from typing import Any
 
-from ..errors import WasmError
+from ..errors import DecodeError, WasmError
 from ..jit.abi import CompiledModule
 from ..wasm.decoder import decode_module
 from ..wasm.module import ModuleDef
@@ -43,7 +43,10 @@ def to_wasm(data: str | bytes | bytearray | memoryview) -> bytes:
     if isinstance(data, str):
         if data and data[0] != "\0":
             return _wat2wasm(data)
-        return data.encode("latin-1")
+        try:
+            return data.encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise DecodeError(f"character {data[exc.start]!r} in a binary str is not a byte", exc.start) from None
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         if _looks_like_text(raw):
