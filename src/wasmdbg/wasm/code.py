@@ -214,19 +214,6 @@ def _reader_for(code: int) -> _ImmReader | None:
     return _BY_KIND[OPCODES[code].imm]
 
 
-def _marker_prefix(data: bytes, pos: int, end: int) -> tuple[object, int]:
-    # NB: never called: iter_raw handles the 0xFC prefix before generic readers.
-    raise RuntimeError("the 0xFC prefix is handled inline")  # pragma: no cover
-
-
-# Plain opcodes: the entry is None (no immediate) or the immediate reader.
-_PLAIN: list[_ImmReader | None] = [_imm_illegal] * 256
-for _code in OPCODES:
-    if _code < 0x100:
-        _PLAIN[_code] = _reader_for(_code)
-_PLAIN[PREFIX_FC] = _marker_prefix
-_PLAIN[PREFIX_SIMD] = _imm_simd
-
 # 0xFC-prefixed opcodes by sub-opcode; a missing key is illegal.
 _PREFIXED: dict[int, _ImmReader | None] = {
     c & 0xFF: _reader_for(c) for c in OPCODES if c >> 8 == PREFIX_FC
@@ -238,9 +225,10 @@ _PREFIXED_NO_DC[0x09] = _imm_no_data_count  # data.drop
 _OP_END = 0x0B
 _OP_BLOCK_LAST = 0x04  # block 0x02, loop 0x03, if 0x04 open a nesting level
 
-# Fast-path classes for the opcode byte (anything else: None or a reader).
-_K_U32, _K_S32, _K_MEMARG = 1, 2, 3
-_KIND: list[_ImmReader | int | None] = list(_PLAIN)
+# What iter_raw does for each opcode byte: None (no immediate), one of the
+# _K_* classes it handles inline, or the immediate reader to call.
+_K_U32, _K_S32, _K_MEMARG, _K_PREFIX = 1, 2, 3, 4
+_KIND: list[_ImmReader | int | None] = [_imm_illegal] * 256
 for _code, _info in OPCODES.items():
     if _code < 0x100:
         if _info.imm in (Imm.LABEL, Imm.FUNC, Imm.LOCAL, Imm.GLOBAL, Imm.TABLE):
@@ -249,6 +237,10 @@ for _code, _info in OPCODES.items():
             _KIND[_code] = _K_S32
         elif _info.imm is Imm.MEMARG:
             _KIND[_code] = _K_MEMARG
+        else:
+            _KIND[_code] = _reader_for(_code)
+_KIND[PREFIX_FC] = _K_PREFIX
+_KIND[PREFIX_SIMD] = _imm_simd
 
 #: A plain ``(offset, op, imm)`` tuple, laid out as :class:`Instruction`.
 RawInstruction = tuple[int, int, object]
@@ -311,7 +303,7 @@ def iter_raw(
                     pos = p1 + 2
                     continue
             imm, npos = _imm_memarg(raw, p1, end)
-        elif op == PREFIX_FC:
+        elif kind == _K_PREFIX:
             sub, npos = read_u32(raw, p1, end)
             if sub not in prefixed:
                 raise DecodeError("illegal opcode", pos)
