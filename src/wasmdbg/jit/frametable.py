@@ -106,6 +106,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from operator import itemgetter
 from typing import Protocol
 
 from ..wasm.types import ValType
@@ -541,7 +542,7 @@ class FrameTableBuilder:
 
     def finish(self) -> FrameTable:
         """Sort, check and freeze the rows into a :class:`FrameTable`."""
-        rows = sorted(self._rows, key=lambda r: (r[3], r[0]))  # stable: groups keep their order
+        rows = sorted(self._rows, key=itemgetter(3, 0))  # stable: groups keep their order
         end = -1
         last_call = -1
         start, start_nop = -1, -1
@@ -595,35 +596,38 @@ class FrameTable:
         self._loc_lists = tuple(loc_lists)
         self._nops = tuple(nops)
         # Columns, one entry per row, rows sorted by native offset.
-        self._kind = array("b", (r[0] for r in rows))
-        self._func = array("q", (r[1] for r in rows))
-        self._pc = array("q", (r[2] for r in rows))
-        self._native = array("q", (r[3] for r in rows))
-        self._nop = array("q", (r[4] for r in rows))
-        self._locals = array("q", (r[5] for r in rows))
-        self._stack = array("q", (r[6] for r in rows))
+        kinds, funcs, pcs, natives, nop_ids, locals_ids, stack_ids = (
+            zip(*rows, strict=True) if rows else ((),) * 7
+        )
+        self._kind = array("b", kinds)
+        self._func = array("q", funcs)
+        self._pc = array("q", pcs)
+        self._native = array("q", natives)
+        self._nop = array("q", nop_ids)
+        self._locals = array("q", locals_ids)
+        self._stack = array("q", stack_ids)
 
-        patch = [i for i, r in enumerate(rows) if r[0] == SiteKind.PATCH]
+        # NB: indexed by SiteKind: PATCH, CALL, INTERRUPT = 0, 1, 2
+        by_kind: tuple[list[int], list[int], list[int]] = ([], [], [])
+        for i, kind in enumerate(kinds):
+            by_kind[kind].append(i)
+        patch, calls, checks = by_kind
         self._patch_rows = array("q", patch)
-        self._patch_native = array("q", (rows[i][3] for i in patch))
-        calls = [i for i, r in enumerate(rows) if r[0] == SiteKind.CALL]
+        self._patch_native = array("q", [natives[i] for i in patch])
         self._call_rows = array("q", calls)
-        self._call_native = array("q", (rows[i][3] for i in calls))
-        checks = [i for i, r in enumerate(rows) if r[0] == SiteKind.INTERRUPT]
+        self._call_native = array("q", [natives[i] for i in calls])
         self._intr_rows = array("q", checks)
-        self._intr_native = array("q", (rows[i][3] for i in checks))
+        self._intr_native = array("q", [natives[i] for i in checks])
 
         by_pc: dict[int, list[int]] = {}
         by_func: dict[int, list[int]] = {}
         for i in patch:
-            by_pc.setdefault(rows[i][2], []).append(i)
-            by_func.setdefault(rows[i][1], []).append(i)
+            by_pc.setdefault(pcs[i], []).append(i)
+            by_func.setdefault(funcs[i], []).append(i)
         self._by_pc = {pc: tuple(ix) for pc, ix in by_pc.items()}
         self._by_func = {f: tuple(ix) for f, ix in by_func.items()}
         self._pcs = array("q", sorted(by_pc))
-        self._func_pcs = {
-            f: array("q", sorted({rows[i][2] for i in ix})) for f, ix in by_func.items()
-        }
+        self._func_pcs = {f: array("q", sorted({pcs[i] for i in ix})) for f, ix in by_func.items()}
 
     @classmethod
     def empty(cls) -> FrameTable:
