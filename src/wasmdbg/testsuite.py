@@ -30,7 +30,7 @@ from typing import Any
 
 from .errors import DecodeError, LinkError, ValidationError, WasmError
 
-__all__ = ["FileResult", "find_scripts", "run_file"]
+__all__ = ["FileResult", "find_scripts", "run_file", "summarize"]
 
 _F32_CANON = 0x7FC00000
 _F64_CANON = 0x7FF8000000000000
@@ -48,10 +48,12 @@ class FileResult:
     skip_reasons: dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
+        """Count one skipped command under ``reason``."""
         self.skipped += 1
         self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
 
     def fail(self, line: int, message: str) -> None:
+        """Count one failed command, recording ``message`` with its script line."""
         self.failed += 1
         self.failures.append(f"{self.path.name}:{line}: {message}")
 
