@@ -80,9 +80,9 @@ def _describe(item: Any) -> str:
     if isinstance(item, Func):
         return str(FuncType._of(item._ft))
     if isinstance(item, Table):
-        return str(TableType._of(core.TableType(item._ty.elem, core.Limits(item._size, item._ty.limits.max))))
+        return str(TableType._of(item._current_type()))
     if isinstance(item, Memory):
-        return str(MemoryType._of(core.MemoryType(core.Limits(item._size // core.PAGE_SIZE, item._ty.limits.max))))
+        return str(MemoryType._of(item._current_type()))
     if isinstance(item, Global):
         return str(GlobalType._of(item._ty))
     return type(item).__name__
@@ -106,14 +106,12 @@ def check_import(store: Store, types: Sequence[core.FuncType], imp: Import, item
         if (
             not isinstance(item, Table)
             or item._ty.elem is not desc.elem
-            or not _limits_match(core.Limits(item._size, item._ty.limits.max), desc.limits)
+            or not _limits_match(item._current_type().limits, desc.limits)
         ):
             raise _incompatible(imp, str(TableType._of(desc)), _describe(item))
         return
     if kind is ExternKind.MEMORY and isinstance(desc, core.MemoryType):
-        if not isinstance(item, Memory) or not _limits_match(
-            core.Limits(item._size // core.PAGE_SIZE, item._ty.limits.max), desc.limits
-        ):
+        if not isinstance(item, Memory) or not _limits_match(item._current_type().limits, desc.limits):
             raise _incompatible(imp, str(MemoryType._of(desc)), _describe(item))
         return
     if kind is ExternKind.GLOBAL and isinstance(desc, core.GlobalType):

@@ -16,7 +16,7 @@ from ..errors import WasmError
 from ..wasm import types as core
 from .codemem import CodeMemoryError, Reservation
 from .store import Store, as_store
-from .types import Limits, MemoryType
+from .types import MemoryType
 from .vmcontext import VMMemory
 
 __all__ = ["Memory"]
@@ -89,6 +89,10 @@ class Memory:
             self._vm.size = new * PAGE
         return old
 
+    def _current_type(self) -> core.MemoryType:
+        """The type with ``limits.min`` the current size (what imports are matched against)."""
+        return core.MemoryType(core.Limits(self._vm.size // PAGE, self._ty.limits.max))
+
     @property
     def _base(self) -> int:
         return self._vm.base
@@ -100,8 +104,7 @@ class Memory:
     # -- wasmtime-py API ---------------------------------------------------------
     def type(self, store: Any) -> MemoryType:
         """The memory's type; ``limits.min`` is the current size."""
-        mx = self._ty.limits.max
-        return MemoryType(Limits(self._vm.size // PAGE, mx))
+        return MemoryType._of(self._current_type())
 
     def grow(self, store: Any, delta: int) -> int:
         """Grow by ``delta`` pages; returns the previous size in pages."""

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import WasmError
 from ..wasm import types as core
 from .store import Store, as_store
-from .types import Limits, TableType
+from .types import TableType
 from .value import bits_to_py, py_to_bits
 from .vmcontext import VMTable
 
@@ -100,6 +100,10 @@ class Table:
         self._vm.size = new
         return old
 
+    def _current_type(self) -> core.TableType:
+        """The type with ``limits.min`` the current size (what imports are matched against)."""
+        return core.TableType(self._ty.elem, core.Limits(self._vm.size, self._ty.limits.max))
+
     def _get_bits(self, index: int) -> int:
         return int(self._arr[index])
 
@@ -109,9 +113,7 @@ class Table:
     # -- wasmtime-py API -----------------------------------------------------------
     def type(self, store: Any) -> TableType:
         """The table's type; ``limits.min`` is the current size."""
-        from .types import ValType
-
-        return TableType(ValType._of(self._ty.elem), Limits(self._vm.size, self._ty.limits.max))
+        return TableType._of(self._current_type())
 
     def size(self, store: Any) -> int:
         """Current number of elements."""
