@@ -169,11 +169,7 @@ class _Session:
         return handler(command)
 
     def _module(self, command: dict[str, Any]) -> str | None:
-        data = self._read(command)
-        try:
-            module = self._decode_and_validate(data)
-        except WasmError as exc:
-            raise _Mismatch(f"module rejected: {exc}") from exc
+        module = self._validated(command)
         if not self.exec:
             self.current = None
             return None
