@@ -663,12 +663,16 @@ class FrameTable:
         """True when ``pc`` has at least one patch site."""
         return pc in self._by_pc
 
+    def _row_at(self, rows: array[int], native: array[int], offset: int) -> Site | None:
+        """The first of ``rows`` (sorted by ``native``, their offsets) exactly at ``offset``."""
+        k = bisect_left(native, offset)
+        if k < len(native) and native[k] == offset:
+            return self.row(rows[k])
+        return None
+
     def site_at_native(self, native_offset: int) -> Site | None:
         """The patch site starting exactly at ``native_offset``, if any."""
-        k = bisect_left(self._patch_native, native_offset)
-        if k < len(self._patch_native) and self._patch_native[k] == native_offset:
-            return self.row(self._patch_rows[k])
-        return None
+        return self._row_at(self._patch_rows, self._patch_native, native_offset)
 
     def site_for_return(self, return_offset: int) -> Site | None:
         """The site whose trampoline call returns to ``return_offset``."""
@@ -732,18 +736,12 @@ class FrameTable:
 
     def call_state(self, return_offset: int) -> Site | None:
         """The CALL row recorded for ``return_offset``, if any."""
-        k = bisect_left(self._call_native, return_offset)
-        if k < len(self._call_native) and self._call_native[k] == return_offset:
-            return self.row(self._call_rows[k])
-        return None
+        return self._row_at(self._call_rows, self._call_native, return_offset)
 
     def interrupt_state(self, return_offset: int) -> Site | None:
         """The INTERRUPT row of the check whose trampoline call returns to
         ``return_offset``, if any."""
-        k = bisect_left(self._intr_native, return_offset)
-        if k < len(self._intr_native) and self._intr_native[k] == return_offset:
-            return self.row(self._intr_rows[k])
-        return None
+        return self._row_at(self._intr_rows, self._intr_native, return_offset)
 
     def frame_state(self, return_offset: int) -> Site | None:
         """The row describing a caller frame whose call returns to ``return_offset``.
