@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import wasmtime
+from wasm_builder import body, func_type, module, section, vec
 
 from wasmdbg.errors import DecodeError, UnsupportedError, ValidationError
 from wasmdbg.wasm.code import iter_body
@@ -47,34 +48,15 @@ def _func(body: str, sig: str = "", extra: str = "") -> str:
     return f"(module {extra} (func {sig} {body}))"
 
 
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _section(sid: int, payload: bytes) -> bytes:
-    return bytes([sid]) + _leb(len(payload)) + payload
-
-
 def _binary(code: bytes, *, memory: bool = True, data: bytes | None = None) -> bytes:
-    """A module with one function ``[] -> []`` whose body (locals + code) is ``code``."""
-    out = b"\0asm\1\0\0\0"
-    out += _section(1, b"\x01\x60\x00\x00")
-    out += _section(3, b"\x01\x00")
+    """A module with one function ``[] -> []`` whose code (after no locals) is ``code``."""
+    sections = [section(1, vec([func_type()])), section(3, vec([b"\x00"]))]
     if memory:
-        out += _section(5, b"\x01\x00\x01")
-    body = b"\x00" + code
-    out += _section(10, b"\x01" + _leb(len(body)) + body)
+        sections.append(section(5, b"\x01\x00\x01"))
+    sections.append(section(10, vec([body(code)])))
     if data is not None:
-        out += _section(11, data)
-    return out
+        sections.append(section(11, data))
+    return module(*sections)
 
 
 # -- valid modules ---------------------------------------------------------------
