@@ -133,6 +133,29 @@ def _unwind(a: Assembler, store: Reg) -> None:
     a.ret()
 
 
+def _trap_at_caller(a: Assembler, store: Reg) -> None:
+    """Leave as a trap at the stub's caller: trap_pc/trap_fp = [rbp+8]/[rbp]."""
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(store, STORE.TRAP_PC), RCX)
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(store, STORE.TRAP_FP), RCX)
+    _unwind(a, store)
+
+
+def _copy_slots(a: Assembler, buf: CodeBuffer, src: Reg, dst: Reg) -> None:
+    """Copy ``rcx`` 8-byte slots from ``[src]`` to ``[dst]`` (clobbers r10, r11)."""
+    a.xor32_rr(R11, R11)
+    loop, done = Label(), Label()
+    buf.bind(loop)
+    a.cmp_rr(R11, RCX)
+    a.jcc_l(Cond.AE, done)
+    a.mov_rm(R10, Mem(src, 0, R11, 8))
+    a.mov_mr(Mem(dst, 0, R11, 8), R10)
+    a.add_ri(R11, 1)
+    a.jmp_l(loop)
+    buf.bind(done)
+
+
 def _entry(a: Assembler, buf: CodeBuffer) -> None:
     a.push_r(RBP)
     a.mov_rr(RBP, RSP)
@@ -156,32 +179,13 @@ def _entry(a: Assembler, buf: CodeBuffer) -> None:
     a.add_ri(R11, 15)
     a.and_ri(R11, -16)
     a.sub_rr(RSP, R11)
-    # copy the slots in
-    a.xor32_rr(R11, R11)
-    loop, done = Label(), Label()
-    buf.bind(loop)
-    a.cmp_rr(R11, RCX)
-    a.jcc_l(Cond.AE, done)
-    a.mov_rm(R10, Mem(RDX, 0, R11, 8))
-    a.mov_mr(Mem(RSP, 0, R11, 8), R10)
-    a.add_ri(R11, 1)
-    a.jmp_l(loop)
-    buf.bind(done)
+    _copy_slots(a, buf, RDX, RSP)  # the slots in
     a.mov_rr(R14, RDI)
     a.call_r(RSI)
     # copy the results out
     a.mov_rm(RCX, Mem(RBP, -72))
     a.mov_rm(RDX, Mem(RBP, -64))
-    a.xor32_rr(R11, R11)
-    loop2, done2 = Label(), Label()
-    buf.bind(loop2)
-    a.cmp_rr(R11, RCX)
-    a.jcc_l(Cond.AE, done2)
-    a.mov_rm(R10, Mem(RSP, 0, R11, 8))
-    a.mov_mr(Mem(RDX, 0, R11, 8), R10)
-    a.add_ri(R11, 1)
-    a.jmp_l(loop2)
-    buf.bind(done2)
+    _copy_slots(a, buf, RSP, RDX)
     a.xor32_rr(RAX, RAX)
     exit_ = Label("exit")
     a.jmp_l(exit_)
@@ -229,11 +233,7 @@ def _hostcall(a: Assembler, buf: CodeBuffer) -> None:
     a.leave()
     a.ret()
     buf.bind(trap)
-    a.mov_rm(RCX, Mem(RBP, 8))
-    a.mov_mr(Mem(RDX, STORE.TRAP_PC), RCX)
-    a.mov_rm(RCX, Mem(RBP, 0))
-    a.mov_mr(Mem(RDX, STORE.TRAP_FP), RCX)
-    _unwind(a, RDX)
+    _trap_at_caller(a, RDX)
 
 
 def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
@@ -275,8 +275,4 @@ def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
     buf.bind(abort)
     a.mov_rm(R14, Mem(RSP, saved_gpr(14)))
     a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
-    a.mov_rm(RCX, Mem(RBP, 8))
-    a.mov_mr(Mem(RDX, STORE.TRAP_PC), RCX)
-    a.mov_rm(RCX, Mem(RBP, 0))
-    a.mov_mr(Mem(RDX, STORE.TRAP_FP), RCX)
-    _unwind(a, RDX)
+    _trap_at_caller(a, RDX)
