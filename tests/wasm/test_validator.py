@@ -371,3 +371,30 @@ def test_spec_suite() -> None:
     assert wrong_text == [], "\n".join(wrong_text[:30])
     assert counts["assert_invalid"] > 0 and counts["module"] > 0, counts
     print(dict(counts))
+
+
+def test_oversized_vector_counts_report_the_count_offset_like_the_decoder() -> None:
+    """br_table and typed select: "length out of bounds" points at the count."""
+    from wasmdbg.errors import DecodeError as _DecodeError
+    from wasmdbg.wasm.code import iter_body
+    from wasmdbg.wasm.decoder import decode_module as _decode
+
+    def sec(i: int, b: bytes) -> bytes:
+        return bytes([i, len(b)]) + b
+
+    for code in (
+        bytes([0x00, 0x41, 0x00, 0x0E, 0xE8, 0x07, 0x00, 0x0B]),  # br_table with 1000 labels
+        bytes([0x00, 0x1C, 0xE8, 0x07, 0x7F, 0x0B]),  # select with 1000 types
+    ):
+        module = b"\0asm\x01\0\0\0" + sec(1, b"\x01\x60\x00\x00") + sec(3, b"\x01\x00")
+        module += sec(10, b"\x01" + bytes([len(code)]) + code)
+        mdef = _decode(module)
+        offsets = []
+        with pytest.raises(_DecodeError) as exc:
+            validate(mdef)
+        offsets.append(exc.value.offset)
+        with pytest.raises(_DecodeError) as exc:
+            list(iter_body(mdef, mdef.bodies[0]))
+        offsets.append(exc.value.offset)
+        count_offset = module.index(b"\xe8\x07")
+        assert offsets == [count_offset, count_offset]

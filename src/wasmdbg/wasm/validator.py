@@ -550,9 +550,10 @@ def _validate_body(
                 vals.extend(ps)
 
             elif op == 0x0E:  # br_table
+                count_at = pos
                 count, pos = _u32(code, pos)
                 if count > end - pos:
-                    raise _Malformed("length out of bounds", pos)
+                    raise _Malformed("length out of bounds", count_at)
                 labels = []
                 for _ in range(count + 1):
                     depth = code[pos]
@@ -605,9 +606,10 @@ def _validate_body(
                 vals.append(t2 if t1 == UNKNOWN else t1)
 
             elif op == 0x1C:  # select t*
+                count_at = pos
                 count, pos = _u32(code, pos)
                 if count > end - pos:
-                    raise _Malformed("length out of bounds", pos)
+                    raise _Malformed("length out of bounds", count_at)
                 types = []
                 for _ in range(count):
                     t = code[pos]
