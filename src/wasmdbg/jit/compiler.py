@@ -235,9 +235,7 @@ class FuncCompiler:
         else:
             self._fast_loop(iter_body(module, body))
         masm.finish_function()
-        if self.frame_table is not None:
-            self._note_interrupt_states()
-            self._note_trap_states()
+        self._note_stub_states()
         end = masm.offset
         size = 8 * (nlocals + stack.max_depth + self.max_out)
         if size % 16 != 8:
@@ -369,15 +367,21 @@ class FuncCompiler:
             return None
         return (self.masm.pc, self._local_locs, self._stack_locs())
 
-    def _note_interrupt_states(self) -> None:
-        """Frame-table rows for the function's interrupt checks (debug only)."""
+    def _note_stub_states(self) -> None:
+        """Frame-table rows for the function's interrupt checks and trap checks,
+        keyed by their stubs' return addresses (debug only)."""
         table = self.frame_table
-        sites = self.masm.interrupt_sites
-        if table is not None:
-            for ret, state in sites:
-                pc, local_locs, stack_locs = cast(tuple[int, Sequence[Loc], Sequence[Loc]], state)
-                table.add_interrupt_state(self.func_index, pc, ret, local_locs, stack_locs)
-        sites.clear()
+        if table is None:
+            return
+        masm = self.masm
+        for add, states in (
+            (table.add_interrupt_state, masm.interrupt_sites),
+            (table.add_call_state, masm.trap_states),
+        ):
+            for ret, token in states:
+                pc, local_locs, stack_locs = cast(tuple[int, Sequence[Loc], Sequence[Loc]], token)
+                add(self.func_index, pc, ret, local_locs, stack_locs)
+            states.clear()
 
     def _trap_snapshot(self) -> tuple[list[tuple[int, int, int]], object]:
         """The operand stack at a trap check (debug mode; see ``masm.trap_state``).
@@ -409,16 +413,6 @@ class FuncCompiler:
             where.append(Loc(LocKind.SLOT, disp, ty))
         local_locs = self._entry_locals if self._entry_locals is not None else self._local_locs
         return spills, (self.masm.pc, local_locs, where)
-
-    def _note_trap_states(self) -> None:
-        """Frame-table rows (keyed by the stub's return address) for the trap checks."""
-        table = self.frame_table
-        states = self.masm.trap_states
-        if table is not None:
-            for ret, token in states:
-                pc, local_locs, stack_locs = cast(tuple[int, Sequence[Loc], Sequence[Loc]], token)
-                table.add_call_state(self.func_index, pc, ret, local_locs, stack_locs)
-        states.clear()
 
     def after_visit_op(self, offset: int, op: int) -> None:
         """Hook after each instruction (nothing to emit today)."""
