@@ -152,7 +152,6 @@ class FuncCompiler:
         self.frame_table = FrameTableBuilder() if guest_debug else None
         # a comparison whose 0/1 result is still only in the flags: (register, condition)
         self.pending: tuple[int, FlagCond] | None = None
-        self.fuse = True  # debug builds too: a pending comparison is a FLAGS location
         pinned = bool(module.memories)
         self.masm.heap_pinned = pinned
         self.stack.pin_heap(pinned)
@@ -1010,10 +1009,7 @@ class FuncCompiler:
             _e, disp = stack.pop_entry_disp()
             lhs = stack.pop_to_reg()
             masm.int_cmp_frame(size, lhs, disp)
-        if self.fuse:
-            self.pending = (lhs, masm.int_cond(cmp))
-        else:
-            masm.set_int_cmp(cmp, lhs)
+        self.pending = (lhs, masm.int_cond(cmp))
         stack.push_reg(I32, lhs)
 
     def _int_eqz(self, size: int, imm: object = None) -> None:
@@ -1025,10 +1021,7 @@ class FuncCompiler:
         stack = self.stack
         reg = stack.pop_to_reg()
         masm.int_test_zero(size, reg)
-        if self.fuse:
-            self.pending = (reg, masm.zero_cond())
-        else:
-            masm.set_if_zero(reg)
+        self.pending = (reg, masm.zero_cond())
         stack.push_reg(I32, reg)
 
     def _shift(self, kind: ShiftKind, size: int, ty: ValType, imm: object = None) -> None:
@@ -1126,7 +1119,7 @@ class FuncCompiler:
         rhs = stack.pop_to_reg()
         lhs = stack.pop_to_reg()
         dst = stack.alloc_gpr()
-        cond = self.masm.float_cmp_cond(kind, size, lhs, rhs) if self.fuse else None
+        cond = self.masm.float_cmp_cond(kind, size, lhs, rhs)
         if cond is not None:
             self.pending = (dst, cond)
         else:

@@ -656,12 +656,6 @@ class MacroAssembler:
         else:
             self.asm.cmp32_rm(_G[a], self.frame(disp))
 
-    def set_int_cmp(self, kind: IntCmpKind, dst: int) -> None:
-        """``dst = 1`` if the last comparison satisfied ``kind``, else 0."""
-        d = _G[dst]
-        self.asm.setcc_r(_INT_COND[kind], d)
-        self.asm.movzx8_rr(d, d)
-
     # -- flag conditions (compare fused with its consumer) ----------------------------
     #
     # A *flag condition* is an opaque token for "the flags of the last
