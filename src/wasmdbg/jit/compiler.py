@@ -903,7 +903,7 @@ class FuncCompiler:
         stack = self.stack
         masm = self.masm
         kind, _ty, data = stack.items[-1]
-        if kind == CONST and (size < 8 or data < 0x8000_0000 or data >= 0xFFFF_FFFF_8000_0000):
+        if kind == CONST and masm.can_store_const(size, data):
             stack.items.pop()
             addr = stack.pop_to_reg()
             m = masm.heap_addr(addr, offset, size)

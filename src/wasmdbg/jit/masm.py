@@ -1272,10 +1272,16 @@ class MacroAssembler:
         else:
             a.mov8_mr(m, _G[src])
 
+    @staticmethod
+    def can_store_const(size: int, bits: int) -> bool:
+        """Whether :meth:`heap_store_const` takes ``bits`` for a ``size``-byte store
+        (8 bytes need a sign-extended 32-bit immediate)."""
+        return size < 8 or bits < 0x8000_0000 or bits >= 0xFFFF_FFFF_8000_0000
+
     def heap_store_const(self, m: Mem, bits: int, size: int) -> None:
         """Store the low ``size`` bytes of the constant ``bits`` to ``m``.
 
-        For ``size`` 8 the value must be a sign-extended 32-bit immediate.
+        Only for constants :meth:`can_store_const` accepts.
         """
         a = self.asm
         if size == 8:
