@@ -144,12 +144,6 @@ class ValueStack:
         """The rbp-relative displacement of operand slot ``depth``."""
         return self.slot0 - 8 * depth
 
-    def note_depth(self) -> None:
-        """Record the current height for the frame size."""
-        n = len(self.items)
-        if n > self.max_depth:
-            self.max_depth = n
-
     # -- pushing ----------------------------------------------------------------
 
     def push_const(self, ty: ValType, value: int) -> None:
