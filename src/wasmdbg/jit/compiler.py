@@ -123,6 +123,11 @@ class _Frame:
         """How many values a branch to this frame carries."""
         return self.nparams if self.kind == _LOOP else len(self.results)
 
+    def note_branch(self) -> None:
+        """A branch jumps to :attr:`label` (a loop's label is its header, not its end)."""
+        if self.kind != _LOOP:
+            self.targeted = True
+
 
 class FuncCompiler:
     """Compiles the functions of one module into one :class:`MacroAssembler`."""
@@ -497,8 +502,7 @@ class FuncCompiler:
             return
         self._copy_to_frame_slots(frame)
         self.masm.jmp(frame.label)
-        if frame.kind != _LOOP:
-            frame.targeted = True
+        frame.note_branch()
 
     def _call_args(self, n: int) -> None:
         """Move the top ``n`` values to the outgoing slots, then spill registers."""
@@ -650,8 +654,7 @@ class FuncCompiler:
             self._detach_params(len(self.func_results))
         elif frame.arity == 0:
             masm.jump_if(cond, frame.label)
-            if frame.kind != _LOOP:
-                frame.targeted = True
+            frame.note_branch()
             return
         skip = Label()
         masm.jump_if(masm.invert_cond(cond), skip)
@@ -677,8 +680,7 @@ class FuncCompiler:
                 stubs[d] = stub
             else:
                 stubs[d] = frame.label
-                if frame.kind != _LOOP:
-                    frame.targeted = True
+                frame.note_branch()
         if labels:
             masm.jump_table(idx, [stubs[d] for d in labels], stubs[default])
         else:
