@@ -17,7 +17,6 @@ from wasmdbg.jit.frametable import (
     SiteKind,
     decode_bits,
     encode_value,
-    frame_table_of,
 )
 from wasmdbg.wasm.types import ValType
 
@@ -178,37 +177,3 @@ def test_value_rejects() -> None:
     assert encode_value(-1, I32) == 0xFFFF_FFFF
     assert str(Loc.const(-3, I32)) == "i32@const -3"
     assert str(Loc.slot(-8, I64)) == "i64@[rbp-8]"
-
-
-def test_frame_table_of_compiler_records() -> None:
-    from dataclasses import dataclass, field
-
-    @dataclass
-    class Row:
-        wasm_pc: int
-        native_offset: int
-        stack: tuple[tuple[str, ValType, int], ...]
-
-    @dataclass
-    class Info:
-        func_index: int
-        local_types: tuple[ValType, ...]
-        local_disps: tuple[int, ...]
-        rows: list[Row] = field(default_factory=list)
-
-    info = Info(3, (I32, F64), (16, -16))
-    info.rows.append(Row(0x30, 0x50, ()))
-    info.rows.append(
-        Row(
-            0x32, 0x60, (("const", I32, -1), ("reg", I64, 2), ("reg", F64, 17), ("frame", I32, -24))
-        )
-    )
-    t = frame_table_of([info])
-    s = t.site_at_native(0x60)
-    assert s is not None and s.func_index == 3 and s.pc == 0x32 and s.nop == NOP5
-    assert s.locals == (Loc.slot(16, I32), Loc.slot(-16, F64))
-    assert s.stack == (Loc.const(-1, I32), Loc.gpr(2, I64), Loc.xmm(1, F64), Loc.slot(-24, I32))
-    assert frame_table_of(t) is t
-    assert len(frame_table_of(None)) == 0
-    with pytest.raises(ValueError):
-        frame_table_of([Info(0, (), (), [Row(0, 0, (("heap", I32, 0),))])])

@@ -11,7 +11,7 @@ import pytest
 import wasmdbg
 from wasmdbg import Trap, TrapCode
 from wasmdbg.jit import abi
-from wasmdbg.jit.frametable import frame_table_of
+from wasmdbg.jit.frametable import FrameTable
 from wasmdbg.runtime.code import CodeObject
 from wasmdbg.runtime.store import Store
 
@@ -173,7 +173,8 @@ class _Hook:
 
 
 def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:
-    table = frame_table_of(code.compiled.frame_table)
+    table = code.compiled.frame_table
+    assert isinstance(table, FrameTable)
     site = table.entry_site(func_index)
     assert site is not None
     address = code.base + site.native_offset

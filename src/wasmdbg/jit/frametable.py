@@ -103,11 +103,10 @@ import math
 import struct
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from operator import itemgetter
-from typing import Protocol
 
 from ..wasm.types import ValType
 
@@ -130,7 +129,6 @@ __all__ = [
     "decode_bits",
     "encode_value",
     "flags_for",
-    "frame_table_of",
     "value_width",
 ]
 
@@ -755,69 +753,3 @@ class FrameTable:
         if found is not None:
             return found
         return self.site_before(return_offset - 1)
-
-
-# --------------------------------------------------------------------------
-# Adapting the compiler's per-function debug records
-
-
-class _RowLike(Protocol):
-    @property
-    def wasm_pc(self) -> int: ...
-
-    @property
-    def native_offset(self) -> int: ...
-
-    @property
-    def stack(self) -> Sequence[tuple[str, ValType, int]]: ...
-
-
-class _FunctionDebugLike(Protocol):
-    @property
-    def func_index(self) -> int: ...
-
-    @property
-    def local_types(self) -> Sequence[ValType]: ...
-
-    @property
-    def local_disps(self) -> Sequence[int]: ...
-
-    @property
-    def rows(self) -> Sequence[_RowLike]: ...
-
-
-def _stack_loc(kind: str, ty: ValType, data: int) -> Loc:
-    if kind == "const":
-        return Loc(LocKind.CONST, data & ((1 << (8 * value_width(ty))) - 1), ty)
-    if kind == "frame":
-        return Loc.slot(data, ty)
-    if kind == "reg":
-        return Loc.gpr(data, ty) if data < 16 else Loc.xmm(data - 16, ty)
-    raise ValueError(f"unknown value location kind {kind!r}")
-
-
-def frame_table_of(table: object) -> FrameTable:
-    """The :class:`FrameTable` of ``CompiledModule.frame_table``.
-
-    Accepts a :class:`FrameTable`, ``None`` (an empty table), or the
-    compiler's per-function records (``DebugInfo`` objects with
-    ``func_index``, ``local_types``, ``local_disps`` and ``rows`` of
-    ``wasm_pc``, ``native_offset`` and ``stack`` entries ``(kind, type,
-    data)`` where ``kind`` is ``"const"`` (data = bits), ``"frame"`` (data =
-    rbp displacement) or ``"reg"`` (0-15 GPR, 16-31 XMM)); every site is the
-    5-byte :data:`NOP5`.
-    """
-    if isinstance(table, FrameTable):
-        return table
-    if table is None:
-        return FrameTable.empty()
-    if not isinstance(table, Iterable):
-        raise TypeError(f"not a frame table: {table!r}")
-    builder = FrameTableBuilder()
-    infos: Iterable[_FunctionDebugLike] = table
-    for info in infos:
-        locals_ = [Loc.slot(d, t) for t, d in zip(info.local_types, info.local_disps, strict=True)]
-        for row in info.rows:
-            stack = [_stack_loc(kind, ty, data) for kind, ty, data in row.stack]
-            builder.add_site(info.func_index, row.wasm_pc, row.native_offset, NOP5, locals_, stack)
-    return builder.finish()
