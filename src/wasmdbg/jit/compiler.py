@@ -7,7 +7,7 @@ macro-assembler (:mod:`~wasmdbg.jit.masm`).  No x86 encoding happens here.
 
 Numeric families (``i32.add``, ``f64.lt``, ``i64.load16_s`` ...) get their
 ``visit_<op>`` methods from small tables at the end of the module; the
-opcode dispatch is a list indexed by opcode (``0xFC``-prefixed opcodes are
+opcode dispatch is a dict keyed by opcode (``0xFC``-prefixed opcodes are
 ``0xFC00 | sub``).
 
 Control flow
@@ -65,9 +65,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from types import MethodType
 from typing import cast
 
-from ..wasm.code import Instruction, block_type, iter_body
+from ..wasm.code import Instruction, RawInstruction, block_type, data_count_ok, iter_body, iter_raw
 from ..wasm.module import FunctionBody, ModuleDef
 from ..wasm.opcodes import OPCODES
 from ..wasm.types import FuncType, ValType
@@ -129,6 +130,41 @@ class _Frame:
             self.targeted = True
 
 
+# an opcode's visitor: (function, None) called as function(compiler, imm), or a
+# family's (method, args) called as method(compiler, *args, imm)
+_HandlerSpec = tuple[Callable[..., None], "tuple[object, ...] | None"]
+
+# per compiler class: its opcode table (see FuncCompiler._handler_specs)
+_HANDLER_SPECS: dict[type, dict[int, _HandlerSpec]] = {}
+
+
+class _Handlers(dict[int, Callable[[object], None]]):
+    """The opcode dispatch of one compiler: opcode -> bound visitor.
+
+    NB: filled on first use of each opcode (a module uses a few dozen of the
+    ~450): binding them all would cost more than compiling a small module.
+    """
+
+    __slots__ = ("_compiler", "_specs")
+
+    def __init__(self, compiler: FuncCompiler, specs: dict[int, _HandlerSpec]) -> None:
+        super().__init__()
+        self._compiler = compiler
+        self._specs = specs
+
+    def __missing__(self, code: int) -> Callable[[object], None]:
+        spec = self._specs.get(code)
+        if spec is None:
+            raise RuntimeError("opcode without a visitor")
+        fn, args = spec
+        if args is None:
+            handler: Callable[[object], None] = MethodType(fn, self._compiler)
+        else:
+            handler = partial(fn, self._compiler, *args)
+        self[code] = handler
+        return handler
+
+
 class FuncCompiler:
     """Compiles the functions of one module into one :class:`MacroAssembler`."""
 
@@ -166,25 +202,28 @@ class FuncCompiler:
         self._stack_memo: dict[tuple[object, ...], tuple[Loc, ...]] = {}
         self._site_start = self._site_end = -1  # the last patch site emitted (debug)
         self.handlers = self._build_handlers()
+        self._data_count = data_count_ok(module)
 
-    def _build_handlers(self) -> list[Callable[[object], None]]:
-        table: list[Callable[[object], None]] = [self._illegal] * 0xFC20
+    def _build_handlers(self) -> _Handlers:
+        specs = _HANDLER_SPECS.get(type(self))
+        if specs is None:
+            specs = _HANDLER_SPECS[type(self)] = self._handler_specs()
+        return _Handlers(self, specs)
+
+    @classmethod
+    def _handler_specs(cls) -> dict[int, _HandlerSpec]:
+        """Per class, once per process: opcode -> (function, family arguments or None)."""
+        specs: dict[int, _HandlerSpec] = {}
         for code, info in OPCODES.items():
             name = "visit_" + info.name.replace(".", "_")
             if code == 0x1C:
                 name = "visit_select_t"
-            fn = getattr(type(self), name)
+            fn = getattr(cls, name)
             family = getattr(fn, "_family", None)
-            if family is not None:
-                # NB: skip the generated wrapper: one Python frame less per instruction
-                method, args = family
-                table[code] = partial(method, self, *args)
-            else:
-                table[code] = getattr(self, name)
-        return table
-
-    def _illegal(self, imm: object) -> None:
-        raise RuntimeError("opcode without a visitor")
+            # a family visitor skips its generated wrapper: one Python frame less per
+            # instruction
+            specs[code] = family if family is not None else (fn, None)
+        return specs
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -237,7 +276,10 @@ class FuncCompiler:
         if self.guest_debug:
             self._debug_loop(iter_body(module, body))
         else:
-            self._fast_loop(iter_body(module, body))
+            # NB: plain tuples, not Instruction named tuples: the loop unpacks them anyway
+            self._fast_loop(
+                iter_raw(module.raw, body.code_start, body.code_end, data_count=self._data_count)
+            )
         masm.finish_function()
         self._note_stub_states()
         end = masm.offset
@@ -263,13 +305,17 @@ class FuncCompiler:
             return False
         return True
 
-    def _fast_loop(self, instrs: Iterator[Instruction]) -> None:
+    def _fast_loop(self, instrs: Iterator[RawInstruction]) -> None:
         """The visitor loop without debug hooks (the hottest code of the compiler)."""
         handlers = self.handlers
         masm = self.masm
         stack = self.stack
         items = stack.items
         ltypes = stack.local_types
+        ldisps = stack.local_disps
+        free_gpr = stack.free_gpr
+        free_xmm = stack.free_xmm
+        store_frame = masm.store_frame
         consumers = _FLAG_CONSUMERS
         for off, op, imm in instrs:
             if self.dead and self._skip_dead(op):
@@ -288,6 +334,16 @@ class FuncCompiler:
                 if len(items) > stack.max_depth:
                     stack.max_depth = len(items)
                 continue
+            if op == 0x21 or op == 0x22:  # local.set, local.tee
+                # NB: inlined for a register-held value and no pending local reads
+                # (what _set_local does then)
+                kind, ty, data = items[-1]
+                if kind == REG and not stack.local_refs:
+                    store_frame(SIZE[ty], data, ldisps[imm])  # type: ignore[call-overload]
+                    if op == 0x21:
+                        items.pop()
+                        (free_gpr if data < 16 else free_xmm).append(data)
+                    continue
             masm.pc = off
             handlers[op](imm)
 

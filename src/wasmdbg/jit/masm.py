@@ -1417,9 +1417,32 @@ class MacroAssembler:
         ``interrupt_token`` goes with the interrupt check into
         ``interrupt_sites`` (debug mode only).
         """
-        a = self.asm
         self.heap_used = False
         self._heap_loads.clear()
+        if not self.debug_hooks and self.trap_state is None:
+            # NB: the same bytes for every function: encoded once per process
+            tmpl = _PROLOGUES.get(self.heap_pinned)
+            if tmpl is None:
+                tmpl = _PROLOGUES[self.heap_pinned] = _prologue_template(self.heap_pinned)
+            code, frame_patch, stubs, heap_loads = tmpl
+            data = self._data
+            base = len(data)
+            data += code
+            self._frame_patch = base + frame_patch
+            pc = self.pc
+            all_stubs = self._stubs
+            for trap, at in stubs:
+                fixups = all_stubs.get((trap, pc))
+                if fixups is None:
+                    fixups = all_stubs[(trap, pc)] = []
+                fixups.append(base + at)
+            for at, size in heap_loads:
+                self._heap_loads.append((base + at, size))
+            return
+        self._encode_prologue(interrupt_token)
+
+    def _encode_prologue(self, interrupt_token: object) -> None:
+        a = self.asm
         a.push_r(RBP)
         a.mov_rr(RBP, RSP)
         a.push_r(R14)
@@ -1523,18 +1546,25 @@ class MacroAssembler:
         buf = self.buf
         states = self._stub_states
         data = buf.data
+        trap_sites = self.trap_sites
+        routines = self._trap_routines
+        emit_rel32 = buf.emit_label_rel32
         for key, fixups in self._stubs.items():
             code, pc = key
             here = len(data)
             for at in fixups:
                 _pack_i32_into(data, at, here - at - 4)
-            state = states.get(key)
+            state = states.get(key) if states else None
             if state is not None:
                 self._spill_for_trap(state[0])
-            a.call_l(self._trap_routine(code))
-            self.trap_sites[len(buf.data)] = pc
+            routine = routines.get(code)
+            if routine is None:
+                routine = self._trap_routine(code)
+            data.append(0xE8)  # call rel32 (inline Assembler.call_l)
+            emit_rel32(routine)
+            trap_sites[len(data)] = pc
             if state is not None:
-                self.trap_states.append((len(buf.data), state[1]))
+                self.trap_states.append((len(data), state[1]))
         for pc, label in self._dyn_stubs.items():
             buf.bind(label)
             a.mov32_rr(RAX, RAX)  # the status is an int32: clear the upper half
@@ -1586,3 +1616,17 @@ class MacroAssembler:
         a.mov_rm(RSP, self.mem(RDX, STORE.ENTRY_RSP))
         a.ret()
         return buf.finish()
+
+
+# the non-debug prologue per heap_pinned: (code, offset of the frame-size field,
+# (trap code, offset of the rel32 of its check) in order, heap-register loads)
+_PrologueTemplate = tuple[bytes, int, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+_PROLOGUES: dict[bool, _PrologueTemplate] = {}
+
+
+def _prologue_template(heap_pinned: bool) -> _PrologueTemplate:
+    m = MacroAssembler()
+    m.heap_pinned = heap_pinned
+    m._encode_prologue(None)
+    stubs = tuple((code, at) for (code, _pc), fixups in m._stubs.items() for at in fixups)
+    return bytes(m._data), m._frame_patch, stubs, tuple(m._heap_loads)
