@@ -76,6 +76,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from functools import cache
 from struct import Struct
 
 from .abi import FUNCREF, MEMORY, STORE, TABLE, VMCTX, TrapCode
@@ -227,8 +228,9 @@ _F64_M2P63 = 0xC3E0000000000000
 _F64_M1 = 0xBFF0000000000000
 
 
+@cache
 def _nop_bytes(size: int) -> bytes:
-    """``size`` bytes of multi-byte NOPs."""
+    """``size`` bytes of multi-byte NOPs (cached: the same few sizes every function)."""
     buf = CodeBuffer()
     Assembler(buf).nop_n(size)
     return bytes(buf.data)
