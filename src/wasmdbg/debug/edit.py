@@ -166,11 +166,7 @@ class BreakpointState:
 
     def resolve(self, module: object, pc: int) -> int:
         """The sequence point a breakpoint requested at ``pc`` uses."""
-        table = self._registry.debug_code(module).frame_table
-        actual = table.slip(pc)
-        if actual is None:
-            raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
-        return actual
+        return _slip(module, self._registry.debug_code(module), pc)
 
     # -- sessions --------------------------------------------------------
 
@@ -244,9 +240,7 @@ class BreakpointEdit:
         self._check_open()
         state = self._state
         code = state._registry.debug_code(module)
-        actual = code.frame_table.slip(pc)
-        if actual is None:
-            raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
+        actual = _slip(module, code, pc)
         key = (module, actual)
         if state._counts.get(key, 0) == 0 and not state._single_step:
             self._flip(module, code, actual, True)
@@ -348,3 +342,11 @@ class BreakpointEdit:
         self._touch(module, code)
         for rows in code.frame_table.native_sites():
             code.patch_site(rows[0], True)
+
+
+def _slip(module: object, code: PatchableCode, pc: int) -> int:
+    """The sequence point at or after ``pc`` in ``code`` (DebugError if none)."""
+    actual = code.frame_table.slip(pc)
+    if actual is None:
+        raise DebugError(f"no sequence point at or after pc 0x{pc:x} in {module!r}")
+    return actual
