@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from debug_fakes import FakeAbort, FakeModule, FakeStore, FakeTrap, Guest
+from scripted import Action, Scripted
 
 from wasmdbg.debug.debugger import Debugger, RunState, Stop, StopReason
 from wasmdbg.debug.events import DebugEventKind
@@ -100,40 +101,7 @@ def _module(name: str = "m") -> FakeModule:
     )
 
 
-Action = str | Callable[[Debugger, Stop], str]
 Expect = tuple[Any, ...]
-
-
-class Scripted(Debugger):
-    """Checks each stop against the script and performs the scripted action."""
-
-    def __init__(self, store: FakeStore, script: Sequence[tuple[Expect, Action]]) -> None:
-        super().__init__(store)
-        self.script = list(script)
-        self.stops: list[Stop] = []
-
-    def user_stop(self, stop: Stop) -> None:
-        self.stops.append(stop)
-        assert self.script, f"unexpected stop {stop.reason} at {stop.pc}"
-        expect, action = self.script.pop(0)
-        frame = stop.frame
-        got: tuple[Any, ...] = (
-            stop.reason,
-            frame.func_index if frame else None,
-            frame.pc if frame else None,
-        )
-        if len(expect) > 3:
-            got += (tuple(frame.locals) if frame else None,)
-        assert got == expect
-        if callable(action):
-            action = action(self, stop)
-        {
-            "continue": self.set_continue,
-            "step": self.set_step,
-            "next": self.set_next,
-            "return": self.set_return,
-            "quit": self.set_quit,
-        }[action]()
 
 
 def brk(*pcs: int, **options: Any) -> Callable[[Scripted, FakeModule], None]:

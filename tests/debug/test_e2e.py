@@ -10,10 +10,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from scripted import Action, Scripted
 
 from wasmdbg import Config, Engine, Func, FuncType, Linker, Module, Store, Trap, ValType
 from wasmdbg.debug import DebugEvent, DebugEventKind, Debugger, Stop, StopReason
@@ -123,37 +123,6 @@ def pcs(module: Module, func_index: int) -> list[int]:
     return [off for off, _, _ in iter_body(mdef, body)]
 
 
-Action = str | Callable[[Debugger, Stop], str]
-
-
-class Scripted(Debugger):
-    """Checks each stop against ``(reason, func, pc[, locals[, stack]])``."""
-
-    def __init__(self, store: Store, script: Sequence[tuple[tuple[Any, ...], Action]]) -> None:
-        super().__init__(store)
-        self.script = list(script)
-        self.stops: list[Stop] = []
-
-    def user_stop(self, stop: Stop) -> None:
-        self.stops.append(stop)
-        assert self.script, f"unexpected stop {stop.reason} at {stop.pc}"
-        expect, action = self.script.pop(0)
-        f = stop.frame
-        got: tuple[Any, ...] = (stop.reason, f.func_index if f else None, f.pc if f else None)
-        if len(expect) > 3:
-            got += (tuple(f.locals) if f else None,)
-        if len(expect) > 4:
-            got += (tuple(f.stack) if f else None,)
-        assert got == expect
-        if callable(action):
-            action = action(self, stop)
-        {
-            "continue": self.set_continue,
-            "step": self.set_step,
-            "next": self.set_next,
-            "return": self.set_return,
-            "quit": self.set_quit,
-        }[action]()
 
 
 BP, STEP = StopReason.BREAKPOINT, StopReason.STEP
