@@ -109,6 +109,7 @@ from enum import IntEnum
 from operator import itemgetter
 
 from ..wasm.types import ValType
+from .x64 import NOP5, NOPS
 
 __all__ = [
     "CALL_SIZE",
@@ -133,21 +134,6 @@ __all__ = [
 ]
 
 CALL_SIZE = 5  # E8 rel32
-NOP5 = b"\x0f\x1f\x44\x00\x00"  # nopl 0x0(%rax,%rax,1)
-
-# The recommended single-instruction NOPs by length (Intel SDM, "NOP"):
-# used to pad a site longer than a call after its E8 rel32.
-NOPS: dict[int, bytes] = {
-    1: b"\x90",
-    2: b"\x66\x90",
-    3: b"\x0f\x1f\x00",
-    4: b"\x0f\x1f\x40\x00",
-    5: NOP5,
-    6: b"\x66\x0f\x1f\x44\x00\x00",
-    7: b"\x0f\x1f\x80\x00\x00\x00\x00",
-    8: b"\x0f\x1f\x84\x00\x00\x00\x00\x00",
-    9: b"\x66\x0f\x1f\x84\x00\x00\x00\x00\x00",
-}
 
 _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -384,7 +370,7 @@ class Site:
         pad = self.size - CALL_SIZE
         tail = b""
         while pad > 0:
-            chunk = min(pad, max(NOPS))
+            chunk = min(pad, len(NOPS) - 1)
             tail += NOPS[chunk]
             pad -= chunk
         return b"\xe8" + struct.pack("<i", rel) + tail

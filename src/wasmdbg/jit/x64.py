@@ -69,7 +69,7 @@ from functools import lru_cache
 
 from wasmdbg.jit.codebuf import CodeBuffer, EncodingError, Label
 
-__all__ = ["NOP5", "Assembler", "Cond", "EncodingError", "Mem", "Reg", "Xmm", "call_rel32_bytes"]
+__all__ = ["NOP5", "NOPS", "Assembler", "Cond", "EncodingError", "Mem", "Reg", "Xmm", "call_rel32_bytes"]
 
 
 class Reg(IntEnum):
@@ -185,8 +185,9 @@ _JCC = tuple(bytes((0x0F, 0x80 | c)) for c in range(16))
 _SETCC = tuple(bytes((0x0F, 0x90 | c)) for c in range(16))
 _CMOVCC = tuple(bytes((0x0F, 0x40 | c)) for c in range(16))
 
-# Intel's recommended multi-byte NOPs (SDM vol. 2B, "NOP"), by length
-_NOPS = (
+# Intel's recommended multi-byte NOPs (SDM vol. 2B, "NOP"), indexed by length; also
+# the NOPs that pad a patch site longer than its E8 rel32 call (jit.frametable)
+NOPS: tuple[bytes, ...] = (
     b"",
     b"\x90",
     b"\x66\x90",
@@ -203,7 +204,7 @@ _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 
 #: The 5-byte NOP a disabled patch site holds (``nop dword [rax + rax*1 + 0]``).
-NOP5 = _NOPS[5]
+NOP5 = NOPS[5]
 
 
 def call_rel32_bytes(at: int, target: int) -> bytes:
@@ -1386,9 +1387,9 @@ class Assembler:
         if size < 0:
             raise EncodingError(f"negative NOP size {size}")
         while size > 9:
-            self._d += _NOPS[9]
+            self._d += NOPS[9]
             size -= 9
-        self._d += _NOPS[size]
+        self._d += NOPS[size]
 
     # -- SSE moves ---------------------------------------------------------------
 
