@@ -29,7 +29,7 @@ from wasmdbg import (
     ValType,
     WasiConfig,
 )
-from wasmdbg.debug.debugger import StopReason
+from wasmdbg.debug.debugger import Debugger, Stop, StopReason
 from wasmdbg.debug.session import Exited, Session, SessionState, Stopped, stack_size_for
 from wasmdbg.errors import DebugError
 from wasmdbg.runtime.trap import TrapCode
@@ -245,6 +245,29 @@ def test_the_guest_runs_on_a_worker_thread_with_a_big_stack(
     assert thread is not None and thread is not threading.current_thread() and thread.daemon
 
 
+def test_the_guest_gets_its_whole_wasm_stack_on_the_worker(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    depths: list[int] = []
+
+    def on_stop(debugger: Debugger, stop: Stop) -> None:
+        assert stop.frame is not None
+        depths.append(int(stop.frame.locals[0]))
+
+    debugger = Debugger(world.store, on_stop=on_stop)
+    with pytest.raises(Trap):
+        world.func("deep")(world.store, 0)  # on this thread
+    debugger.detach()
+    session = sessions(world.store)
+    session.start(world.call("deep", 0))
+    ev = stopped(session, StopReason.TRAP)
+    assert ev.stop.frame is not None
+    depth = int(ev.stop.frame.locals[0])
+    assert depths and depth > 0.9 * depths[0]
+    session.cont()
+    assert isinstance(exited(session).error, Trap)
+
+
 # -- breakpoints ---------------------------------------------------------------------
 
 
@@ -382,6 +405,24 @@ def test_pause_while_stepping_is_reported(world: World, sessions: Callable[..., 
     assert ev.stop.frame is not None and ev.stop.frame.func_name == "forever"
 
 
+def test_one_pause_gives_one_stop_even_when_a_breakpoint_comes_first(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    session = sessions(world.store)
+    bp = session.set_break_function(world.module, TICK)
+    session.start(world.call("spin"))
+    stopped(session, StopReason.BREAKPOINT)
+    session.cont()
+    assert session.pause() is True  # races with the breakpoint in the very next call
+    ev = stopped(session)
+    assert ev.reason in (StopReason.BREAKPOINT, StopReason.INTERRUPTED)
+    session.clear_break(bp.number)
+    session.cont()
+    assert session.wait(0.2) is None  # the pause was answered: no second stop for it
+    world.stop_polling.set()
+    assert isinstance(exited(session).result, int)
+
+
 # -- breakpoints edited while the guest runs ----------------------------------------------------
 
 
@@ -418,7 +459,7 @@ def test_many_edits_while_running_take_effect_and_stay_silent(
     session = sessions(world.store)
     t = pcs(world.module, TICK)
     session.start(world.call("spin"))
-    for i in range(200):
+    for i in range(500):  # 1,000 edits
         bp = session.set_break(world.module, t[i % len(t)], cond="False", timeout=TIMEOUT)
         assert session.breakpoints == [bp]
         assert world.store.breakpoints() == [(world.module, bp.site_pc)]
