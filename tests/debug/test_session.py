@@ -501,6 +501,31 @@ def test_edits_from_many_threads_while_running(
     assert isinstance(exited(session).result, int)
 
 
+def test_disable_and_enable_while_paused_and_running(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    session = sessions(world.store)
+    bp = session.set_break_function(world.module, TICK)
+    session.start(world.call("spin"))
+    stopped(session, StopReason.BREAKPOINT)
+    session.disable_break(bp.number)  # paused
+    session.cont()
+    assert session.wait(0.1) is None  # runs on past the disabled breakpoint
+    session.enable_break(bp.number, timeout=TIMEOUT)  # running
+    ev = stopped(session, StopReason.BREAKPOINT)
+    assert ev.stop.breakpoint is bp and bp.enabled
+
+
+def test_an_interrupt_nobody_asked_for_is_reported(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    session = sessions(world.store)
+    session.start(world.call("forever"))
+    world.store.interrupt()  # what Ctrl-C does under store.interrupt_on_sigint()
+    ev = stopped(session, StopReason.INTERRUPTED)
+    assert ev.stop.frame is not None and ev.stop.frame.func_name == "forever"
+
+
 def test_a_silent_stop_keeps_the_step_mode(world: World, sessions: Callable[..., Session]) -> None:
     w, t = pcs(world.module, WRAP), pcs(world.module, TICK)
     session = sessions(world.store)

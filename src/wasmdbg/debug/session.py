@@ -68,6 +68,13 @@ else asked for is not reported: the guest resumes in the step mode it ran
 with (:attr:`Debugger.step_state`).  The caller of ``set_break`` waits for
 that stop (``timeout=`` bounds the wait).
 
+An INTERRUPTED stop the session did not ask for (``store.interrupt()``
+called directly, Ctrl-C under ``store.interrupt_on_sigint()``) is reported
+like a pause.  NB: the Debugger's own editing methods (``session.debugger
+.set_break``, ``Breakpoint.enable`` ...) patch code on the calling thread:
+call them only from the guest thread (inside :meth:`Session.call_on_guest`);
+everyone else goes through the session's methods.
+
 Stop reasons are the Debugger's, plus ENTRY: with ``stop_on_entry`` the
 session starts the guest single-stepping, and the first STEP stop (before
 the first instruction of the first Wasm function) is reported as ENTRY.  A
