@@ -8,6 +8,8 @@ Subcommands::
     wasmdbg run FILE [ARGS...]        run a WASI program's _start (like ``wasmtime run``)
     wasmdbg run FILE --invoke NAME [ARGS...]
                                       call an export and print its results
+    wasmdbg debug FILE [ARGS...] [-ex CMD]... [-x FILE] [--batch]
+                                      the gdb-style debugger (cli.repl)
 
 Every failure prints one readable message to stderr and exits non-zero;
 no traceback reaches the user for bad input.
@@ -194,7 +196,33 @@ def _build_parser() -> argparse.ArgumentParser:
         help="with --invoke: the function's arguments, parsed by its parameter types; else the program's argv",
     )
     p.set_defaults(run=_cmd_run)
+
+    p = sub.add_parser("debug", help="debug a WASI program with gdb-style commands")
+    p.add_argument("file")
+    p.add_argument("args", nargs="*", help="the program's arguments (after -- if they look like options)")
+    p.add_argument("-ex", "--eval-command", dest="ex", action="append", default=[], metavar="CMD",
+                   help="run this debugger command (repeatable)")
+    p.add_argument("-x", "--command", dest="x", action="append", default=[], metavar="FILE",
+                   help="run the debugger commands in FILE")
+    p.add_argument("--batch", action="store_true", help="exit after the -ex and -x commands")
+    p.add_argument("--invoke", metavar="NAME", help="debug a call of this export instead of _start")
+    p.add_argument("--env", action="append", default=None, metavar="NAME=VALUE",
+                   help="set a guest environment variable (the host's are not inherited then)")
+    p.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                   help="give the guest a host directory")
+    p.set_defaults(run=_cmd_debug)
     return parser
+
+
+def _cmd_debug(args: argparse.Namespace) -> int:
+    from .repl import Program, run_debugger
+
+    env = None
+    if args.env is not None:
+        env = [tuple(e.split("=", 1)) if "=" in e else (e, "") for e in args.env]
+    dirs = [(d.split("::", 1)[0], d.split("::", 1)[-1]) for d in args.dir]
+    program = Program(Path(args.file), list(args.args), env, dirs, args.invoke)
+    return run_debugger(program, commands=args.ex, files=args.x, batch=args.batch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -204,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:
         # NB: `run FILE --invoke NAME 1 2` leaves the arguments after the option
         # unparsed; they belong to the guest (its argv or the function's arguments).
-        if args.command != "run":
+        if args.command not in ("run", "debug"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.args += [e for e in extra if e != "--"]
     if getattr(args, "all_sites", False):
