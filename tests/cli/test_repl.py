@@ -344,5 +344,5 @@ def test_invoke_an_export(capsys: pytest.CaptureFixture[str]) -> None:
                    "-ex", "break fib", "-ex", "run", "-ex", "delete", "-ex", "continue"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "in fib ($local0=6)" in out
+    assert "Breakpoint 1, fib (n=6) at hello.c:19\n19\t    if (n < 2)\n" in out
     assert "[Inferior 1 (wasm) returned 8]" in out

@@ -34,8 +34,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..debug import expr as ex
 from ..debug import source as src
-from ..debug.source import Ended, Launch, Outcome, Paused, PauseReason, SourceDebugger, WasmValue
+from ..debug import values as cv
+from ..debug.source import (
+    CFrameContext,
+    Ended,
+    Launch,
+    Outcome,
+    Paused,
+    PauseReason,
+    SourceDebugger,
+    SourceFrame,
+    WasmValue,
+)
+from ..dwarf.types import TypedefType, ptype, type_name
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
 from ..wasm.opcodes import OPCODES, Imm
@@ -207,6 +220,12 @@ class Repl(cmd.Cmd):
         self._list_next: tuple[str, int] | None = None
         self.run_args: list[str] = list(program.args)
         self._exit_status = 0
+        self._sources: dict[str, list[str] | None] = {}
+        self._last_shown: tuple[int, str, int] | None = None
+        self._list_last: tuple[str, int, int] | None = None
+        self.listsize = 10
+        if self.dbg.dwarf_note is not None and self.dbg.mdef.debug_sections():
+            self.say(f"warning: {self.dbg.dwarf_note}")
 
     # -- output ---------------------------------------------------------------
 
@@ -358,12 +377,12 @@ class Repl(cmd.Cmd):
 
     # -- helpers ------------------------------------------------------------------
 
-    def frames(self) -> list[Any]:
-        """The paused guest's frames."""
-        return self.dbg.frames()
+    def frames(self) -> list[SourceFrame]:
+        """The paused guest's source frames (one per Wasm frame without DWARF)."""
+        return self.dbg.stack()
 
     def frame(self, required: bool = True) -> Any:
-        """The selected frame."""
+        """The selected (source) frame."""
         frames = self.frames()
         if not frames:
             if required:
@@ -383,29 +402,71 @@ class Repl(cmd.Cmd):
             return ""
         return f"<{self.dbg.function_name(func)}+{pc - self.dbg.mdef.body(func).code_start}>"
 
-    def args_text(self, frame: Any) -> str:
-        """``n=5, m=2``: a frame's parameters."""
+    def args_text(self, frame: SourceFrame) -> str:
+        """``n=5, m=2``: a frame's parameters (C values with DWARF, else Wasm locals)."""
         parts = []
-        for i in range(self.dbg.num_params(frame.func_index)):
-            name = self.dbg.local_name(frame.func_index, i)
+        if frame.function is not None:
+            ctx = CFrameContext(self.dbg, frame)
+            for var in frame.parameters():
+                try:
+                    text = cv.format_value(ctx.variable(var), ctx, top=False)
+                except DebugError as exc:
+                    text = f"<error: {exc}>"
+                parts.append(f"{var.name}={text}")
+            return ", ".join(parts)
+        wasm = frame.wasm
+        for i in range(self.dbg.num_params(wasm.func_index)):
+            name = self.dbg.local_name(wasm.func_index, i)
             try:
-                text = self.value_text(self.dbg._local(frame, i))
+                text = self.value_text(self.dbg._local(wasm, i))
             except DebugError:
                 text = "<unavailable>"
             parts.append(f"{name}={text}")
         return ", ".join(parts)
 
-    def frame_line(self, frame: Any, level: int | None = None, *, address: bool = True) -> str:
-        """``#1  0x0000002a in fib (n=5)``."""
+    def frame_line(self, frame: SourceFrame, level: int | None = None, *, address: bool | None = None) -> str:
+        """``#1  0x0000002a in fib (n=5) at fib.c:7`` (address only when mid-line)."""
         head = f"#{level:<3}" if level is not None else ""
+        if address is None:
+            address = not (frame.has_source and frame.at_line_start) and frame.depth == 0
+            if frame.depth > 0:
+                address = False
         addr = f"0x{frame.pc:08x} in " if address else ""
-        return f"{head}{addr}{self.dbg.function_name(frame.func_index)} ({self.args_text(frame)})"
+        where = f" at {frame.file}:{frame.line}" if frame.has_source else ""
+        return f"{head}{addr}{frame.name} ({self.args_text(frame)}){where}"
 
     def value_text(self, value: Any, fmt: str | None = None) -> str:
         """A value as print shows it."""
         if isinstance(value, WasmValue):
             return src.format_scalar(value.value, value.mtype, fmt)
+        if isinstance(value, cv.CValue):
+            return cv.format_value(value, CFrameContext(self.dbg, self.frame(required=False)), fmt)
         return str(value)
+
+    # -- source text -----------------------------------------------------------
+
+    def source_lines(self, file: str) -> list[str] | None:
+        """The lines of a source file (found as written, next to the module, or in cwd)."""
+        if file in self._sources:
+            return self._sources[file]
+        lines: list[str] | None = None
+        for candidate in (Path(file), self.program.path.parent / file, Path.cwd() / file):
+            try:
+                lines = candidate.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            break
+        self._sources[file] = lines
+        return lines
+
+    def source_line(self, file: str, line: int) -> str:
+        """``7\t    if (n < 2)`` (or gdb's note when the file is missing)."""
+        lines = self.source_lines(file)
+        if lines is None:
+            return f"{line}\tin {file}"
+        if not 1 <= line <= len(lines):
+            return f"Line number {line} out of range; \"{file}\" has {len(lines)} lines."
+        return f"{line}\t{lines[line - 1]}"
 
     def instruction_text(self, pc: int) -> str:
         """The Wasm instruction at ``pc`` as text."""
@@ -422,10 +483,13 @@ class Repl(cmd.Cmd):
         """Print a stop (or the exit), then the displays and breakpoint commands."""
         self.frame_no = 0
         self._x_next = None
+        self._list_last = None
         if isinstance(outcome, Ended):
+            self._last_shown = None
             self.report_exit(outcome)
             return
-        frame = outcome.frame
+        stack = self.frames()
+        frame = stack[0] if stack else None
         reason = outcome.reason
         if reason == PauseReason.BREAKPOINT and outcome.breakpoint is not None:
             bp = outcome.breakpoint
@@ -434,27 +498,32 @@ class Repl(cmd.Cmd):
                 self.say(bp.cond_error)
             kind = "Temporary breakpoint" if bp.temporary else "Breakpoint"
             self.say("")
-            self.say(f"{kind} {bp.number}, {self.location_line(frame)}")
+            self.say(f"{kind} {bp.number}, {self.frame_line(frame)}" if frame else f"{kind} {bp.number}")
         elif reason == PauseReason.TRAP:
             self.say("")
             self.say(f"Program stopped: wasm trap: {_trap_reason(outcome.error)}")
             if frame is not None:
-                self.say(self.location_line(frame))
+                self.say(self.frame_line(frame))
         elif reason == PauseReason.HOST_ERROR:
             exc = outcome.error
             self.say("")
             self.say(f"Program stopped: host function error: {type(exc).__name__}: {exc}")
             if frame is not None:
-                self.say(self.location_line(frame))
+                self.say(self.frame_line(frame))
         elif reason == PauseReason.INTERRUPTED:
             self.say("")
             self.say("Program received signal SIGINT, Interrupt.")
             if frame is not None:
-                self.say(self.location_line(frame))
+                self.say(self.frame_line(frame))
         elif frame is not None and header:
-            self.say(self.location_line(frame))
+            same = self._last_shown == (frame.wasm.fp, frame.name, frame.depth)
+            if not (same and frame.has_source and reason == PauseReason.STEP):
+                self.say(self.frame_line(frame))
+            elif not frame.at_line_start:
+                self.console.write(f"0x{frame.pc:08x}\t")
         if frame is not None:
             self.show_position(frame)
+            self._last_shown = (frame.wasm.fp, frame.name, frame.depth)
         if reason == PauseReason.FINISH and outcome.returned:
             value = outcome.returned[0] if len(outcome.returned) == 1 else outcome.returned
             number = self.dbg.record(value)
@@ -464,12 +533,11 @@ class Repl(cmd.Cmd):
         if reason == PauseReason.BREAKPOINT and outcome.breakpoint is not None:
             self.run_breakpoint_commands(outcome.breakpoint.commands)
 
-    def location_line(self, frame: Any) -> str:
-        """The frame part of a stop line: ``0x0000002a in fib (n=5)``."""
-        return self.frame_line(frame)
-
-    def show_position(self, frame: Any) -> None:
-        """The current instruction (Wasm level)."""
+    def show_position(self, frame: SourceFrame) -> None:
+        """The current source line, or (without one) the current Wasm instruction."""
+        if frame.has_source and frame.file is not None:
+            self.say(self.source_line(frame.file, frame.line))
+            return
         with contextlib.suppress(DebugError):
             self.say(f"=> 0x{frame.pc:08x} {self.where(frame.pc)}:\t{self.instruction_text(frame.pc)}")
 
@@ -580,7 +648,7 @@ class Repl(cmd.Cmd):
         if not text:
             return 1
         value = self.dbg.evaluate(text, self.frame(required=False))
-        return int(value.value) if isinstance(value, WasmValue) else int(str(value), 0)
+        return int(value.value) if isinstance(value, WasmValue) else int(cv.scalar_of(value))
 
     def _repeat(self, arg: str, operation: Callable[[], Outcome], *, header: bool = True) -> None:
         count = self._count(arg)
@@ -612,13 +680,22 @@ class Repl(cmd.Cmd):
         """Step to the next source line, stepping over calls: next [N]."""
         self._repeat(arg, lambda: self._step_line(into=False))
 
-    def _step_line(self, *, into: bool) -> Outcome:
+    def _step_line(self, *, into: bool, until: bool = False) -> Outcome:
+        frames = self.frames()
+        if not frames:
+            raise DebugError("The program is not being run.")
+        frame = frames[0]
+        if frame.function is None:
+            self.say(
+                f"Single stepping until exit from function {frame.name},\n"
+                "which has no line number information."
+            )
+        return self.dbg.step_line(into=into, until=until)
+
+    def _wasm_level(self) -> int:
+        """The index of the selected frame's Wasm frame."""
         frame = self.frame()
-        self.say(
-            f"Single stepping until exit from function {self.dbg.function_name(frame.func_index)},\n"
-            "which has no line number information."
-        )
-        return self.dbg.finish(0) if len(self.frames()) > 1 else self.dbg.cont()
+        return next(i for i, f in enumerate(self.dbg.frames()) if f is frame.wasm)
 
     def do_finish(self, arg: str) -> None:
         """Run until the selected frame returns, and print the value it returned."""
@@ -627,20 +704,25 @@ class Repl(cmd.Cmd):
         if level + 1 >= len(self.frames()):
             raise DebugError('"finish" not meaningful in the outermost frame.')
         self.say(f"Run till exit from {self.frame_line(frame, level)}")
-        self.resume(lambda: self.dbg.finish(level))
+        self.resume(lambda: self.dbg.finish_source(level))
 
     def do_until(self, arg: str) -> None:
-        """Continue until a location (or, without one, a line past the current one): until [LOC]."""
+        """Continue until a location, or (without one) a source line past the current one: until [LOC].
+
+        Without LOCATION, like next, but a jump back in a loop does not stop.
+        """
         if arg.strip():
-            self.resume(lambda: self.dbg.advance(arg, self.frame_no))
+            level = self._wasm_level()
+            self.resume(lambda: self.dbg.advance(arg, level))
             return
-        self.do_next("")
+        self.resume(lambda: self._step_line(into=False, until=True))
 
     def do_advance(self, arg: str) -> None:
         """Continue until LOCATION is reached, or the current frame returns: advance LOCATION."""
         if not arg.strip():
             raise DebugError("Argument required (a location).")
-        self.resume(lambda: self.dbg.advance(arg, self.frame_no))
+        level = self._wasm_level()
+        self.resume(lambda: self.dbg.advance(arg, level))
 
     def do_kill(self, arg: str) -> None:
         """Kill the running program."""
@@ -669,10 +751,15 @@ class Repl(cmd.Cmd):
         self.say(f"{kind} {bp.number} at {self.breakpoint_where(bp)}")
 
     def breakpoint_where(self, bp: src.UserBreakpoint) -> str:
-        """``0x0000002a: file fib.c, line 7.`` / ``0x0000002a`` (plus the location count)."""
+        """``0x0000002a: file fib.c, line 7.`` / ``0x0000002a`` / ``fib.c:7. (3 locations)``."""
         if len(bp.pcs) == 1:
+            here = self.dbg.line_of(bp.pcs[0])
+            if here is not None:
+                return f"0x{bp.pcs[0]:08x}: file {here[0]}, line {here[1]}."
             return f"0x{bp.pcs[0]:08x}"
-        return f"{bp.spec}. ({len(bp.pcs)} locations)"
+        here = self.dbg.line_of(bp.pcs[0])
+        spec = f"{here[0]}:{here[1]}" if here is not None else bp.spec
+        return f"{spec}. ({len(bp.pcs)} locations)"
 
     def do_break(self, arg: str) -> None:
         """Set a breakpoint: break [LOCATION] [if CONDITION].
@@ -806,13 +893,24 @@ class Repl(cmd.Cmd):
         if limit is not None:
             shown = shown[:limit] if limit >= 0 else shown[limit:]
         for level, frame in shown:
-            self.say(self.frame_line(frame, level, address=level > 0 or self.show_address(frame)))
+            self.say(self.frame_line(frame, level, address=self.show_address(level)))
         if limit is not None and 0 <= limit < len(frames):
             self.say("(More stack frames follow...)")
 
-    def show_address(self, frame: Any) -> bool:
-        """Whether frame lines show the pc (always at the Wasm level)."""
-        return True
+    def show_address(self, level: int) -> bool:
+        """Whether frame ``level``'s line shows its pc, as gdb decides.
+
+        Not for inlined frames and the frames they are inlined into; for
+        other callers yes (their pc is mid-line); for the innermost frame
+        only when it is not at the start of a line.
+        """
+        frames = self.frames()
+        frame = frames[level]
+        if not frame.has_source:
+            return True
+        if frame.depth > 0 or (level > 0 and frames[level - 1].wasm is frame.wasm):
+            return False
+        return level > 0 or not frame.at_line_start
 
     def _select(self, level: int) -> None:
         frames = self.frames()
@@ -822,7 +920,7 @@ class Repl(cmd.Cmd):
             raise DebugError(f"No frame at level {level}.")
         self.frame_no = level
         frame = frames[level]
-        self.say(self.frame_line(frame, level, address=level > 0 or self.show_address(frame)))
+        self.say(self.frame_line(frame, level, address=self.show_address(level)))
         self.show_position(frame)
 
     def do_frame(self, arg: str) -> None:
@@ -899,8 +997,14 @@ class Repl(cmd.Cmd):
                     self.say(f"{bp.number}.{k:<5} {enb}   0x{pc:08x} {self.breakpoint_what(pc)}")
 
     def breakpoint_what(self, pc: int) -> str:
-        """The What column of info breakpoints."""
-        return self.where(pc)
+        """The What column of info breakpoints: ``in fib at fib.c:7`` (or ``<fib+4>``)."""
+        here = self.dbg.line_of(pc)
+        if here is None:
+            return self.where(pc)
+        sframes = self.dbg.info.function_at(pc) if self.dbg.info is not None else None
+        chain = sframes.inline_chain(pc) if sframes is not None else ()
+        name = chain[0].function if chain else (sframes.name if sframes is not None else "??")
+        return f"in {name} at {here[0]}:{here[1]}"
 
     def info_watchpoints(self, arg: str) -> None:
         """info watchpoints: there are none (no watchpoint support)."""
@@ -909,20 +1013,43 @@ class Repl(cmd.Cmd):
     def info_args(self, arg: str) -> None:
         """info args: the selected frame's parameters."""
         frame = self.frame()
-        n = self.dbg.num_params(frame.func_index)
+        if frame.function is not None:
+            params = frame.parameters()
+            if not params:
+                self.say("No arguments.")
+            self._show_variables(frame, params)
+            return
+        wasm = frame.wasm
+        n = self.dbg.num_params(wasm.func_index)
         if n == 0:
             self.say("No arguments.")
         for i in range(n):
-            self.say(f"{self.dbg.local_name(frame.func_index, i)} = {self._local_text(frame, i)}")
+            self.say(f"{self.dbg.local_name(wasm.func_index, i)} = {self._local_text(wasm, i)}")
 
     def info_locals(self, arg: str) -> None:
-        """info locals: the selected frame's local variables (parameters excluded)."""
+        """info locals: the selected frame's local variables (parameters excluded), innermost block first."""
         frame = self.frame()
-        n = self.dbg.num_params(frame.func_index)
-        if len(frame.locals) <= n:
+        if frame.function is not None:
+            local_vars = [v for v in frame.variables() if not v.is_parameter]
+            if not local_vars:
+                self.say("No locals.")
+            self._show_variables(frame, local_vars)
+            return
+        wasm = frame.wasm
+        n = self.dbg.num_params(wasm.func_index)
+        if len(wasm.locals) <= n:
             self.say("No locals.")
-        for i in range(n, len(frame.locals)):
-            self.say(f"{self.dbg.local_name(frame.func_index, i)} = {self._local_text(frame, i)}")
+        for i in range(n, len(wasm.locals)):
+            self.say(f"{self.dbg.local_name(wasm.func_index, i)} = {self._local_text(wasm, i)}")
+
+    def _show_variables(self, frame: SourceFrame, variables: Sequence[Any]) -> None:
+        ctx = CFrameContext(self.dbg, frame)
+        for var in variables:
+            try:
+                text = cv.format_value(ctx.variable(var), ctx)
+            except DebugError as exc:
+                text = f"<error: {exc}>"
+            self.say(f"{var.name} = {text}")
 
     def _local_text(self, frame: Any, index: int) -> str:
         try:
@@ -933,22 +1060,27 @@ class Repl(cmd.Cmd):
     def info_frame(self, arg: str) -> None:
         """info frame: where the selected frame is and what it holds."""
         frame = self.frame()
+        wasm = frame.wasm
         frames = self.frames()
         level = self.frame_no
-        self.say(f"Stack level {level}, frame at 0x{frame.fp:x}:")
-        self.say(f" pc = 0x{frame.pc:08x} in {self.dbg.function_name(frame.func_index)} {self.where(frame.pc)}")
+        self.say(f"Stack level {level}, frame at 0x{wasm.fp:x}:")
+        where = f"; saved pc = 0x{frames[level + 1].pc:08x}" if level + 1 < len(frames) else ""
+        source = f" ({frame.file}:{frame.line})" if frame.has_source else ""
+        self.say(f" pc = 0x{frame.pc:08x} in {frame.name}{source} {self.where(frame.pc)}{where}")
+        if frame.depth > 0:
+            self.say(f" inlined into frame {level + 1}")
         if level + 1 < len(frames):
-            self.say(f" called by frame at 0x{frames[level + 1].fp:x}")
+            self.say(f" called by frame at 0x{frames[level + 1].wasm.fp:x}")
         if level > 0:
-            self.say(f" caller of frame at 0x{frames[level - 1].fp:x}")
-        native = getattr(frame, "native_pc", None)
+            self.say(f" caller of frame at 0x{frames[level - 1].wasm.fp:x}")
+        native = getattr(wasm, "native_pc", None)
         if native is not None:
-            self.say(f" native pc = 0x{native:x}, frame pointer = 0x{frame.fp:x}")
-        self.say(f" {len(frame.locals)} locals, {len(frame.stack)} operand stack values")
+            self.say(f" native pc = 0x{native:x}, frame pointer = 0x{wasm.fp:x}")
+        self.say(f" {len(wasm.locals)} Wasm locals, {len(wasm.stack)} operand stack values")
 
     def info_registers(self, arg: str) -> None:
         """info registers: the pc, the frame pointer and the operand stack ($stackN)."""
-        frame = self.frame()
+        frame = self.frame().wasm
         self.say(f"pc             0x{frame.pc:08x}          {self.where(frame.pc)}")
         self.say(f"fp             0x{frame.fp:x}")
         native = getattr(frame, "native_pc", None)
@@ -967,32 +1099,89 @@ class Repl(cmd.Cmd):
     info_all_registers = info_registers
 
     def info_functions(self, arg: str) -> None:
-        """info functions [REGEX]: the functions with code, by name."""
+        """info functions [REGEX]: the functions, with source ones by file."""
         pattern = re.compile(arg.strip()) if arg.strip() else None
         names = self.dbg.function_names()
         self.say("All defined functions:" if pattern is None else f'All functions matching regular expression "{arg.strip()}":')
+        with_source: set[int] = set()
+        info = self.dbg.info
+        if info is not None:
+            by_file: dict[str, list[tuple[int, str]]] = {}
+            for func in info.functions():
+                if pattern is not None and not pattern.search(func.name):
+                    continue
+                if func.func_index is not None:
+                    with_source.add(func.func_index)
+                by_file.setdefault(func.decl_file or "??", []).append((func.decl_line, self._signature(func)))
+            for file in sorted(by_file):
+                self.say(f"\nFile {file}:")
+                for line, text in sorted(by_file[file]):
+                    self.say(f"{line}:\t{text}")
         rows = []
         for body in self.dbg.mdef.bodies:
             name = names.get(body.func_index) or f"func[{body.func_index}]"
-            if pattern is None or pattern.search(name):
+            if body.func_index not in with_source and (pattern is None or pattern.search(name)):
                 rows.append((name, body.code_start))
-        self.say("")
-        self.say("Non-debugging symbols:")
-        for name, start in sorted(rows, key=lambda r: r[1]):
-            self.say(f"0x{start:08x}  {name}")
+        if rows:
+            self.say("")
+            self.say("Non-debugging symbols:")
+            for name, start in sorted(rows, key=lambda r: r[1]):
+                self.say(f"0x{start:08x}  {name}")
+
+    def _signature(self, func: Any) -> str:
+        """``int fib(int);`` from DWARF."""
+        rtype = self.dbg.return_type(func)
+        try:
+            params = ", ".join(type_name(v.type) for v in func.parameters)
+        except WasmError:
+            params = "..."
+        head = type_name(rtype) if rtype is not None else "void"
+        static = "" if func.external else "static "
+        return f"{static}{head} {func.name}({params or 'void'});"
 
     def info_line(self, arg: str) -> None:
-        """info line [LOCATION]: the code of a source line."""
+        """info line [LOCATION]: where the code of a source line starts and ends."""
         frame = self.frame(required=False)
-        pcs = self.dbg.resolve(arg, frame) if arg.strip() or frame is not None else []
-        if not pcs:
+        if arg.strip():
+            pcs = self.dbg.resolve(arg, frame)
+        elif frame is not None:
+            pcs = [frame.pc]
+        else:
             raise DebugError("No line number information available.")
         pc = pcs[0]
-        self.say(f"No line number information available for address 0x{pc:08x} {self.where(pc)}")
+        here = self.dbg.line_of(pc)
+        if here is None:
+            self.say(f"No line number information available for address 0x{pc:08x} {self.where(pc)}")
+            return
+        start = pc
+        func = self.dbg.function_at(pc)
+        end_limit = self.dbg.mdef.body(func).code_end if func is not None else pc + 1
+        end = pc
+        while end < end_limit and self.dbg.line_of(end) == here:
+            end = self.dbg.next_pc(end)
+        self.say(f'Line {here[1]} of "{here[0]}" starts at address 0x{start:08x} {self.where(start)} '
+                 f"and ends at 0x{end:08x} {self.where(end)}.")
 
     def info_source(self, arg: str) -> None:
         """info source: the current source file."""
-        self.say("No current source file.")
+        frame = self.frame(required=False)
+        file = frame.file if frame is not None and frame.has_source else None
+        if file is None and self._list_last is not None:
+            file = self._list_last[0]
+        if file is None:
+            self.say("No current source file." if self.dbg.info is not None else
+                     "No current source file.\n(the module has no DWARF line information)")
+            return
+        self.say(f"Current source file is {file}")
+        lines = self.source_lines(file)
+        for candidate in (Path(file), self.program.path.parent / file, Path.cwd() / file):
+            if candidate.is_file():
+                self.say(f"Located in {candidate.resolve()}")
+                break
+        if lines is not None:
+            self.say(f"Contains {len(lines)} lines.")
+        self.say("Source language is c.")
+        self.say("Producer is clang (DWARF in the module's custom sections).")
 
     def info_display(self, arg: str) -> None:
         """info display: the expressions shown at every stop."""
@@ -1072,14 +1261,30 @@ class Repl(cmd.Cmd):
         for d in self._display_numbers(arg):
             self.displays.remove(d)
 
+    def _type_of(self, text: str, expand: bool) -> str:
+        frame = self.frame(required=False)
+        if self.dbg.info is not None:
+            try:
+                node = self.dbg.parse(f"sizeof({text})")
+            except DebugError:
+                node = None
+            if isinstance(node, ex.Unary) and isinstance(node.operand, ex.Cast) and node.operand.operand == ex.Number(0):
+                ctype = cv.CEvaluator(CFrameContext(self.dbg, self.dbg.c_frame(frame))).resolve_type(node.operand.type)
+                if not expand and isinstance(ctype, TypedefType):
+                    ctype = ctype.target  # whatis on a typedef name unrolls one level, as gdb
+                return ptype(ctype) if expand else type_name(ctype)
+        value = self.dbg.evaluate(text, frame)
+        if isinstance(value, WasmValue):
+            return value.mtype
+        return ptype(value.type) if expand else type_name(value.type)
+
     def do_whatis(self, arg: str) -> None:
-        """Print the type of an expression: whatis EXPR."""
-        value = self.dbg.evaluate(arg, self.frame(required=False))
-        self.say(f"type = {value.mtype if isinstance(value, WasmValue) else type(value).__name__}")
+        """Print the type of an expression (or of a type name, unrolled once): whatis EXPR."""
+        self.say(f"type = {self._type_of(arg, False)}")
 
     def do_ptype(self, arg: str) -> None:
-        """Print the full type of an expression or type name: ptype EXPR."""
-        self.do_whatis(arg)
+        """Print the full type of an expression or type name, structs expanded: ptype EXPR."""
+        self.say(f"type = {self._type_of(arg, True)}")
 
     def do_x(self, arg: str) -> None:
         """Examine memory: x/NFU ADDR (N count, F format x d u o t a c f s i, U size b h w g)."""
@@ -1169,13 +1374,13 @@ class Repl(cmd.Cmd):
             pcs = self.dbg.resolve(text, frame)
             func = self.dbg.function_at(pcs[0])
         elif frame is not None:
-            func = frame.func_index
+            func = frame.wasm.func_index
         else:
             raise DebugError("No frame selected.")
         if func is None:
             raise DebugError("No function contains the specified address.")
         body = self.dbg.mdef.body(func)
-        current = frame.pc if frame is not None and frame.func_index == func else None
+        current = frame.pc if frame is not None and frame.wasm.func_index == func else None
         self.say(f"Dump of assembler code for function {self.dbg.function_name(func)}:")
         natives = self.native_code(func) if native else None
         for offset, op, imm in iter_raw(self.dbg.mdef.raw, body.code_start, body.code_end, exact=False):
@@ -1194,8 +1399,66 @@ class Repl(cmd.Cmd):
         return native_listing(launch.store, self.program.module, func)
 
     def do_list(self, arg: str) -> None:
-        """List source lines: list [LINE | FUNCTION | FILE:LINE]."""
-        raise DebugError("No symbol table is loaded.  Use the \"file\" command.")
+        """List source lines: list [LINE | FUNCTION | FILE:LINE | FILE:FUNCTION]; again to go on.
+
+        Lists ten lines around the place given (or around the current line),
+        or the ten lines after the last listing.
+        """
+        if self.dbg.info is None:
+            raise DebugError("No symbol table is loaded.  Use the \"file\" command.")
+        text = arg.strip()
+        if text:
+            center = self._list_center(text)
+        elif self._list_last is not None:
+            file, _first, last = self._list_last
+            self._print_lines(file, last + 1, last + self.listsize)
+            return
+        else:
+            frame = self.frame(required=False)
+            if frame is not None and frame.has_source and frame.file is not None:
+                center = (frame.file, frame.line)
+            else:
+                main = next((f for f in (self.dbg.info.function_named(n) for n in ("main", "__main_argc_argv"))
+                             if f is not None), None)
+                if main is None:
+                    raise DebugError("No default source file.")
+                center = (main.decl_file, main.decl_line)
+        file, line = center
+        first = max(line - self.listsize // 2, 1)
+        self._print_lines(file, first, first + self.listsize - 1)
+
+    def _list_center(self, text: str) -> tuple[str, int]:
+        info = self.dbg.info
+        assert info is not None
+        file, _, rest = text.rpartition(":")
+        if rest.isdigit():
+            if not file:
+                frame = self.frame(required=False)
+                if self._list_last is not None:
+                    file = self._list_last[0]
+                elif frame is not None and frame.file:
+                    file = frame.file
+                else:
+                    file = self.dbg.default_file() or ""
+            found = next((p for p in info.source_files() if src._file_match(p, file)), None)
+            if found is None:
+                raise DebugError(f"No source file named {file}.")
+            return found, int(rest)
+        func = info.function_named(rest)
+        if func is None:
+            raise DebugError(f'Function "{rest}" not defined.')
+        return func.decl_file, func.decl_line
+
+    def _print_lines(self, file: str, first: int, last: int) -> None:
+        lines = self.source_lines(file)
+        if lines is None:
+            raise DebugError(f"{first}\tin {file}\n{file}: No such file or directory.")
+        if first > len(lines):
+            raise DebugError(f'Line number {first} out of range; "{file}" has {len(lines)} lines.')
+        last = min(last, len(lines))
+        for n in range(first, last + 1):
+            self.say(f"{n}\t{lines[n - 1]}")
+        self._list_last = (file, first, last)
 
     def do_help(self, arg: str) -> None:
         """Print the list of commands, or the help of one: help [COMMAND]."""

@@ -43,10 +43,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ..errors import DebugError
+from ..dwarf import load_debug_info
+from ..dwarf.locations import PlaceKind
+from ..dwarf.locations import resolve as resolve_location
+from ..dwarf.types import VOID, BaseType, CType, EnumType, FunctionType, strip_typedefs
+from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
 from ..wasm.types import ValType
 from . import expr as ex
+from . import values as cv
 from .breakpoints import Breakpoint
 from .debugger import StopReason
 from .session import Exited, Session, Stopped
@@ -250,14 +255,14 @@ class MemoryPlace(Place):
 def read_memory(view: memoryview, address: int, size: int) -> bytes:
     """``size`` bytes of linear memory at ``address`` (DebugError when out of bounds)."""
     if address < 0 or address + size > len(view):
-        raise DebugError(f"cannot access memory at address 0x{address:x}")
+        raise DebugError(f"Cannot access memory at address 0x{address:x}")
     return bytes(view[address : address + size])
 
 
 def write_memory(view: memoryview, address: int, data: bytes) -> None:
     """Write ``data`` to linear memory at ``address``."""
     if address < 0 or address + len(data) > len(view):
-        raise DebugError(f"cannot access memory at address 0x{address:x}")
+        raise DebugError(f"Cannot access memory at address 0x{address:x}")
     view[address : address + len(data)] = data
 
 
@@ -380,6 +385,9 @@ class SourceDebugger:
         self._by_session: dict[int, UserBreakpoint] = {}
         self._internal: list[Breakpoint] = []
         self.history: list[Any] = []
+        self.info, self.dwarf_note = load_debug_info(self.mdef)
+        self._types: dict[tuple[str, ...], CType] | None = None
+        self._stack_cache: tuple[object, list[SourceFrame]] | None = None
 
     # -- names ----------------------------------------------------------------
 
@@ -452,10 +460,77 @@ class SourceDebugger:
             if self.function_at(pc) is None:
                 raise DebugError(f"no code at address 0x{pc:x}")
             return [pc]
+        if self.info is not None:
+            pcs = self._resolve_source(spec, frame)
+            if pcs is not None:
+                return pcs
         func = self.function_index(spec)
         if func < self.mdef.num_imported_funcs:
             raise DebugError(f"{spec} is an imported function: it has no code to stop in")
         return [self.mdef.body(func).code_start]
+
+    def _resolve_source(self, spec: str, frame: Any) -> list[int] | None:
+        """``FILE:LINE``, ``LINE``, ``+N``/``-N``, ``FILE:FUNCTION`` or a DWARF function name."""
+        info = self.info
+        assert info is not None
+        file: str | None = None
+        text = spec
+        if ":" in spec:
+            file, text = spec.rsplit(":", 1)
+        if text.lstrip("+-").isdigit():
+            number = int(text.lstrip("+-"))
+            if file is None:
+                here = self.source_position(frame)
+                if text[0] in "+-":
+                    if here is None:
+                        raise DebugError("No default source line now selected.")
+                    number = here[1] + (number if text[0] == "+" else -number)
+                if here is not None:
+                    file = here[0]
+                else:
+                    file = self.default_file()
+                if file is None:
+                    raise DebugError("No symbol table is loaded.")
+            match = info.lines_for(file, number)
+            if match is None:
+                if not any(p for p in info.source_files() if _file_match(p, file)):
+                    raise DebugError(f'No source file named {file}.')
+                raise DebugError(f'Line {number} out of range; "{file}" has no code after it.')
+            self.last_match = match
+            return list(info.breakpoint_pcs(match))
+        func = info.function_named(text)
+        if func is None:
+            if file is not None:
+                raise DebugError(f'Function "{text}" not defined in "{file}".')
+            return None
+        return [func.breakpoint_pc]
+
+    def default_file(self) -> str | None:
+        """The file of ``main`` (gdb's default source file)."""
+        info = self.info
+        if info is None:
+            return None
+        for name in ("main", "__main_argc_argv", "__original_main"):
+            func = info.function_named(name)
+            if func is not None and func.decl_file:
+                return str(func.decl_file)
+        return None
+
+    def source_position(self, frame: Any) -> tuple[str, int] | None:
+        """(file, line) of a Wasm or source frame, if known."""
+        if frame is None or self.info is None:
+            return None
+        if isinstance(frame, SourceFrame):
+            return (frame.file, frame.line) if frame.file and frame.line else None
+        row = self.info.line_at(int(frame.pc))
+        return (row.file, row.line) if row is not None and row.line else None
+
+    def line_of(self, pc: int) -> tuple[str, int] | None:
+        """(file, line) of a pc."""
+        if self.info is None:
+            return None
+        row = self.info.line_at(pc)
+        return (row.file, row.line) if row is not None and row.line else None
 
     def add_breakpoint(self, spec: str, *, temporary: bool = False, frame: Any = None) -> UserBreakpoint:
         """A new numbered breakpoint at ``spec`` (installed now if a run is live)."""
@@ -592,6 +667,19 @@ class SourceDebugger:
             return []
         return list(self.session.current.frames)
 
+    def stack(self) -> list[SourceFrame]:
+        """The paused guest's source frames, innermost first (inlined calls expanded)."""
+        current = self.session.current if self.session is not None and self.paused else None
+        if current is None:
+            return []
+        if self._stack_cache is not None and self._stack_cache[0] is current:
+            return self._stack_cache[1]
+        out: list[SourceFrame] = []
+        for i, frame in enumerate(current.frames):
+            out.extend(source_frames(self.info, frame, innermost=i == 0))
+        self._stack_cache = (current, out)
+        return out
+
     def cont(self) -> Outcome:
         """Continue until a breakpoint, a trap or the exit."""
         self._require_paused().cont()
@@ -609,8 +697,11 @@ class SourceDebugger:
 
     def finish(self, level: int = 0) -> Outcome:
         """Run until frame ``level`` returns to its caller; FINISH carries the returned values."""
+        self._require_paused()
+        return self._finish_frames(self.frames(), level)
+
+    def _finish_frames(self, frames: Sequence[Any], level: int) -> Outcome:
         session = self._require_paused()
-        frames = self.frames()
         if level + 1 >= len(frames):
             raise DebugError('"finish" not meaningful in the outermost frame.')
         callee, caller = frames[level], frames[level + 1]
@@ -640,6 +731,142 @@ class SourceDebugger:
             self._return_breakpoint(frames[level + 1])
         session.cont()
         return self._wait(internal=PauseReason.LOCATION)
+
+    # -- source-level run control -------------------------------------------------
+
+    def step_line(self, *, into: bool, until: bool = False) -> Outcome:
+        """Run to the start of another source line (gdb's step / next / until).
+
+        ``into`` enters calls that have line information (stopping after
+        their prologue); calls without it, and (for next) every call and
+        inlined call, are run through.  ``until`` also runs on when the line
+        reached lies before the current pc in the same frame (a loop's
+        jump back).  A frame that returns stops at the next line start of
+        its caller.  Without line information at the pc, runs until the
+        function returns (as gdb does).
+        """
+        session = self._require_paused()
+        info = self.info
+        frames = self.frames()
+        top = frames[0]
+        if info is None or info.function_at(int(top.pc)) is None:
+            if len(frames) > 1:
+                return self.finish(0)
+            session.cont()
+            return self._wait()
+        fp0 = top.fp
+        start_pc = int(top.pc)
+        depth0 = self._inline_depth(start_pc)
+        line0 = self.line_of(start_pc)
+        while True:
+            if into:
+                session.step_into()
+            else:
+                session.step_over()
+            outcome = self._wait()
+            if not isinstance(outcome, Paused) or outcome.reason != PauseReason.STEP:
+                return outcome
+            frame = outcome.frames[0]
+            pc = int(frame.pc)
+            func = info.function_at(pc)
+            if frame.fp < fp0:  # entered a call (step only)
+                if func is not None:
+                    return self._run_to_in_frame(func.breakpoint_pc, frame)
+                outcome = self._finish_frames(outcome.frames, 0)
+                if not isinstance(outcome, Paused) or outcome.reason != PauseReason.FINISH:
+                    return outcome
+                continue
+            depth = self._inline_depth(pc) if func is not None else 0
+            starts = func is not None and self._starts_line(pc)
+            here = self.line_of(pc)
+            if frame.fp > fp0:  # the frame returned: finish the caller's line
+                if func is None or starts:
+                    return Paused(PauseReason.STEP, outcome.frames)
+                fp0, depth0, line0, start_pc = frame.fp, depth, here, pc
+                continue
+            if not starts or (here == line0 and depth == depth0):
+                if depth < depth0:
+                    depth0, line0 = depth, here
+                continue
+            if depth > depth0 and not into:
+                continue
+            if until and pc < start_pc and depth == depth0:
+                continue
+            return Paused(PauseReason.STEP, outcome.frames)
+
+    def _starts_line(self, pc: int) -> bool:
+        assert self.info is not None
+        row = self.info.line_at(pc)
+        return row is not None and row.pc == pc and row.is_stmt and row.line > 0
+
+    def _inline_depth(self, pc: int) -> int:
+        assert self.info is not None
+        func = self.info.function_at(pc)
+        return len(func.inline_chain(pc)) if func is not None else 0
+
+    def _run_to_in_frame(self, pc: int, frame: Any) -> Outcome:
+        """Continue to ``pc`` in the frame ``frame`` (its fp), e.g. past a prologue."""
+        session = self._require_paused()
+        if int(frame.pc) == pc:
+            return Paused(PauseReason.STEP, self.frames())
+        fp = frame.fp
+        self._internal.append(session.set_break(self.module, pc, cond=lambda f: f.fp == fp))
+        session.cont()
+        outcome = self._wait(internal=PauseReason.STEP)
+        return outcome
+
+    def finish_source(self, level: int) -> Outcome:
+        """Finish source frame ``level``: an inlined call runs to its end, a
+        function returns (FINISH with its value typed by DWARF)."""
+        stack = self.stack()
+        if not 0 <= level < len(stack):
+            raise DebugError("No frame at that level.")
+        sframe = stack[level]
+        if sframe.depth > 0:
+            return self._finish_inline(sframe)
+        frames = self.frames()
+        index = next(i for i, f in enumerate(frames) if f is sframe.wasm)
+        outcome = self.finish(index)
+        if isinstance(outcome, Paused) and outcome.reason == PauseReason.FINISH and sframe.function is not None:
+            rtype = self.return_type(sframe.function)
+            if rtype is None:
+                return Paused(PauseReason.FINISH, outcome.frames, finished=outcome.finished)
+            returned = outcome.returned
+            if len(returned) == 1:
+                value = _wasm_to_c(returned[0], rtype)
+                return Paused(PauseReason.FINISH, outcome.frames, returned=(value,), finished=outcome.finished)  # type: ignore[arg-type]
+        return outcome
+
+    def _finish_inline(self, sframe: SourceFrame) -> Outcome:
+        session = self._require_paused()
+        fp0 = sframe.wasm.fp
+        depth = sframe.depth
+        while True:
+            session.step_over()
+            outcome = self._wait()
+            if not isinstance(outcome, Paused) or outcome.reason != PauseReason.STEP:
+                return outcome
+            frame = outcome.frames[0]
+            if frame.fp != fp0 or self._inline_depth(int(frame.pc)) < depth:
+                return Paused(PauseReason.FINISH, outcome.frames)
+
+    def return_type(self, func: Any) -> CType | None:
+        """A DWARF function's return type (``None`` for void or unknown)."""
+        info = self.info
+        if info is None:
+            return None
+        try:
+            die = info.dwarf.get_DIE_from_refaddr(func.die_offset)
+            unit = next(u for u in info.units if u.cu.cu_offset <= func.die_offset < u.cu.cu_offset + u.cu.size)
+            while "DW_AT_type" not in die.attributes:
+                origin = die.attributes.get("DW_AT_abstract_origin") or die.attributes.get("DW_AT_specification")
+                if origin is None:
+                    return None
+                die = die.get_DIE_from_attribute(origin.name)
+            ctype: CType = unit.types.type_of(die)
+        except (StopIteration, WasmError, KeyError, AttributeError):
+            return None
+        return ctype
 
     def _return_breakpoint(self, caller: Any) -> None:
         """An internal breakpoint where ``caller``'s pending call returns, in that frame only."""
@@ -709,25 +936,96 @@ class SourceDebugger:
 
     # -- values -------------------------------------------------------------------
 
-    def parse(self, text: str) -> ex.Node:
-        """Parse an expression (DebugError on bad syntax)."""
-        return ex.parse_expression(text)
-
-    def evaluate(self, text: str, frame: Any) -> WasmValue:
-        """Evaluate ``text`` in ``frame``."""
+    def evaluate(self, text: str, frame: Any) -> Any:
+        """Evaluate ``text`` in a source frame (C values) or a Wasm frame (Wasm values)."""
         return self.eval_node(self.parse(text), frame)
 
     @staticmethod
-    def truth(value: WasmValue) -> bool:
+    def truth(value: Any) -> bool:
         """C truth of a value."""
+        if isinstance(value, cv.CValue):
+            return bool(cv.scalar_of(value))
         return bool(value.value)
 
-    def eval_node(self, node: ex.Node, frame: Any) -> WasmValue:
-        """Evaluate a parsed expression over ``frame``'s Wasm values."""
-        return _WasmEval(self, frame).eval(node)
+    def c_frame(self, frame: Any) -> SourceFrame | None:
+        """The source frame to evaluate C in, for a Wasm or source frame (None: Wasm level)."""
+        if self.info is None:
+            return None
+        if isinstance(frame, SourceFrame):
+            return frame if frame.function is not None else None
+        if frame is None:
+            return None
+        top = source_frames(self.info, frame, innermost=True)[0]
+        return top if top.function is not None else None
+
+    def eval_node(self, node: ex.Node, frame: Any) -> Any:
+        """Evaluate a parsed expression: C over DWARF when the frame has it, else Wasm values."""
+        sframe = self.c_frame(frame)
+        if sframe is not None or (self.info is not None and frame is None):
+            return cv.CEvaluator(CFrameContext(self, sframe)).eval(node)
+        wasm = frame.wasm if isinstance(frame, SourceFrame) else frame
+        return _WasmEval(self, wasm).eval(node)
+
+    def parse(self, text: str) -> ex.Node:
+        """Parse an expression (DebugError on bad syntax)."""
+        types = self.named_types() if self.info is not None else {}
+        names = {w[0] for w in types if len(w) == 1}
+        return ex.parse_expression(text, lambda word: word in names)
+
+    def named_types(self) -> dict[tuple[str, ...], CType]:
+        """Types named at file scope: typedefs (``("Point",)``), tags (``("struct", "point")``)."""
+        if self._types is not None:
+            return self._types
+        found: dict[tuple[str, ...], CType] = {}
+        info = self.info
+        if info is not None:
+            tags = {"DW_TAG_typedef": None, "DW_TAG_structure_type": "struct",
+                    "DW_TAG_union_type": "union", "DW_TAG_enumeration_type": "enum"}
+            for unit in info.units:
+                try:
+                    for die in unit.top.iter_children():
+                        if die.tag not in tags or "DW_AT_name" not in die.attributes:
+                            continue
+                        name = die.attributes["DW_AT_name"].value
+                        name = name.decode() if isinstance(name, bytes) else str(name)
+                        prefix = tags[die.tag]
+                        key = (prefix, name) if prefix else (name,)
+                        if key not in found or getattr(found[key], "declaration", False):
+                            found[key] = unit.types.read(die)
+                except Exception:  # NB: types are a nicety; broken DWARF must not break print
+                    continue
+        self._types = found
+        return found
+
+    def global_values(self, frame: Any) -> list[Any]:
+        """The raw values of the frame's instance's globals."""
+        store = self.launch.store if self.launch is not None else None
+        return [g.value(store) for g in getattr(frame.instance, "globals", [])]
+
+    def global_place(self, frame: Any, index: int) -> WasmValue:
+        """Global ``index`` as a writable Wasm value."""
+        return self._global(frame, index)
+
+    def function_for_table_index(self, index: int, frame: Any) -> str | None:
+        """The name of the function at ``index`` of table 0 (a C function pointer)."""
+        frames = self.frames()
+        frame = frame or (frames[0] if frames else None)
+        if frame is None or self.launch is None:
+            return None
+        tables = getattr(frame.instance, "tables", None)
+        if not tables:
+            return None
+        try:
+            func = tables[0].get(self.launch.store, index)
+        except Exception:
+            return None
+        func_index = getattr(func, "func_index", None)
+        return self.function_name(func_index) if isinstance(func_index, int) else None
 
     def lookup(self, name: str, frame: Any) -> WasmValue:
         """A Wasm-level name: a local (named or ``$localN``), ``$globalN``, ``$pc``, ``$N``."""
+        if isinstance(frame, SourceFrame):
+            frame = frame.wasm
         if frame is None and not (name.startswith("$") and name[1:].isdigit()):
             raise DebugError(f'No symbol "{name}" in current context.')
         if name.startswith("$"):
@@ -798,6 +1096,11 @@ class SourceDebugger:
 
     def memory_view(self, frame: Any) -> memoryview:
         """Memory 0 of the frame's instance (DebugError when there is none)."""
+        if isinstance(frame, SourceFrame):
+            frame = frame.wasm
+        if frame is None:
+            frames = self.frames()
+            frame = frames[0] if frames else None
         view = frame.memory if frame is not None else None
         if view is None:
             raise DebugError("the module has no linear memory")
@@ -1004,3 +1307,321 @@ def iter_values(values: Any) -> Iterator[tuple[int, Any]]:
             yield i, values[i]
         except DebugError as exc:
             yield i, exc
+
+
+# --------------------------------------------------------------------------
+# Source level: frames over DWARF
+#
+# One Wasm frame is one or more source frames: the concrete function, and
+# above it one frame per inlined call that contains the pc (innermost
+# first), as gdb shows them::
+#
+#     Wasm frame (pc in process, inside smooth's copy, inside clamp's copy)
+#       -> #0 clamp   at inline.c:17      (line of pc)        inline depth 2
+#          #1 smooth  at inline.c:32      (clamp's call site)  inline depth 1
+#          #2 process at inline.c:40      (smooth's call site) inline depth 0
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """A frame as a C programmer sees it.
+
+    ``wasm`` is the Wasm frame it lives in; ``function`` the DWARF function
+    (``None`` without line information); ``depth`` the inline depth (0 for
+    the concrete function); ``scopes`` the scopes whose variables it sees,
+    innermost first; ``file``/``line`` where it is (for an outer frame of an
+    inlined call, the call site); ``at_line_start`` whether the pc starts
+    that line's code.
+    """
+
+    wasm: Any
+    function: Any
+    name: str
+    depth: int
+    scopes: tuple[Any, ...]
+    file: str | None
+    line: int
+    at_line_start: bool
+
+    @property
+    def pc(self) -> int:
+        """The Wasm pc of the frame."""
+        return int(self.wasm.pc)
+
+    @property
+    def has_source(self) -> bool:
+        """True when the frame has a file and line."""
+        return self.file is not None and self.line > 0
+
+    def variables(self) -> list[Any]:
+        """The variables visible in this frame, innermost scope first (shadowed ones dropped)."""
+        seen: set[str] = set()
+        out = []
+        for scope in self.scopes:
+            for v in scope.variables:
+                if v.name not in seen:
+                    seen.add(v.name)
+                    out.append(v)
+        return out
+
+    def parameters(self) -> list[Any]:
+        """The parameters of this frame's function (or inlined copy)."""
+        return list(self.scopes[-1].parameters) if self.scopes else []
+
+
+def source_frames(info: Any, frame: Any, *, innermost: bool) -> list[SourceFrame]:
+    """The source frames of one Wasm frame (innermost first).
+
+    ``innermost`` is true for the Wasm frame that is executing; a caller's
+    pc is its call instruction, so its line is the call's line.
+    """
+    pc = int(frame.pc)
+    func = info.function_at(pc) if info is not None else None
+    if func is None:
+        name = getattr(frame, "func_name", None) or f"func[{frame.func_index}]"
+        return [SourceFrame(frame, None, name, 0, (), None, 0, False)]
+    row = info.line_at(pc)
+    chain = list(func.scope_chain(pc))
+    segments: list[list[Any]] = [[]]
+    for scope in chain:
+        segments[-1].append(scope)
+        if int(scope.kind) == 1:  # ScopeKind.INLINED ends its frame's scopes
+            segments.append([])
+    segments = [s for s in segments if s]
+    out = []
+    file = row.file if row is not None else None
+    line = row.line if row is not None else 0
+    start = row is not None and row.pc == pc and row.is_stmt and innermost
+    for k, scopes in enumerate(segments):
+        top = scopes[-1]
+        name = (top.name or func.name) if int(top.kind) == 1 else func.name
+        out.append(SourceFrame(frame, func, name, len(segments) - 1 - k, tuple(scopes), file, line, start))
+        if int(top.kind) == 1:
+            file, line, start = top.call_file or file, top.call_line, False
+    return out
+
+
+class _Reader:
+    """The dwarf FrameReader over a paused Wasm frame."""
+
+    def __init__(self, frame: Any, globals_: Callable[[], list[Any]]) -> None:
+        self.frame = frame
+        self._globals = globals_
+
+    def read_local(self, index: int) -> int:
+        return _bits(self.frame.locals[index])
+
+    def read_global(self, index: int) -> int:
+        return _bits(self._globals()[index])
+
+    def read_stack(self, index: int) -> int:
+        return _bits(self.frame.stack[index])
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        view = getattr(self.frame, "memory", None)
+        if view is None:
+            raise DebugError("the module has no linear memory")
+        return read_memory(view, address, size)
+
+
+def _bits(value: int | float) -> int:
+    if isinstance(value, float):
+        return int.from_bytes(struct.pack("<d", value), "little")
+    return int(value) & ((1 << 64) - 1)
+
+
+# --------------------------------------------------------------------------
+# C values of a source frame
+
+_MTYPE_C = {"i8": "char", "u8": "unsigned char", "i16": "short", "u16": "unsigned short",
+            "i32": "int", "u32": "unsigned int", "i64": "long long", "u64": "unsigned long long",
+            "f32": "float", "f64": "double"}
+
+
+def wasm_to_cvalue(value: WasmValue) -> cv.CValue:
+    """A Wasm-level value as the C value of the matching base type."""
+    ctype = cv.BASE_TYPES[_MTYPE_C[value.mtype]]
+    out = cv.value_of(ctype, value.value)
+    place = value.place
+    if place is None:
+        return out
+    size = value.size
+    is_float = value.is_float
+    code = _MEMTYPES[value.mtype][0]
+
+    def write(data: bytes) -> None:
+        number = struct.unpack("<" + code, data[:size].ljust(size, b"\0"))[0]
+        place.write(float(number) if is_float else int(number))
+
+    return cv.CValue(ctype, out.data, None, write)
+
+
+def _wasm_to_c(value: WasmValue, ctype: CType) -> cv.CValue:
+    """A Wasm result (i32/i64/f32/f64) as a value of C type ``ctype``."""
+    core = strip_typedefs(ctype)
+    if isinstance(core, BaseType) and core.is_float:
+        return cv.value_of(ctype, float(value.value))
+    number = int(value.value)
+    size = max(core.size, 1)
+    return cv.CValue(ctype, (number & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+
+
+class CFrameContext:
+    """:class:`~wasmdbg.debug.values.Context` for one source frame (or none: globals only)."""
+
+    def __init__(self, dbg: SourceDebugger, sframe: SourceFrame | None) -> None:
+        self.dbg = dbg
+        self.sframe = sframe
+        self.wasm = sframe.wasm if sframe is not None else None
+
+    def _view(self) -> memoryview:
+        frame = self.wasm
+        if frame is None:
+            frames = self.dbg.frames()
+            frame = frames[0] if frames else None
+        return self.dbg.memory_view(frame)
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return read_memory(self._view(), address, size)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        write_memory(self._view(), address, data)
+
+    def lookup(self, name: str) -> cv.CValue | None:
+        info = self.dbg.info
+        if info is None:
+            return None
+        sframe = self.sframe
+        if sframe is not None:
+            for var in sframe.variables():
+                if var.name == name:
+                    return self.variable(var)
+        try:
+            var = info.lookup_variable(name, sframe.pc if sframe is not None else None)
+        except WasmError:
+            var = next((v for v in self._safe_globals() if v.name == name), None)
+        if var is not None and (sframe is None or var not in sframe.variables()):
+            return self.variable(var)
+        try:
+            func = info.function_named(name)
+        except WasmError:
+            func = None
+        if func is not None:
+            ftype = FunctionType(self.dbg.return_type(func) or VOID, tuple(v.type for v in func.parameters))
+            return cv.CValue(ftype, b"", func.func_index if func.func_index is not None else 0)
+        for ctype in self.dbg.named_types().values():
+            core = strip_typedefs(ctype)
+            if isinstance(core, EnumType):
+                for enumerator, number in core.enumerators:
+                    if enumerator == name:
+                        return cv.value_of(core, number)
+        return None
+
+    def _safe_globals(self) -> list[Any]:
+        """Every unit's file-scope variables, skipping units whose DWARF cannot be read."""
+        info = self.dbg.info
+        out: list[Any] = []
+        for unit in info.units if info is not None else []:
+            try:
+                out.extend(unit.globals)
+            except WasmError:
+                continue
+        return out
+
+    def variable(self, var: Any) -> cv.CValue:
+        """The value of a DWARF variable in this frame."""
+        sframe = self.sframe
+        frame = self.wasm
+        pc = sframe.pc if sframe is not None else 0
+        loc = var.location_at(pc)
+        frame_base = sframe.function.frame_base if sframe is not None and sframe.function is not None else None
+        size = strip_typedefs(var.type).size
+        if frame is None:
+            frames = self.dbg.frames()
+            frame = frames[0] if frames else None
+        if frame is None:
+            raise DebugError("No frame selected.")
+        reader = _Reader(frame, lambda: self.dbg.global_values(frame))
+        try:
+            place = resolve_location(loc, reader, frame_base)
+        except WasmError as exc:
+            raise DebugError(f"cannot read {var.name}: {exc}") from exc
+        if place is None:
+            return cv.CValue(var.type, b"", optimized_out=True)
+        if isinstance(place, list):
+            data = b""
+            for piece, piece_size in place:
+                data += self._place_bytes(piece, piece_size, frame, var.type)[0] if piece else b"\0" * piece_size
+            return cv.CValue(var.type, data[:size].ljust(size, b"\0"))
+        data, address, writer = self._place_bytes(place, size, frame, var.type)
+        return cv.CValue(var.type, data, address, writer)
+
+    def _place_bytes(
+        self, place: Any, size: int, frame: Any, ctype: CType
+    ) -> tuple[bytes, int | None, Callable[[bytes], None] | None]:
+        kind = place.kind
+        if kind == PlaceKind.MEMORY:
+            return self.read_memory(place.where, size), place.where, None
+        if kind == PlaceKind.VALUE:
+            return (place.where & ((1 << (8 * size)) - 1)).to_bytes(size, "little"), None, None
+        if kind == PlaceKind.LOCAL:
+            values, index = frame.locals, place.where
+        elif kind == PlaceKind.STACK:
+            values, index = frame.stack, place.where
+        else:
+            glob = self.dbg.global_place(frame, place.where)
+            number = glob.value
+            return _number_bytes(number, size, ctype), None, _number_writer(glob.place, glob.mtype, ctype)
+        types = values.types()
+        if not 0 <= index < len(types):
+            raise DebugError("the variable's Wasm location does not exist at this pc")
+        mtype = _VALTYPE_MEM[types[index]]
+        return _number_bytes(values[index], size, ctype), None, _number_writer(ListPlace(values, index), mtype, ctype)
+
+    def dollar(self, name: str) -> cv.CValue:
+        body = name[1:]
+        if body == "" or body.isdigit() or body.startswith("$"):
+            value = self.dbg._history(body)
+            return value if isinstance(value, cv.CValue) else wasm_to_cvalue(value)
+        return wasm_to_cvalue(self.dbg._dollar(name, self.wasm))
+
+    def find_type(self, words: tuple[str, ...]) -> CType | None:
+        return self.dbg.named_types().get(words)
+
+    def function_for_pointer(self, value: int) -> str | None:
+        return self.dbg.function_for_table_index(value, self.wasm)
+
+
+def _number_bytes(number: int | float, size: int, ctype: CType) -> bytes:
+    core = strip_typedefs(ctype)
+    if isinstance(core, BaseType) and core.is_float:
+        return struct.pack("<f" if size == 4 else "<d", float(number))
+    if isinstance(number, float):
+        number = _bits(number)
+    return (int(number) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+
+def _number_writer(place: Place | None, mtype: str, ctype: CType) -> Callable[[bytes], None] | None:
+    if place is None:
+        return None
+    core = strip_typedefs(ctype)
+    is_c_float = isinstance(core, BaseType) and core.is_float
+
+    def write(data: bytes) -> None:
+        if is_c_float:
+            number: int | float = struct.unpack("<f" if len(data) == 4 else "<d", data)[0]
+        else:
+            number = int.from_bytes(data, "little", signed=False)
+            if _MEMTYPES[mtype][2]:
+                number = struct.unpack("<f" if mtype == "f32" else "<d", data.ljust(_MEMTYPES[mtype][1], b"\0"))[0]
+            else:
+                number = wrap(number, mtype)
+        place.write(number)
+
+    return write
+
+
+def _file_match(path: str, query: str) -> bool:
+    from ..dwarf import file_matches
+
+    return bool(file_matches(path, query))
