@@ -101,7 +101,7 @@ from ..runtime.wasi import ExitTrap
 from .breakpoints import Breakpoint, Condition
 from .debugger import Debugger, StepState, Stop, StopReason
 
-__all__ = ["Event", "Exited", "Session", "SessionState", "Stopped"]
+__all__ = ["Event", "Exited", "Session", "SessionState", "Stopped", "stack_size_for"]
 
 T = TypeVar("T")
 
