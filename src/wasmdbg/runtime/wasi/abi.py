@@ -184,6 +184,12 @@ ALL_RIGHTS = Rights((1 << 30) - 1)
 READ_RIGHTS = Rights.FD_READ | Rights.FD_READDIR
 #: ... and those that ask for a writable one
 WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
+#: what Wasmtime reports for a preopened directory: the path_* rights, readdir, its own filestat
+PREOPEN_RIGHTS = Rights(0x07B7FE00)
+#: ... and what such a directory passes on (everything but PATH_FILESTAT_SET_SIZE and socket rights)
+PREOPEN_INHERITING = Rights(0x0FF7FFFF)
+#: rights Wasmtime takes away from a directory opened by path_open (seek, write, set_size)
+NOT_DIR_RIGHTS = Rights.FD_SEEK | Rights.FD_WRITE | Rights.PATH_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_SIZE
 #: rights a directory loses when its preopen is not mutable
 MUTATE_RIGHTS = (
     Rights.PATH_CREATE_DIRECTORY

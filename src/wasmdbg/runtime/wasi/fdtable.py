@@ -103,10 +103,12 @@ class FdTable:
         return entry
 
     def dir(self, fd: int) -> Dir:
-        """``fd`` as a directory: ``ENOTDIR`` for a file or stream, ``EBADF`` if closed."""
+        """``fd`` as a directory: ``ENOTDIR`` for a file, ``EBADF`` for a stream or a closed fd."""
         entry = self.get(fd)
-        if not isinstance(entry, Dir):
+        if isinstance(entry, File):
             raise WasiErrno(Errno.NOTDIR)
+        if not isinstance(entry, Dir):
+            raise WasiErrno(Errno.BADF)
         return entry
 
     def close(self, fd: int) -> None:

@@ -33,6 +33,9 @@ from .abi import (
     FDSTAT,
     FILESTAT,
     MUTATE_RIGHTS,
+    NOT_DIR_RIGHTS,
+    PREOPEN_INHERITING,
+    PREOPEN_RIGHTS,
     PREOPENTYPE_DIR,
     PRESTAT,
     READ_RIGHTS,
@@ -225,6 +228,7 @@ def fd_tell(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
     mem.put_u64(out, os.lseek(f.fd, 0, os.SEEK_CUR))
 
 
+
 # -- descriptor state ------------------------------------------------------------------------
 
 
@@ -249,17 +253,24 @@ def fd_fdstat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
     elif isinstance(entry, Stdout):
         rec = FDSTAT.pack(_stream_type(entry.sink.fd), 0, Rights.FD_WRITE, Rights.FD_WRITE)
     elif isinstance(entry, Dir):
-        base = ALL_RIGHTS if entry.mutable else ALL_RIGHTS & ~MUTATE_RIGHTS
-        inheriting = ALL_RIGHTS if entry.mutable else ALL_RIGHTS & ~(MUTATE_RIGHTS | WRITE_RIGHTS)
+        if entry.preopen is not None:
+            base, inheriting = PREOPEN_RIGHTS, PREOPEN_INHERITING
+        else:
+            base = inheriting = ALL_RIGHTS & ~NOT_DIR_RIGHTS
+        if not entry.mutable:
+            base &= ~MUTATE_RIGHTS
+            inheriting &= ~(MUTATE_RIGHTS | WRITE_RIGHTS)
         rec = FDSTAT.pack(Filetype.DIRECTORY, 0, base, inheriting)
     else:
+        # NB: as Wasmtime does, a file's rights say only whether it reads and writes,
+        # and it passes the same set on
         base = ALL_RIGHTS
         if not entry.readable:
             base &= ~READ_RIGHTS
         if not entry.writable:
-            base &= ~WRITE_RIGHTS
+            base &= ~Rights.FD_WRITE
         mode = os.fstat(entry.fd).st_mode
-        rec = FDSTAT.pack(_filetype(mode), _fdflags(entry.fd), base, ALL_RIGHTS)
+        rec = FDSTAT.pack(_filetype(mode), _fdflags(entry.fd), base, base)
     mem.write(out, rec)
 
 
@@ -277,12 +288,12 @@ def fd_fdstat_set_flags(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int) -> 
 
 
 def fd_fdstat_set_rights(ctx: WasiCtx, mem: GuestMemory, fd: int, base: int, inheriting: int) -> None:
-    ctx.table.get(fd)
+    _opened(ctx, fd)
     raise WasiErrno(Errno.NOTSUP)
 
 
 def fd_advise(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, length: int, advice: int) -> None:
-    f = _seekable(ctx, fd)
+    f = ctx.table.file(fd)
     if advice not in Advice.__members__.values():
         raise WasiErrno(Errno.INVAL)
     host = {
@@ -297,7 +308,7 @@ def fd_advise(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, length: int,
 
 
 def fd_allocate(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, length: int) -> None:
-    _seekable(ctx, fd)
+    ctx.table.file(fd)
     raise WasiErrno(Errno.NOTSUP)
 
 
@@ -310,15 +321,11 @@ def fd_renumber(ctx: WasiCtx, mem: GuestMemory, fd: int, to: int) -> None:
 
 
 def fd_sync(ctx: WasiCtx, mem: GuestMemory, fd: int) -> None:
-    entry = ctx.table.get(fd)
-    if isinstance(entry, File | Dir):
-        os.fsync(entry.fd)
+    os.fsync(ctx.table.file(fd).fd)
 
 
 def fd_datasync(ctx: WasiCtx, mem: GuestMemory, fd: int) -> None:
-    entry = ctx.table.get(fd)
-    if isinstance(entry, File | Dir):
-        os.fdatasync(entry.fd)
+    os.fdatasync(ctx.table.file(fd).fd)
 
 
 # -- metadata --------------------------------------------------------------------------------
@@ -333,7 +340,7 @@ def fd_filestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
 
 
 def fd_filestat_set_size(ctx: WasiCtx, mem: GuestMemory, fd: int, size: int) -> None:
-    f = _seekable(ctx, fd)
+    f = ctx.table.file(fd)
     if not f.writable:
         raise WasiErrno(Errno.BADF)
     if size < 0:
@@ -397,7 +404,9 @@ def fd_prestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
 
 def fd_prestat_dir_name(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int) -> None:
     entry = ctx.table.get(fd)
-    if not isinstance(entry, Dir) or entry.preopen is None:
+    if not isinstance(entry, Dir):
+        raise WasiErrno(Errno.NOTDIR)  # NB: Wasmtime's answer for a stream here (fd_prestat_get says EBADF)
+    if entry.preopen is None:
         raise WasiErrno(Errno.BADF)
     if len(entry.preopen) > buf_len & U32:
         raise WasiErrno(Errno.NAMETOOLONG)
@@ -418,7 +427,9 @@ def _dirent_type(entry: os.DirEntry[str]) -> Filetype:
 
 
 def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, cookie: int, used: int) -> None:
-    d = ctx.table.dir(fd)
+    d = ctx.table.get(fd)
+    if not isinstance(d, Dir):
+        raise WasiErrno(Errno.BADF)
     out = mem.span(buf, buf_len)
     mem.span(used, 4)
     cookie &= 0xFFFF_FFFF_FFFF_FFFF
@@ -480,8 +491,9 @@ def path_open(
         raise WasiErrno(Errno.INVAL)
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiErrno(Errno.INVAL)
-    read = bool(base & READ_RIGHTS)
     write = bool(base & WRITE_RIGHTS)
+    # NB: as in Wasmtime, a descriptor asked for neither reading nor writing can read
+    read = bool(base & READ_RIGHTS) or not write
     if not d.mutable and (write or oflags & (Oflags.CREAT | Oflags.TRUNC)):
         raise WasiErrno(Errno.PERM)
     flags = os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NOCTTY

@@ -19,11 +19,9 @@ traceback in the guest's output.  ``KeyboardInterrupt`` and other
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import struct
-import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from ..trap import Trap
 from . import files
 from .abi import EVENT, SUBCLOCK_ABSTIME, SUBSCRIPTION, ClockId, Errno, EventType
 from .errno import WasiErrno, errno_of
-from .fdtable import File, Stdin
+from .fdtable import File, Stdin, Stdout
 from .guest import GuestMemory, chunks
 from .state import WasiCtx, wasi_ctx
 
@@ -104,7 +102,10 @@ _HOST_CLOCKS = {
 
 
 def _clock(clock: int) -> int:
-    host = _HOST_CLOCKS.get(clock & U32)  # type: ignore[call-overload]
+    clock &= U32
+    if clock in (ClockId.PROCESS_CPUTIME_ID, ClockId.THREAD_CPUTIME_ID):
+        raise WasiErrno(Errno.BADF)  # NB: Wasmtime offers no CPU-time clocks and answers EBADF
+    host = _HOST_CLOCKS.get(clock)  # type: ignore[call-overload]
     if host is None:
         raise WasiErrno(Errno.INVAL)
     return int(host)
@@ -149,21 +150,12 @@ class _Sub:
     nbytes: int = 0
 
 
-def _pending_bytes(host_fd: int) -> int:
-    try:
-        buf = fcntl.ioctl(host_fd, termios.FIONREAD, b"\0\0\0\0")
-        return int(struct.unpack("<i", buf)[0])
-    except OSError:
-        return 0
-
-
 def _parse_sub(ctx: WasiCtx, raw: bytes, now: float) -> _Sub:
     userdata, tag, clock_or_fd, timeout, _precision, flags = SUBSCRIPTION.unpack(raw)
     if tag == EventType.CLOCK:
         sub = _Sub(userdata, EventType.CLOCK)
         if clock_or_fd not in (ClockId.REALTIME, ClockId.MONOTONIC):
-            sub.error = Errno.INVAL
-            return sub
+            raise WasiErrno(Errno.INVAL)
         seconds = timeout / 1e9
         if flags & SUBCLOCK_ABSTIME:
             host = _HOST_CLOCKS[ClockId(clock_or_fd)]
@@ -172,18 +164,14 @@ def _parse_sub(ctx: WasiCtx, raw: bytes, now: float) -> _Sub:
         return sub
     if tag not in (EventType.FD_READ, EventType.FD_WRITE):
         raise WasiErrno(Errno.INVAL)
-    sub = _Sub(userdata, EventType(tag))
-    try:
-        entry = ctx.table.get(clock_or_fd)
-    except WasiErrno as exc:
-        sub.error = exc.errno
-        return sub
-    if isinstance(entry, Stdin) and sub.kind is EventType.FD_READ:
-        if entry.source.fd is not None:
-            sub.wait_fd = entry.source.fd
-    elif isinstance(entry, File) and sub.kind is EventType.FD_READ:
-        st = os.fstat(entry.fd)
-        sub.nbytes = max(0, st.st_size - os.lseek(entry.fd, 0, os.SEEK_CUR))
+    # NB: like Wasmtime, a closed descriptor fails the whole call (EBADF), not just its event
+    # and so does one that cannot do what is asked (a directory, stdin for writing)
+    entry = ctx.table.get(clock_or_fd)
+    sub = _Sub(userdata, EventType(tag), nbytes=1)  # Wasmtime reports 1 byte for every ready descriptor
+    if sub.kind is EventType.FD_READ and isinstance(entry, Stdin):
+        sub.wait_fd = entry.source.fd
+    elif not (isinstance(entry, File) or (sub.kind is EventType.FD_WRITE and isinstance(entry, Stdout))):
+        raise WasiErrno(Errno.BADF)
     return sub
 
 
@@ -216,13 +204,15 @@ def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs
             readable, _, _ = select.select(waits, [], [], timeout)
             for s in subs:
                 if s.wait_fd is not None and s.wait_fd in readable:
-                    s.nbytes = _pending_bytes(s.wait_fd)
                     s.wait_fd = None
         elif timeout is not None:
             time.sleep(timeout)
         ready = ready_now()
     for i, s in enumerate(ready):
-        out[EVENT.size * i : EVENT.size * (i + 1)] = EVENT.pack(s.userdata, s.error, s.kind, s.nbytes, 0)
+        # NB: field by field, leaving the padding as it was (as Wasmtime does)
+        at = EVENT.size * i
+        out[at : at + 11] = struct.pack("<QHB", s.userdata, s.error, s.kind)
+        out[at + 16 : at + 26] = struct.pack("<QH", 0 if s.kind is EventType.CLOCK else s.nbytes, 0)
     mem.put_u32(nevents, len(ready))
 
 
