@@ -1381,6 +1381,117 @@ class MacroAssembler:
                 self._stub_states[(-1, self.pc)] = self.trap_state()
         a.jcc_l(Cond.NE, stub)
 
+    # -- bulk memory and tables ----------------------------------------------------------
+    #
+    # Operands arrive in the registers the string instructions use (zero-extended
+    # i32): rdi = destination, rsi = source, rcx = count, rax = fill value.  The
+    # whole range is checked first, so an out-of-bounds operation writes nothing;
+    # ``end <= size`` passes, so ``n = 0`` at the very end is fine.  Copies run
+    # backward exactly when the destination starts inside the source range
+    # (``dst - src < len`` unsigned), which is the only overlap a forward copy
+    # would corrupt::
+    #
+    #       lea  r11, [rsi + rcx]  ; cmp r11, size ; ja trap     (source range)
+    #       lea  r11, [rdi + rcx]  ; cmp r11, size ; ja trap     (destination range)
+    #       rsi, rdi += base
+    #       mov  r11, rdi ; sub r11, rsi ; cmp r11, len ; jb back
+    #       rep movs ; jmp done
+    # back: rsi, rdi += len - width ; std ; rep movs ; cld
+    # done:
+
+    def memory_copy(self) -> None:
+        """``memory.copy`` within memory 0: rdi = dst, rsi = src, rcx = n (all clobbered).
+
+        Traps ``MEMORY_OUT_OF_BOUNDS``; uses ``r11``.  Needs the pinned heap registers.
+        """
+        a = self.asm
+        self.heap_used = True
+        a.lea_rm(R11, self.mem(6, 0, 1))
+        a.cmp_rm(R11, self._heap_size)
+        self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
+        a.lea_rm(R11, self.mem(7, 0, 1))
+        a.cmp_rm(R11, self._heap_size)
+        self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
+        a.add_rr(RSI, R13)
+        a.add_rr(RDI, R13)
+        self._copy_either_way(1, R11)
+
+    def memory_fill(self) -> None:
+        """``memory.fill`` of memory 0: rdi = dst, al = value, rcx = n (all clobbered).
+
+        Traps ``MEMORY_OUT_OF_BOUNDS``; uses ``r11``.  Needs the pinned heap registers.
+        """
+        a = self.asm
+        self.heap_used = True
+        a.lea_rm(R11, self.mem(7, 0, 1))
+        a.cmp_rm(R11, self._heap_size)
+        self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
+        a.add_rr(RDI, R13)
+        a.rep_stosb()
+
+    def table_copy(self, dst_table: int, src_table: int) -> None:
+        """``table.copy``: rdi = dst, rsi = src, rcx = n; clobbers those, rax, rdx, r11.
+
+        Traps ``TABLE_OUT_OF_BOUNDS``.
+        """
+        a = self.asm
+        a.mov_rm(R11, self.mem(14, VMCTX.TABLES))
+        a.mov_rm(RAX, self.mem(11, 8 * src_table))
+        a.mov_rm(R11, self.mem(11, 8 * dst_table))
+        a.lea_rm(RDX, self.mem(6, 0, 1))
+        a.cmp_rm(RDX, self.mem(0, TABLE.SIZE))
+        self.trap_if(Cond.A, TrapCode.TABLE_OUT_OF_BOUNDS)
+        a.lea_rm(RDX, self.mem(7, 0, 1))
+        a.cmp_rm(RDX, self.mem(11, TABLE.SIZE))
+        self.trap_if(Cond.A, TrapCode.TABLE_OUT_OF_BOUNDS)
+        a.mov_rm(RAX, self.mem(0, TABLE.ELEMENTS))
+        a.lea_rm(RSI, self.mem(0, 0, 6, 8))
+        a.mov_rm(R11, self.mem(11, TABLE.ELEMENTS))
+        a.lea_rm(RDI, self.mem(11, 0, 7, 8))
+        self._copy_either_way(8, RDX)
+
+    def table_fill(self, table: int) -> None:
+        """``table.fill``: rdi = dst, rax = value, rcx = n; clobbers rdi, rcx, rdx, r11.
+
+        Traps ``TABLE_OUT_OF_BOUNDS``.
+        """
+        a = self.asm
+        a.mov_rm(R11, self.mem(14, VMCTX.TABLES))
+        a.mov_rm(R11, self.mem(11, 8 * table))
+        a.lea_rm(RDX, self.mem(7, 0, 1))
+        a.cmp_rm(RDX, self.mem(11, TABLE.SIZE))
+        self.trap_if(Cond.A, TrapCode.TABLE_OUT_OF_BOUNDS)
+        a.mov_rm(R11, self.mem(11, TABLE.ELEMENTS))
+        a.lea_rm(RDI, self.mem(11, 0, 7, 8))
+        a.rep_stosq()
+
+    def _copy_either_way(self, width: int, tmp: Reg) -> None:
+        """Copy ``rcx`` elements of ``width`` bytes from ``[rsi]`` to ``[rdi]``, overlap-safe.
+
+        Backward (``std``) only when ``rdi`` lies inside ``[rsi, rsi + rcx*width)``.
+        """
+        a = self.asm
+        buf = self.buf
+        rep = a.rep_movsb if width == 1 else a.rep_movsq
+        back, done = Label("copy_back"), Label("copy_done")
+        a.mov_rr(tmp, RDI)
+        a.sub_rr(tmp, RSI)
+        if width == 1:
+            a.cmp_rr(tmp, RCX)
+        else:
+            a.shr_ri(tmp, 3)  # element distance: rdi - rsi is a multiple of 8 when in range
+            a.cmp_rr(tmp, RCX)
+        a.jcc_l(Cond.B, back)
+        rep()
+        a.jmp_l(done)
+        buf.bind(back)
+        a.lea_rm(RSI, self.mem(6, -width, 1, width))
+        a.lea_rm(RDI, self.mem(7, -width, 1, width))
+        a.std()
+        rep()
+        a.cld()
+        buf.bind(done)
+
     # -- control ----------------------------------------------------------------------------
 
     def jmp(self, label: Label) -> None:
