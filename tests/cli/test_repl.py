@@ -326,7 +326,7 @@ def test_run_debugger_batch_status_and_script(wat: Path, tmp_path: Path) -> None
 
 def test_command_line_with_pipe_and_ex(wat: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "wasmdbg", "debug", str(wat), "-ex", "break div"],
+        [sys.executable, "-m", "wasmdbg", "debug", "-ex", "break div", str(wat)],
         input="run\nprint a\ncontinue\n", capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
@@ -340,8 +340,8 @@ def test_command_line_with_pipe_and_ex(wat: Path) -> None:
 def test_invoke_an_export(capsys: pytest.CaptureFixture[str]) -> None:
     from wasmdbg.cli.main import main
 
-    status = main(["debug", str(EXAMPLES / "hello.wasm"), "--invoke", "fib", "6", "--batch",
-                   "-ex", "break fib", "-ex", "run", "-ex", "delete", "-ex", "continue"])
+    status = main(["debug", "--invoke", "fib", "--batch",
+                   "-ex", "break fib", "-ex", "run", "-ex", "delete", "-ex", "continue", str(EXAMPLES / "hello.wasm"), "6"])
     out = capsys.readouterr().out
     assert status == 0
     assert "Breakpoint 1, fib (n=6) at hello.c:19\n19\t    if (n < 2)\n" in out

@@ -25,6 +25,7 @@ from __future__ import annotations
 import cmd
 import contextlib
 import ctypes
+import os
 import re
 import shlex
 import sys
@@ -81,6 +82,7 @@ class Program:
     env: list[tuple[str, str]] | None = None
     dirs: list[tuple[str, str]] = field(default_factory=list)
     invoke: str | None = None
+    argv0: str | None = None
 
     def __post_init__(self) -> None:
         import wasmdbg
@@ -89,9 +91,9 @@ class Program:
         config = wasmdbg.Config()
         config.guest_debug = True
         self.engine = wasmdbg.Engine(config)
-        from .main import _read_module_bytes
+        from .modfile import read_module_bytes
 
-        self.module = wasmdbg.Module(self.engine, _read_module_bytes(self.path))
+        self.module = wasmdbg.Module(self.engine, read_module_bytes(self.path))
 
     def launch(self, args: Sequence[str], write: Callable[[bytes], None], stdin: str | None,
                inherit_stdin: bool) -> Launch:
@@ -99,17 +101,14 @@ class Program:
         api = self._api
         store = api.Store(self.engine)
         wasi = api.WasiConfig()
-        wasi.argv = [self.path.name, *args]
+        wasi.argv = [self.argv0 if self.argv0 is not None else str(self.path), *args]
         wasi.stdout_custom = write
         wasi.stderr_custom = write
         if stdin is not None:
             wasi.stdin_file = stdin
         elif inherit_stdin:
             wasi.inherit_stdin()
-        if self.env is None:
-            wasi.inherit_env()
-        else:
-            wasi.env = self.env
+        wasi.env = self.env or []
         for host, guest in self.dirs:
             wasi.preopen_dir(host, guest)
         store.set_wasi(wasi)
@@ -129,7 +128,7 @@ class Program:
 
 
     def _invoker(self, store: Any, exports: Any, args: Sequence[str]) -> Callable[[], Any]:
-        from .main import _parse_arg
+        from .values import parse_value
 
         api = self._api
         func = exports.get(self.invoke)
@@ -138,7 +137,7 @@ class Program:
         params = [str(p) for p in func.type(store).params]
         if len(params) != len(args):
             raise WasmError(f"{self.invoke} takes {len(params)} arguments, got {len(args)}")
-        values = [_parse_arg(a, t) for a, t in zip(args, params, strict=True)]
+        values = [parse_value(a, t) for a, t in zip(args, params, strict=True)]
         initialize = exports.get("_initialize")
 
         def call() -> Any:
@@ -1659,3 +1658,61 @@ def run_debugger(
         repl.dbg.kill()
     return 1 if batch and repl.last_error else 0
 
+
+
+DEBUG_USAGE = "wasmdbg debug [OPTIONS] [-ex CMD]... [-x FILE]... [--batch] [--] MODULE [ARGS...]"
+
+
+def debug_main(words: Sequence[str]) -> int:
+    """``wasmdbg debug``: the debugger's own options (-ex, -x, --batch), then ``wasmdbg run``'s."""
+    from .run import UsageError, parse_run_args
+
+    commands: list[str] = []
+    files: list[str] = []
+    batch = False
+    rest: list[str] = []
+    it = iter(words)
+    for word in it:
+        if word in ("-ex", "--eval-command", "-x", "--command"):
+            value = next(it, None)
+            if value is None:
+                print(f"error: {word} needs a value (usage: {DEBUG_USAGE})", file=sys.stderr)
+                return 2
+            (commands if word in ("-ex", "--eval-command") else files).append(value)
+        elif word == "--batch":
+            batch = True
+        elif word in ("-h", "--help"):
+            print(f"usage: {DEBUG_USAGE}\n\nDebug a WASI program with gdb's commands. -ex CMD runs CMD "
+                  "(repeatable), -x FILE runs FILE's commands, --batch exits after them; the options of "
+                  "`wasmdbg run` (--dir, --env, --invoke, --argv0) set up the guest.")
+            return 0
+        elif word.startswith("-") and word != "-" and word != "--":
+            rest.append(word)
+            if word in ("--dir", "--env", "--invoke", "--argv0"):
+                value = next(it, None)
+                if value is not None:
+                    rest.append(value)
+        else:
+            rest.append(word)
+            rest.extend(it)
+    try:
+        opts = parse_run_args(rest)
+    except UsageError as exc:
+        print(f"error: {exc} (usage: {DEBUG_USAGE})", file=sys.stderr)
+        return 2
+    env = []
+    for name, value in opts.env:
+        if value is None:
+            value = os.environ.get(name)
+            if value is None:
+                continue
+        env.append((name, value))
+    try:
+        program = Program(Path(opts.module), list(opts.args), env, list(opts.dirs), opts.invoke, opts.argv0)
+    except WasmError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return run_debugger(program, commands=commands, files=files, batch=batch)
