@@ -94,7 +94,7 @@ def test_next_steps_over_a_recursive_call_in_the_same_frame() -> None:
 
 def test_until_and_advance_by_line() -> None:
     out = session("types.O0.wasm", f"break {mark('types', 'list-loop')}", "run", "delete", "until", "until",
-                  "advance types.c:%d" % mark("types", "main-print"), "advance types.c:%d" % mark("types", "main-print"))
+                  f"advance types.c:{mark('types', 'main-print')}", f"advance types.c:{mark('types', 'main-print')}")
     lines = out.splitlines()
     start = lines.index("79\t        sum += p->value; // MARK: list-loop")
     assert lines[start + 1] == "78\t    for (struct node *p = head; p; p = p->next)"
@@ -110,7 +110,7 @@ def test_trap_stops_at_the_source_line_with_locals(opt: str) -> None:
     out = session(f"trap.{opt}.wasm", "run", "backtrace", "info locals", "up", "print st", "continue")
     assert "Program stopped: wasm trap: integer divide by zero\n" in out
     assert re.search(rf"\n(0x[0-9a-f]{{8}} in )?average \(st=0x[0-9a-f]+\) at trap.c:{line}\n{line}\t    return sum / count;", out)
-    assert re.search(r"#1  0x[0-9a-f]{8} in compute \(values=0x[0-9a-f]+, n=4\) at trap.c:\d+", out)
+    assert re.search(r"#1  0x[0-9a-f]{8} in compute \(values=0x[0-9a-f]+, n=(4|<optimized out>)\) at trap.c:\d+", out)
     if opt == "O0":
         assert "sum = -10\ncount = 0\n" in out
         assert "$1 = {sum = -10, count = 0}\n" in out
