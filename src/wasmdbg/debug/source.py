@@ -1625,3 +1625,38 @@ def _file_match(path: str, query: str) -> bool:
     from ..dwarf import file_matches
 
     return bool(file_matches(path, query))
+
+
+# --------------------------------------------------------------------------
+# Source positions for reports outside the debugger (``wasmdbg run``'s traps)
+
+_INFO_CACHE: dict[int, tuple[Any, Any]] = {}
+
+
+def source_position(module: Any, pc: int) -> list[str]:
+    """``FILE:LINE:COLUMN`` of module pc ``pc``, then the call sites of the inlined
+    calls containing it (innermost first); empty without DWARF for that pc.
+
+    ``module`` is a runtime Module (or anything with ``definition``); its
+    DWARF is read once and kept.
+    """
+    mdef = getattr(module, "definition", None)
+    if mdef is None:
+        return []
+    cached = _INFO_CACHE.get(id(mdef))
+    if cached is None or cached[0] is not mdef:
+        info, _note = load_debug_info(mdef)
+        cached = _INFO_CACHE[id(mdef)] = (mdef, info)
+    info = cached[1]
+    if info is None:
+        return []
+    try:
+        where = info.location_of(pc)
+    except WasmError:
+        return []
+    if where is None or not where.line:
+        return []
+    out = [f"{where.file}:{where.line}:{where.column}"]
+    for frame in where.inline_chain:
+        out.append(f"{frame.call_file}:{frame.call_line}:{frame.call_column} (inlined into {frame.caller})")
+    return out
