@@ -104,7 +104,7 @@ def test_filestat_of_streams(g: Guest) -> None:
 def test_filestat_of_file_and_directory(g: Guest, root: Path) -> None:
     _, fd = g.open(3, b"f.txt")
     assert g.call("fd_filestat_get", fd, 1024) == 0
-    dev, ino, filetype, nlink, size, atim, mtim, ctim = struct.unpack("<QQBxxxxxxxQQQQQ", g.get(1024, 64))
+    _dev, _ino, filetype, nlink, size, _atim, mtim, _ctim = struct.unpack("<QQBxxxxxxxQQQQQ", g.get(1024, 64))
     st = os.stat(root / "f.txt")
     assert (filetype, nlink, size, mtim) == (4, 1, 10, st.st_mtime_ns)
     assert g.call("fd_filestat_get", 3, 1024) == 0
