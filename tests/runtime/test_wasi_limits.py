@@ -18,7 +18,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from wasi_guest import Guest
+from wasi_guest import Guest, wasmtime_cli
 
 import wasmdbg
 
@@ -209,13 +209,16 @@ def test_a_bug_in_a_host_function_is_a_clean_trap() -> None:
 def test_missing_memory_export_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     wat = """(module
       (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (func (export "_start") (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"""
     wasm = tmp_path / "nomem.wasm"
     wasm.write_bytes(_wat2wasm(wat))
+    cli = wasmtime_cli(tmp_path)
+    expected = subprocess.run([cli, "run", str(wasm)], capture_output=True, timeout=60)
     proc = subprocess.run([sys.executable, "-m", "wasmdbg", "run", str(wasm)], capture_output=True, timeout=60)
-    assert proc.returncode == 1
-    assert proc.stderr.decode().splitlines() == ["error: missing required memory export (WASI needs the module to export `memory`)"]
+    assert proc.returncode == expected.returncode == 1
+    assert proc.stderr.splitlines()[0] == expected.stderr.splitlines()[0]
+    assert b"missing required memory export" in proc.stderr
+    assert b"Traceback" not in proc.stderr
     exit_only = """(module
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (func (export "_start") (call $exit (i32.const 3))))"""

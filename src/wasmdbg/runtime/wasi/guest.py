@@ -51,7 +51,7 @@ class GuestMemory:
         n &= U32
         if ptr + n > self.size:
             if self.size < 0:
-                raise WasmError("missing required memory export (WASI needs the module to export `memory`)")
+                raise WasmError("missing required memory export")
             raise WasiErrno(Errno.FAULT)
         return self.view[ptr : ptr + n]
 
