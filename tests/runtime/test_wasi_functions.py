@@ -390,6 +390,18 @@ def test_read_only_preopen(engine: str, root: Path) -> None:
     assert g.call("path_create_directory", 3, *path(g, b"e")) == EPERM
     assert g.call("path_unlink_file", 3, *path(g, b"f.txt")) == EPERM
     assert g.call("path_remove_directory", 3, *path(g, b"d")) == EPERM
+    assert g.call("path_rename", 3, *path(g, b"f.txt", 100), 3, *path(g, b"g", 200)) == EPERM
+    assert g.call("path_link", 3, 0, *path(g, b"f.txt", 100), 3, *path(g, b"g", 200)) == EPERM
+    assert g.call("path_symlink", *path(g, b"f.txt", 100), 3, *path(g, b"g", 200)) == EPERM
+    assert g.call("path_filestat_set_times", 3, 0, *path(g, b"f.txt"), 0, 0, 8) == EPERM
+    assert g.call("fd_filestat_set_times", 3, 0, 0, 8) == EPERM
+    _, fd = g.open(3, b"f.txt", rights=READ)
+    assert g.call("fd_filestat_set_times", fd, 0, 0, 8) == EPERM
+    assert g.open(3, b"f.txt", oflags=CREAT, rights=READ)[0] == EPERM  # even though it exists
+    assert g.open(3, b"f.txt", oflags=TRUNC, rights=READ)[0] == EPERM
+    # the rights reported do not change; what would mutate fails instead
+    assert fdstat(g, 3) == (0, 3, 0, 0x07B7FE00, 0x0FF7FFFF)
+    assert fdstat(g, fd)[3] == 0x3FFFFFBF
     assert sorted(os.listdir(root)) == ["bad", "d", "f.txt", "ln"]
 
 

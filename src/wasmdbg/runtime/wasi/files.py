@@ -32,7 +32,6 @@ from .abi import (
     DIRENT,
     FDSTAT,
     FILESTAT,
-    MUTATE_RIGHTS,
     NOT_DIR_RIGHTS,
     PREOPEN_INHERITING,
     PREOPEN_RIGHTS,
@@ -257,9 +256,8 @@ def fd_fdstat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
             base, inheriting = PREOPEN_RIGHTS, PREOPEN_INHERITING
         else:
             base = inheriting = ALL_RIGHTS & ~NOT_DIR_RIGHTS
-        if not entry.mutable:
-            base &= ~MUTATE_RIGHTS
-            inheriting &= ~(MUTATE_RIGHTS | WRITE_RIGHTS)
+        # NB: a read-only preopen reports the same rights (as in Wasmtime); the calls that
+        # would change something below it fail with EPERM instead
         rec = FDSTAT.pack(Filetype.DIRECTORY, 0, base, inheriting)
     else:
         # NB: as Wasmtime does, a file's rights say only whether it reads and writes,
@@ -389,6 +387,8 @@ def _check(result: int) -> None:
 def fd_filestat_set_times(ctx: WasiCtx, mem: GuestMemory, fd: int, atim: int, mtim: int, fst: int) -> None:
     entry = _opened(ctx, fd)
     times = _times(atim, mtim, fst)
+    if not entry.mutable:
+        raise WasiErrno(Errno.PERM)
     _check(_futimens(entry.fd, times))
 
 
