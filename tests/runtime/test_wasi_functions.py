@@ -288,6 +288,10 @@ def test_path_open_flags(g: Guest) -> None:
     assert g.open(3, b"nodir/x", oflags=CREAT, rights=WRITE)[0] == ENOENT
     assert g.open(3, b"bad", oflags=CREAT, rights=WRITE)[0] == EPERM
     assert g.open(3, b"")[0] == ENOENT
+    for sync in (2, 8, 16):  # DSYNC, RSYNC, SYNC
+        assert g.open(3, b"f.txt", rights=READ, fdflags=sync)[0] == ENOTSUP
+    e, fd = g.open(3, b"f.txt", rights=READ, fdflags=APPEND | 4)
+    assert e == 0 and fdstat(g, fd)[2] == APPEND | 4
 
 
 def test_path_open_create_truncate(g: Guest, root: Path) -> None:
