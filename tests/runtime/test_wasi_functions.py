@@ -150,6 +150,24 @@ def test_read_write_pread_pwrite_append(g: Guest) -> None:
     assert g.read_fd(rfd, 100) == (0, b"SxyzAB6789END!")
 
 
+def test_only_the_first_non_empty_iovec_is_used(g: Guest, root: Path) -> None:
+    _, fd = g.open(3, b"f.txt", rights=READ | WRITE)
+    g.put(4096, b"abc")
+    g.put(5000, b"defg")
+    g.iovec(512, (4096, 0), (4096, 3), (5000, 4))
+    assert g.call("fd_write", fd, 512, 3, 1024) == 0 and g.u32(1024) == 3
+    assert g.call("fd_pwrite", fd, 512, 3, 7, 1024) == 0 and g.u32(1024) == 3
+    assert (root / "f.txt").read_bytes() == b"abc3456abc"
+    g.put(6000, bytes(8))
+    g.iovec(512, (6000, 2), (6100, 3))
+    assert g.call("fd_seek", fd, 0, 0, 1024) == 0
+    assert g.call("fd_read", fd, 512, 2, 1024) == 0 and g.u32(1024) == 2
+    assert g.call("fd_pread", fd, 512, 2, 4, 1024) == 0 and g.u32(1024) == 2
+    assert (g.get(6000, 2), g.get(6100, 3)) == (b"45", bytes(3))
+    g.iovec(512, (4096, 0))
+    assert g.call("fd_write", 1, 512, 1, 1024) == 0 and g.u32(1024) == 0
+
+
 def test_rights_of_a_descriptor_are_enforced(g: Guest) -> None:
     _, ro = g.open(3, b"f.txt", rights=READ)
     _, wo = g.open(3, b"f.txt", rights=WRITE)

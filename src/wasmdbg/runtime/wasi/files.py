@@ -10,7 +10,7 @@ memory); anything that must be copied goes in chunks of at most
 :data:`~.guest.CHUNK` bytes.
 
 Behaviour follows Wasmtime's preview-1 implementation where the two could
-differ: reading a descriptor not opened for reading (or writing one not
+differ: a transfer uses only the first non-empty iovec; reading a descriptor not opened for reading (or writing one not
 opened for writing) is ``EBADF``; a stream cannot seek (``ESPIPE``);
 ``fd_readdir`` lists ``.`` and ``..`` first (cookies 1 and 2), then the
 host's entries in the host's order (cookies 3, 4, ...), truncating the
