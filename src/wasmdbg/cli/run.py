@@ -238,6 +238,8 @@ def _wasi_config(api: Any, opts: RunOptions) -> Any:
                 continue  # NB: as wasmtime: inheriting a variable the host lacks passes nothing
         env.append((name, value))
     wasi.env = env
+    if opts.dirs and not hasattr(wasi, "preopen_dir"):
+        raise _Failure("--dir needs WASI filesystem support, which this wasmdbg lacks", 1)
     for host, guest in opts.dirs:
         if not os.path.isdir(host):
             why = "No such file or directory" if not os.path.exists(host) else "Not a directory"
