@@ -51,7 +51,7 @@ def run_cmd(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
         cmd, capture_output=True, cwd=cwd, env=_clean_env(env), input=stdin.encode(),
         check=False, timeout=300,
     )
-    return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+    return Result(proc.returncode, proc.stdout.decode(errors="surrogateescape"), proc.stderr.decode(errors="surrogateescape"))
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def run_in_process(argv: list[str], *, cwd: Path | None = None, env: dict[str, s
             os.environ.update(saved_env)
         out.seek(0)
         err.seek(0)
-        return Result(status, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        return Result(status, out.read().decode(errors="surrogateescape"), err.read().decode(errors="surrogateescape"))
 
 
 def wasmtime_binary(tmp_dir: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,17 +54,14 @@ def test_usage_errors(argv: list[str]) -> None:
 
 def test_dirs_env_and_argv_reach_the_wasi_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the CLI hands to WasiConfig (the filesystem itself is the WASI layer's)."""
-    seen: dict[str, Any] = {"dirs": []}
+    seen: dict[str, Any] = {}
     real_set_wasi = wasmdbg.Store.set_wasi
-
-    def preopen_dir(self: Any, host: str, guest: str) -> None:
-        seen["dirs"].append((host, guest))
 
     def set_wasi(self: Any, wasi: Any) -> None:
         seen["argv"], seen["env"] = wasi.argv, wasi.env
+        seen["dirs"] = [(os.fsdecode(p.host_path), os.fsdecode(p.guest_path)) for p in wasi.preopens]
         real_set_wasi(self, wasi)
 
-    monkeypatch.setattr(wasmdbg.WasiConfig, "preopen_dir", preopen_dir, raising=False)
     monkeypatch.setattr(wasmdbg.Store, "set_wasi", set_wasi)
     (tmp_path / "sub").mkdir()
     result = run_in_process(
@@ -78,3 +76,11 @@ def test_dirs_env_and_argv_reach_the_wasi_config(tmp_path: Path, monkeypatch: py
         "argv": ["prog", "args", "x"],
         "env": [("A", "1"), ("KEEP", "kept")],
     }
+
+
+def test_non_utf8_words_reach_the_guest_as_bytes() -> None:
+    """wasmtime refuses such words; wasmdbg passes the bytes through (os.fsencode of argv)."""
+    word = os.fsdecode(b"caf\xe9\xff")
+    result = run_in_process(["run", "--env", f"V={word}", str(PROBE), "args", word])
+    assert result.status == 0, result.err
+    assert result.out.encode(errors="surrogateescape").splitlines()[2] == b"argv[2]=caf\xe9\xff"

@@ -240,3 +240,48 @@ def test_bad_input_status_matches_and_ours_is_one_line(
     assert ours.out == ""
     assert len(ours.err.splitlines()) == 1, ours.err
     assert "Traceback" not in ours.err
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tree")
+    shutil.copyfile(PROBE, root / "probe.wasm")
+    (root / "top.txt").write_text("top\n")
+    (root / "d" / "sub").mkdir(parents=True)
+    (root / "d" / "sub" / "f.txt").write_text("deep\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--dir", ".", "probe.wasm", "cat", "top.txt"],
+        ["--dir=.::/", "probe.wasm", "cat", "/top.txt"],
+        ["--dir", "d::/g", "probe.wasm", "cat", "/g/sub/f.txt"],
+        ["--dir", "d/sub::.", "probe.wasm", "cat", "f.txt"],
+        ["--dir", "d", "probe.wasm", "cat", "d/sub/f.txt"],
+        ["--dir", "d::/g", "--dir", "d/sub::/h", "probe.wasm", "cat", "/h/f.txt"],
+        ["--dir", "d::/g", "probe.wasm", "cat", "/g/../top.txt"],  # no way out of the preopen
+        ["probe.wasm", "cat", "top.txt"],  # no --dir: no files at all
+    ],
+    ids=" ".join,
+)
+def test_dir(clis: Clis, tree: Path, argv: list[str]) -> None:
+    _same(clis.wasmdbg_run(*argv, cwd=tree), clis.wasmtime_run(*argv, cwd=tree))
+
+
+@pytest.mark.parametrize(
+    ("wat", "status"),
+    [
+        ('(module (import "env" "foo" (func)) (func (export "_start")))', 1),  # unknown import
+        ("(module (func $s unreachable) (start $s))", 134),  # the start function traps
+        ('(module (memory (export "memory") 1) (func (export "_start") i32.const -1 i32.load drop))', 134),
+    ],
+)
+def test_instantiation_and_start(clis: Clis, tmp_path: Path, wat: str, status: int) -> None:
+    (tmp_path / "m.wasm").write_bytes(wasmtime.wat2wasm(wat))
+    ours = clis.wasmdbg_run("m.wasm", cwd=tmp_path)
+    theirs = clis.wasmtime_run("m.wasm", cwd=tmp_path)
+    assert (ours.status, ours.first_err_line.split(": ")[:2]) == (status, theirs.first_err_line.split(": ")[:2])
+    assert _cause(ours.err) == _cause(theirs.err) or status == 1
+    assert "Traceback" not in ours.err

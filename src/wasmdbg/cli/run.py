@@ -238,8 +238,6 @@ def _wasi_config(api: Any, opts: RunOptions) -> Any:
                 continue  # NB: as wasmtime: inheriting a variable the host lacks passes nothing
         env.append((name, value))
     wasi.env = env
-    if opts.dirs and not hasattr(wasi, "preopen_dir"):
-        raise _Failure("--dir needs WASI filesystem support, which this wasmdbg lacks", 1)
     for host, guest in opts.dirs:
         if not os.path.isdir(host):
             why = "No such file or directory" if not os.path.exists(host) else "Not a directory"
@@ -259,9 +257,9 @@ def _run_module(api: Any, store: Any, linker: Any, module: Any, opts: RunOptions
     try:
         instance = linker.instantiate(store, module)
     except api.ExitTrap as exit_:  # NB: before Trap, in case ExitTrap is one
-        return _exit_status(api, path, "failed to instantiate", exit_)
+        return _exit_status(api, path, f'failed to instantiate "{path}"', exit_)
     except api.Trap as trap:
-        raise _Failure(_report(api, path, "failed to instantiate", trap), EXIT_TRAP) from trap
+        raise _Failure(_report(api, path, f'failed to instantiate "{path}"', trap), EXIT_TRAP) from trap
     except WasmError as exc:
         raise _Failure(f"Error: failed to run main module `{path}`: {exc}", 1) from exc
     exports = instance.exports(store)
