@@ -18,12 +18,18 @@ import pytest
 import wasmtime
 from side_by_side import EXAMPLES, PROBE, TRAP_DIR, Clis, Result
 
-_FRAME = re.compile(r"^\s+\d+:\s+(?:0x[0-9a-f]+ - )?(\S+!.*)$")
+_FRAME = re.compile(r"^\s+\d+:\s+(?:(0x[0-9a-f]+) - )?(\S+!.*)$")
 _STEP = re.compile(r"^\s+\d+: (.*)$")
 
 
 def _frames(err: str) -> list[str]:
-    return [m.group(1) for ln in err.splitlines() if (m := _FRAME.match(ln))]
+    """The function names of the backtrace, innermost first."""
+    return [m.group(2) for ln in err.splitlines() if (m := _FRAME.match(ln))]
+
+
+def _call_sites(err: str) -> list[str | None]:
+    """The offsets of the backtrace's outer frames (the calls), innermost first."""
+    return [m.group(1) for ln in err.splitlines() if (m := _FRAME.match(ln))][1:]
 
 
 def _cause(err: str) -> str:
@@ -49,8 +55,10 @@ def test_trap_program(clis: Clis, build: str, mode: list[str]) -> None:
     _same(ours, theirs)
     assert ours.status == 134
     assert ours.first_err_line == f"Error: failed to run main module `trap.{build}.wasm`"
+    assert ours.err.splitlines()[:5] == theirs.err.splitlines()[:5]  # down to "1: error while executing"
     assert _cause(ours.err) == _cause(theirs.err)
     assert _frames(ours.err) == _frames(theirs.err)  # both list 20 frames at most
+    assert _call_sites(ours.err) == _call_sites(theirs.err)
     assert len(_frames(ours.err)) <= 20
     assert "Traceback" not in ours.err
 

@@ -45,6 +45,20 @@ Ctrl-C interrupts the guest (a machine-code SIGINT handler sets the
 interrupt flag, see :mod:`wasmdbg.runtime.sigint`), unless SIGINT was
 ignored when wasmdbg started (``nohup``, ``trap '' INT``): then it stays
 ignored, as it would for ``wasmtime``.
+
+Known differences from ``wasmtime run`` (tests/cli/test_vs_wasmtime.py
+checks everything else it can: stdout, stderr's first line, exit status,
+the trap's cause, frame names and call-site offsets):
+
+* bad input is reported on one line (wasmtime adds a "Caused by:" list);
+* no "using `--invoke` ... is experimental" warning;
+* the innermost frame's offset is the trapping instruction's; Cranelift may
+  name the branch guarding it (``br_if`` + ``unreachable`` fold into one trap);
+* an out-of-bounds access has no "memory fault at wasm address ..." step,
+  and there is no ``WASMTIME_BACKTRACE_DETAILS`` note;
+* a backtrace deeper than 20 frames ends with a count of the rest;
+* words that are not UTF-8 reach the guest as bytes (wasmtime refuses them);
+* only the options above: no ``-O``/``-C``/``-W``/``-S``, ``--preload`` ...
 """
 
 from __future__ import annotations
