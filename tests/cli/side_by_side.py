@@ -67,10 +67,6 @@ class Clis:
         """``wasmdbg run`` in this process (no interpreter start-up per case): same fds, cwd, environment."""
         return run_in_process(["run", *argv], cwd=cwd, env=env)
 
-    def wasmdbg_process(self, *argv: str, **kw: object) -> Result:
-        """``python -m wasmdbg run`` as a child process."""
-        return run_cmd([sys.executable, "-m", "wasmdbg", "run", *argv], **kw)  # type: ignore[arg-type]
-
 
 def run_in_process(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
     """``wasmdbg.cli.main.main(argv)`` with fds 1 and 2 sent to files, in ``cwd``, with ``env``.
