@@ -39,6 +39,7 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
 from ..wasm.module import FunctionBody, ModuleDef
+from .dies import skim_top_level
 from .lines import LineRow, LineTable, decode_line_program, file_matches
 from .scopes import (
     Function,
@@ -135,6 +136,7 @@ class _Unit:
         self._lines: LineTable | None = None
         self._functions: list[Function] | None = None
         self._file_names: list[str] | None = None
+        self._top_level: list[tuple[int, str]] | None = None
         self.types = TypeReader(cu)
         low = top.attributes.get("DW_AT_low_pc")
         self.base_address = int(low.value) if low is not None else 0
@@ -149,9 +151,9 @@ class _Unit:
         """The unit's file-scope variables (globals and statics)."""
         if self._globals is None:
             out = []
-            for die in self.top.iter_children():
-                if die.tag == "DW_TAG_variable":
-                    v = build_variable(self.info, self, die)
+            for offset, tag in self.top_level:
+                if tag == "DW_TAG_variable":
+                    v = build_variable(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if v is not None and v.location is not None:
                         out.append(v)
             self._globals = out
@@ -165,6 +167,15 @@ class _Unit:
         return self._file_names
 
     @property
+    def top_level(self) -> list[tuple[int, str]]:
+        """``(offset, tag)`` of the unit DIE's children (a fast skim, see ``dies``)."""
+        if self._top_level is None:
+            self._top_level = skim_top_level(
+                self.cu, self.info.module.debug_sections()[".debug_info"]
+            )
+        return self._top_level
+
+    @property
     def lines(self) -> LineTable:
         if self._lines is None:
             self._lines = self.info.decode_lines(self.cu, self.file_names, self.comp_dir)
@@ -175,9 +186,9 @@ class _Unit:
         """The unit's concrete functions (those with code), by low pc."""
         if self._functions is None:
             out: list[Function] = []
-            for die in self.top.iter_children():
-                if die.tag == "DW_TAG_subprogram":
-                    f = build_function(self.info, self, die)
+            for offset, tag in self.top_level:
+                if tag == "DW_TAG_subprogram":
+                    f = build_function(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if f is not None:
                         out.append(f)
             out.sort(key=lambda f: f.low_pc)
