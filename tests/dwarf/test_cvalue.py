@@ -310,7 +310,11 @@ def test_values_in_wasm_locals_and_optimized_out() -> None:
     main = info.function_named("main")
     assert main is not None
     v = next(v for v in main.root.variables if v.location is None and v.ranges)
-    pc = next(pc for pc in range(main.low_pc, main.high_pc) if v.location_at(pc) is OPTIMIZED_OUT)
+    pc = next(
+        pc
+        for pc in range(main.entry_pc, main.high_pc)
+        if v.location_at(pc) is OPTIMIZED_OUT and v in info.variables_at(pc)
+    )
     ctx = DebugContext(info, pc, FakeTarget(bytearray(65536)))
     assert format_value(evaluate(v.name, ctx)) == "<optimized out>"
     with pytest.raises(DwarfError, match="optimized out"):
