@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -188,6 +189,9 @@ class FakeStore:
 
     def debug_modules(self) -> Iterable[object]:
         return list(self.codes)
+
+    def code_exclusive(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     # -- DebugStore ----------------------------------------------------------
 

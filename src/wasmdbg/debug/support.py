@@ -55,12 +55,13 @@ import contextlib
 import ctypes
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import DebugError
 from ..jit import abi, stubs
 from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind
-from ..runtime.store import INTERRUPT_DEADLINE
+from ..runtime.store import INTERRUPT_DEADLINE, INTERRUPT_EDIT, INTERRUPT_REQUEST
 from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
@@ -324,6 +325,10 @@ class StoreDebug:
         """The Store's modules with debuggable code, in instantiation order."""
         return [m for m, c in self._store.code_objects.items() if c.private]
 
+    def code_exclusive(self) -> AbstractContextManager[None]:
+        """Keep the Store's guest out of machine code (waits for it to call back)."""
+        return self._store.code_gate.exclusive()
+
     # -- the Store's public debugging API -----------------------------------------
 
     def edit_breakpoints(self) -> BreakpointEdit:
@@ -444,10 +449,18 @@ class StoreDebug:
     def _on_interrupt(
         self, store: Store, check: Site, event: DebugEvent, fp: int, return_address: int, saved: int
     ) -> int:
-        """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens."""
-        if self.handler is None or store.vm.interrupt == INTERRUPT_DEADLINE:
+        """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens.
+
+        A flag holding only ``INTERRUPT_EDIT`` was an edit from another
+        thread waiting for the code gate: the gate is open while this runs,
+        and the guest waits at it on the way back until the edit is done.
+        """
+        flag = store.vm.interrupt & ~INTERRUPT_EDIT  # the editor clears its own bit
+        if not flag:
+            return 0
+        if self.handler is None or flag & INTERRUPT_DEADLINE:
             return _INTERRUPT  # the runtime clears the flag when the trap arrives
-        store.vm.interrupt = 0
+        store.clear_interrupt_bits(INTERRUPT_REQUEST)
         return self._deliver(event, (fp, return_address, saved, check))
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
