@@ -39,6 +39,12 @@ restores registers from the saved area.
 Raw memory access is abstracted by :class:`MemoryAccess` (ctypes in the
 runtime, a bytearray in the tests); register locations by
 :class:`RegisterArea`.
+
+Every view belongs to one stop (a :class:`StopToken`): the values it names
+live in the stack frames and the saved-register area of that pause, which
+the guest reuses as soon as it resumes.  Once the stop is over every read
+and write raises :class:`DebugError` instead of touching whatever lives at
+those addresses now.
 """
 
 from __future__ import annotations
@@ -59,7 +65,34 @@ from ..jit.frametable import (
 )
 from ..wasm.types import ValType
 
-__all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters"]
+__all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters", "StopToken"]
+
+
+class StopToken:
+    """One pause of a Store's guest: ``live`` from the stop until the guest resumes.
+
+    ``generation`` numbers the Store's stops (1, 2, ...).  The Store's debug
+    support makes one per delivered event and calls :meth:`end` when the
+    handler returns.
+    """
+
+    __slots__ = ("generation", "live")
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.live = True
+
+    def end(self) -> None:
+        """The guest resumes: every view of this stop goes stale."""
+        self.live = False
+
+    def check(self) -> None:
+        """Raise :class:`DebugError` if the stop is over."""
+        if not self.live:
+            raise DebugError(
+                f"this frame belongs to stop {self.generation}, and the guest has resumed "
+                "since: its values are gone (ask store.debug_frames() again at the next stop)"
+            )
 
 
 class MemoryAccess(Protocol):
@@ -93,19 +126,26 @@ class SavedRegisters:
     gpr_offsets: dict[int, int]
     xmm_offsets: dict[int, int]
     flags_offset: int | None = None
+    stop: StopToken | None = None
 
     def gpr_address(self, reg: int) -> int | None:
         """Address of the saved GPR ``reg``."""
+        if self.stop is not None:
+            self.stop.check()
         off = self.gpr_offsets.get(reg)
         return None if off is None else self.base + off
 
     def xmm_address(self, reg: int) -> int | None:
         """Address of the saved ``xmm<reg>``."""
+        if self.stop is not None:
+            self.stop.check()
         off = self.xmm_offsets.get(reg)
         return None if off is None else self.base + off
 
     def flags_address(self) -> int | None:
         """Address of the saved rflags (8 bytes)."""
+        if self.stop is not None:
+            self.stop.check()
         return None if self.flags_offset is None else self.base + self.flags_offset
 
 
@@ -113,8 +153,8 @@ class FrameValues(Sequence[int | float]):
     """The locals or the operand stack of one paused frame, readable and writable.
 
     ``fp`` is the frame's rbp; ``regs`` its saved-register area (``None``
-    for caller frames).  Indexing follows Python (negative from the top of
-    the operand stack).
+    for caller frames); ``stop`` the pause it belongs to.  Indexing follows
+    Python (negative from the top of the operand stack).
     """
 
     def __init__(
@@ -124,7 +164,9 @@ class FrameValues(Sequence[int | float]):
         fp: int,
         memory: MemoryAccess,
         regs: RegisterArea | None,
+        stop: StopToken,
     ) -> None:
+        self._stop = stop
         self._what = what
         self._locs = tuple(locs)
         self._fp = fp
@@ -148,11 +190,13 @@ class FrameValues(Sequence[int | float]):
     def __getitem__(self, index: slice) -> list[int | float]: ...
 
     def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
+        self._stop.check()
         if isinstance(index, slice):
             return [self._read(self._locs[i]) for i in range(*index.indices(len(self._locs)))]
         return self._read(self._loc(index))
 
     def __setitem__(self, index: int, value: int | float) -> None:
+        self._stop.check()
         loc = self._loc(index)
         try:
             bits = encode_value(value, loc.type)
@@ -178,6 +222,7 @@ class FrameValues(Sequence[int | float]):
         self._memory.write(self._address(loc, index), bits.to_bytes(width, "little"))
 
     def __iter__(self) -> Iterator[int | float]:
+        self._stop.check()
         return (self._read(loc) for loc in self._locs)
 
     def types(self) -> tuple[ValType, ...]:
@@ -198,6 +243,8 @@ class FrameValues(Sequence[int | float]):
         return self._register_address(loc) is not None
 
     def __repr__(self) -> str:
+        if not self._stop.live:
+            return f"<{self._what} of stop {self._stop.generation} (over)>"
         shown = []
         for loc in self._locs:
             try:
@@ -260,6 +307,7 @@ class FrameValues(Sequence[int | float]):
         return addr
 
     def _read(self, loc: Loc) -> int | float:
+        self._stop.check()
         if loc.kind == LocKind.CONST:
             return decode_bits(loc.value, loc.type)
         if loc.kind == LocKind.FLAGS:

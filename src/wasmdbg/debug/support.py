@@ -66,7 +66,7 @@ from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
-from .frames import FrameValues, MemoryAccess, SavedRegisters
+from .frames import FrameValues, MemoryAccess, SavedRegisters, StopToken
 
 if TYPE_CHECKING:
     from ..runtime.code import CodeObject
@@ -157,7 +157,9 @@ class DebugFrame:
         site: Site | None,
         locals: FrameValues,
         stack: FrameValues,
+        stop: StopToken,
     ) -> None:
+        self.stop = stop
         self.module = module
         self.instance = instance
         self.func_index = func_index
@@ -173,6 +175,7 @@ class DebugFrame:
     @property
     def parent(self) -> DebugFrame | None:
         """The next older Wasm frame (host frames skipped), or ``None``."""
+        self.stop.check()
         if self._owner is not None:
             self._owner._link()
         return self._parent
@@ -189,6 +192,7 @@ class DebugFrame:
     @property
     def memory(self) -> memoryview | None:
         """Memory 0 of the frame's instance as a writable byte view (or None)."""
+        self.stop.check()
         memories = getattr(self.instance, "memories", None)
         if not memories:
             return None
@@ -201,6 +205,7 @@ class DebugFrame:
     @property
     def globals(self) -> list[Any]:
         """The current values of the instance's globals (imports first)."""
+        self.stop.check()
         instance = self.instance
         store = getattr(instance, "_store", None)
         return [g.value(store) for g in getattr(instance, "globals", ())]
@@ -237,7 +242,9 @@ class FrameList(Sequence[DebugFrame]):
         self,
         top: Callable[[], DebugFrame | None],
         everything: Callable[[DebugFrame | None], list[DebugFrame]],
+        stop: StopToken,
     ) -> None:
+        self._stop = stop
         self._make_top = top
         self._make_all = everything
         self._top: DebugFrame | None = None
@@ -245,6 +252,7 @@ class FrameList(Sequence[DebugFrame]):
         self._all: list[DebugFrame] | None = None
 
     def _first(self) -> DebugFrame | None:
+        self._stop.check()
         if not self._top_made:
             self._top = self._make_top()
             self._top_made = True
@@ -253,6 +261,7 @@ class FrameList(Sequence[DebugFrame]):
         return self._top
 
     def _link(self) -> list[DebugFrame]:
+        self._stop.check()
         if self._all is None:
             frames = self._make_all(self._first())
             for inner, outer in itertools.pairwise(frames):
@@ -291,8 +300,10 @@ class StoreDebug:
         self.state = BreakpointState(self)
         self._patchers: dict[object, CodePatcher] = {}
         self.handler: DebugHandler | None = None
-        self._pause: tuple[int, int, int, Site | None] | None = None
+        self._pause: tuple[int, int, int, Site | None, StopToken] | None = None
         self._frames: Sequence[DebugFrame] | None = None
+        #: how many stops this Store has made (each stop's token carries its number)
+        self.generation = 0
         # trampoline return address -> the site's rows, each with its BREAKPOINT and
         # STEP events; or -> an interrupt check's row and INTERRUPTED event
         self._hits: dict[int, tuple[_Hit, ...]] = {}
@@ -301,7 +312,6 @@ class StoreDebug:
         # VMContext* -> its instance (both fixed while the Store lives), last registers
         self._code_at: dict[int, CodeObject] = {}
         self._instances: dict[int, object] = {}
-        self._regs: SavedRegisters | None = None
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -357,10 +367,11 @@ class StoreDebug:
         if self._pause is None:
             return []
         if self._frames is None:
-            fp, pc, saved, site = self._pause
+            fp, pc, saved, site, stop = self._pause
             self._frames = FrameList(
-                lambda: self._top_frame(fp, pc, saved, site),
-                lambda top: self._build_frames(fp, pc, saved, site, _MEMORY, top),
+                lambda: self._top_frame(fp, pc, saved, site, stop),
+                lambda top: self._build_frames(fp, pc, saved, site, _MEMORY, stop, top),
+                stop,
             )
         return self._frames
 
@@ -403,10 +414,12 @@ class StoreDebug:
             else:
                 continue
             outer = (self._pause, self._frames)
-            self._pause, self._frames = (fp, return_address, saved, site), None
+            stop = self.new_stop()
+            self._pause, self._frames = (fp, return_address, saved, site, stop), None
             try:
                 answer = handler(store, event)
             finally:
+                stop.end()
                 self._pause, self._frames = outer
             if answer is Resume.ABORT:
                 return _ABORT
@@ -461,7 +474,8 @@ class StoreDebug:
         if self.handler is None or flag & INTERRUPT_DEADLINE:
             return _INTERRUPT  # the runtime clears the flag when the trap arrives
         store.clear_interrupt_bits(INTERRUPT_REQUEST)
-        return self._deliver(event, (fp, return_address, saved, check))
+        stop = self.new_stop()
+        return self._deliver(event, (fp, return_address, saved, check, stop))
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         """A host function raised; its Wasm callers are live: emit HOST_ERROR."""
@@ -470,9 +484,10 @@ class StoreDebug:
         _mark_reported(exc)
         ctx = store.vm
         fp, pc = int(ctx.last_exit_fp), int(ctx.last_exit_pc)
-        frames = self._build_frames(fp, pc, 0, None, _MEMORY)
+        stop = self.new_stop()
+        frames = self._build_frames(fp, pc, 0, None, _MEMORY, stop)
         event = _event_at(DebugEventKind.HOST_ERROR, frames, exception=exc)
-        self._deliver(event, (fp, pc, 0, None), frames)
+        self._deliver(event, (fp, pc, 0, None, stop), frames)
 
     def on_trap(self, store: Store, trap: BaseException, fp: int, pc: int) -> None:
         """Compiled code trapped at native ``pc`` in frame ``fp``: emit TRAP.
@@ -483,35 +498,44 @@ class StoreDebug:
         _mark_reported(trap)
         if self.handler is None:
             return
-        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, trapped=True)
+        stop = self.new_stop()
+        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, stop, trapped=True)
         event = _event_at(DebugEventKind.TRAP, frames, trap=trap)
-        self._deliver(event, (fp, pc, 0, None), frames)
+        self._deliver(event, (fp, pc, 0, None, stop), frames)
 
     def _deliver(
         self,
         event: DebugEvent,
-        pause: tuple[int, int, int, Site | None],
+        pause: tuple[int, int, int, Site | None, StopToken],
         frames: Sequence[DebugFrame] | None = None,
     ) -> int:
         handler = self.handler
+        stop = pause[4]
         if handler is None:
+            stop.end()
             return 0
         outer = (self._pause, self._frames)
         self._pause, self._frames = pause, frames
         try:
             answer = handler(self._store, event)
         finally:
+            stop.end()
             self._pause, self._frames = outer
         return _ABORT if answer is Resume.ABORT else 0
 
     # -- frames --------------------------------------------------------------------
 
+    def new_stop(self) -> StopToken:
+        """The token of a new stop (the next generation)."""
+        self.generation += 1
+        return StopToken(self.generation)
+
     def _top_frame(
-        self, fp: int, native_pc: int, saved: int, site: Site | None
+        self, fp: int, native_pc: int, saved: int, site: Site | None, stop: StopToken
     ) -> DebugFrame | None:
         """The innermost frame alone, without walking the stack (patch-site stops)."""
         if site is None:
-            frames = self._build_frames(fp, native_pc, saved, site, _MEMORY)
+            frames = self._build_frames(fp, native_pc, saved, site, _MEMORY, stop)
             return frames[0] if frames else None
         # NB: built at every stop while stepping: the code object, the instance
         # and the register view are looked up once and remembered
@@ -525,9 +549,7 @@ class StoreDebug:
         instance = self._instances.get(vmctx)
         if instance is None:
             instance = self._instances[vmctx] = self._store.instance_of_vmctx(vmctx)
-        regs = self._regs
-        if regs is None or regs.base != saved:
-            regs = self._regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
+        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS, stop)
         frame = DebugFrame(
             module=code.module,
             instance=instance,
@@ -536,8 +558,9 @@ class StoreDebug:
             fp=fp,
             native_pc=native_pc,
             site=site,
-            locals=FrameValues("locals", site.locals, fp, _MEMORY, regs),
-            stack=FrameValues("stack", site.stack, fp, _MEMORY, regs),
+            locals=FrameValues("locals", site.locals, fp, _MEMORY, regs, stop),
+            stack=FrameValues("stack", site.stack, fp, _MEMORY, regs, stop),
+            stop=stop,
         )
         FrameValues.pair(frame.locals, frame.stack)
         return frame
@@ -549,6 +572,7 @@ class StoreDebug:
         saved: int,
         site: Site | None,
         memory: MemoryAccess,
+        stop: StopToken,
         top: DebugFrame | None = None,
         *,
         trapped: bool = False,
@@ -571,7 +595,7 @@ class StoreDebug:
             if depth == 0 and site is not None:
                 row: Site | None = site
                 pc = site.pc
-                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
+                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS, stop)
             elif depth == 0 and trapped:
                 # the stack as the trapping instruction found it (its patch-site row),
                 # register-held values taken from the slots the trap stub stored them to
@@ -610,8 +634,9 @@ class StoreDebug:
                 fp=wf.fp,
                 native_pc=wf.pc,
                 site=row,
-                locals=FrameValues("locals", locs_locals, wf.fp, memory, regs),
-                stack=FrameValues("stack", locs_stack, wf.fp, memory, regs),
+                locals=FrameValues("locals", locs_locals, wf.fp, memory, regs, stop),
+                stack=FrameValues("stack", locs_stack, wf.fp, memory, regs, stop),
+                stop=stop,
             )
             FrameValues.pair(frame.locals, frame.stack)
             if out:
