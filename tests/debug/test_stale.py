@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from wasmdbg import Config, Engine, Instance, Module, Store
-from wasmdbg.debug import DebugEvent
+from wasmdbg import Config, Engine, Instance, Module, Store, Trap
+from wasmdbg.debug import DebugEvent, Debugger, Stop, StopReason
 from wasmdbg.errors import DebugError
 from wasmdbg.wasm.code import iter_body
 
@@ -122,3 +122,89 @@ def test_frames_of_a_stop_are_valid_during_it_and_numbered() -> None:
     assert w.call("other", 1) == 9
     assert w.call("other", 1) == 9
     assert generations == sorted(generations) and len(set(generations)) == 2
+
+
+# -- defect: stepping and run-to state leaking into the next call ------------------
+
+
+class Recording(Debugger):
+    """Records (reason, func, pc) of every stop and answers with ``actions``."""
+
+    def __init__(self, store: Any, actions: list[Any]) -> None:
+        super().__init__(store)
+        self.actions = actions
+        self.seen: list[tuple[StopReason, int | None, int | None]] = []
+
+    def user_stop(self, stop: Stop) -> None:
+        frame = stop.frame
+        self.seen.append((stop.reason, frame.func_index if frame else None, stop.pc))
+        if self.actions:
+            self.actions.pop(0)(self)
+
+
+def test_set_next_on_the_last_instruction_does_not_stop_the_next_call() -> None:
+    w = World()
+    last_pc = w.pcs(LAST)[-1]
+    dbg = Recording(w.store, [lambda d: d.set_next()])
+    bp = dbg.set_break(w.module, last_pc)
+    assert w.call("last", 5) == 5
+    assert dbg.seen == [(StopReason.BREAKPOINT, LAST, bp.site_pc)]
+    assert not w.store.is_single_step and dbg.mode.name == "CONTINUE"
+    assert w.call("other", 1) == 9  # an unrelated call runs through
+    assert len(dbg.seen) == 1
+
+
+def test_set_step_at_a_trap_stop_does_not_stop_the_next_call() -> None:
+    w = World()
+    dbg = Recording(w.store, [lambda d: d.set_step()])
+    with pytest.raises(Trap):
+        w.call("boom", 1)
+    assert [s[0] for s in dbg.seen] == [StopReason.TRAP]
+    assert not w.store.is_single_step
+    assert w.call("other", 1) == 9
+    assert len(dbg.seen) == 1
+
+
+def test_a_run_to_never_reached_ends_with_the_call() -> None:
+    w = World()
+    fib_pc = w.pcs(FIB)[0]
+    dbg = Recording(w.store, [lambda d: d.set_run_to(w.module, fib_pc)])
+    dbg.set_break(w.module, w.pcs(OTHER)[0])
+    assert w.call("other", 1) == 9
+    assert len(dbg.seen) == 1
+    assert w.store.breakpoints() == [(w.module, w.pcs(OTHER)[0])]  # the run-to is gone
+    assert w.call("fib", 3) == 2  # no RUN_TO stop in a later call
+    assert len(dbg.seen) == 1
+
+
+def test_quit_ends_with_the_call() -> None:
+    w = World()
+    dbg = Recording(w.store, [lambda d: d.set_quit()])
+    dbg.set_break(w.module, w.pcs(OTHER)[0])
+    with pytest.raises(Trap):
+        w.call("other", 1)
+    assert w.call("other", 1) == 9  # the next call stops at the breakpoint, is not aborted
+    assert len(dbg.seen) == 2
+
+
+def test_store_single_step_ends_with_the_outermost_call() -> None:
+    w = World()
+    steps: list[int | None] = []
+
+    def handler(store: Any, event: DebugEvent) -> None:
+        steps.append(event.pc)
+        with store.edit_breakpoints() as edit:
+            edit.single_step(True)
+
+    w.store.set_debug_handler(handler)
+    with w.store.edit_breakpoints() as edit:
+        edit.add_breakpoint(w.module, w.pcs(LAST)[0])
+    assert w.call("last", 2) == 2
+    assert len(steps) >= 1 and not w.store.is_single_step
+    w.store.clear_debug_handler()
+    with w.store.edit_breakpoints() as edit:
+        edit.remove_breakpoint(w.module, w.pcs(LAST)[0])
+    w.store.set_debug_handler(handler)
+    before = len(steps)
+    assert w.call("other", 1) == 9
+    assert len(steps) == before

@@ -300,6 +300,7 @@ class StoreDebug:
         self.state = BreakpointState(self)
         self._patchers: dict[object, CodePatcher] = {}
         self.handler: DebugHandler | None = None
+        self.exit_handler: Callable[[Any], None] | None = None
         self._pause: tuple[int, int, int, Site | None, StopToken] | None = None
         self._frames: Sequence[DebugFrame] | None = None
         #: how many stops this Store has made (each stop's token carries its number)
@@ -357,6 +358,10 @@ class StoreDebug:
     def set_debug_handler(self, handler: DebugHandler | None) -> None:
         """Install (or with ``None`` remove) the handler of debug events."""
         self.handler = handler
+
+    def set_guest_exit_handler(self, handler: Callable[[Any], None] | None) -> None:
+        """Install (or with ``None`` remove) the handler of ends of outermost calls."""
+        self.exit_handler = handler
 
     def debug_frame_table(self, module: object) -> FrameTable:
         """The frame table of ``module`` (instantiated in this Store)."""
@@ -476,6 +481,19 @@ class StoreDebug:
         store.clear_interrupt_bits(INTERRUPT_REQUEST)
         stop = self.new_stop()
         return self._deliver(event, (fp, return_address, saved, check, stop))
+
+    def on_guest_exit(self, store: Store) -> None:
+        """The outermost guest call ended: single-stepping ends with it.
+
+        NB: otherwise a step requested at the last instruction, or at a
+        trap, would stop a later, unrelated call at its first instruction.
+        """
+        if self.state.is_single_step:
+            with self.state.edit() as edit:
+                edit.single_step(False)
+        handler = self.exit_handler
+        if handler is not None:
+            handler(store)
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         """A host function raised; its Wasm callers are live: emit HOST_ERROR."""

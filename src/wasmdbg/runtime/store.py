@@ -134,6 +134,11 @@ class DebugHook(Protocol):
         the exception the Python caller gets."""
         ...
 
+    def on_guest_exit(self, store: Store) -> None:
+        """The outermost guest call returned or trapped (no Wasm frame is
+        left): stepping ends with it."""
+        ...
+
     def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
         """Debug-mode code trapped at (``fp``, ``pc``); called from the trap
         path before the stack unwinds, so the frames are live.  Raising here
@@ -464,6 +469,8 @@ class Store(StoreDebugMixin):
                     self._raise_trap(status)
             finally:
                 self._depth = 0
+                if self._debug_hook is not None:
+                    self._debug_hook.on_guest_exit(self)
             return
         if threading.get_ident() != self._thread:
             raise WasmError("the Store is running Wasm on another thread (a Store is single-threaded)")
