@@ -208,3 +208,44 @@ def test_store_single_step_ends_with_the_outermost_call() -> None:
     before = len(steps)
     assert w.call("other", 1) == 9
     assert len(steps) == before
+
+
+# -- writes of the wrong type ------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["7", None, [1], 1.5, 1 << 40, object()])
+def test_wrong_type_writes_raise_debug_error(bad: Any) -> None:
+    w = World()
+    outcomes: list[str] = []
+
+    def handler(store: Any, event: DebugEvent) -> None:
+        frame = store.debug_frames()[0]
+        targets = [("local", frame.locals), ("global", frame.globals)]
+        if len(frame.stack):
+            targets.append(("stack", frame.stack))
+        for what, values in targets:
+            try:
+                values[0] = bad
+            except DebugError:
+                outcomes.append(what)
+
+    w.store.set_debug_handler(handler)
+    pcs = w.pcs(OTHER)
+    with w.store.edit_breakpoints() as edit:
+        edit.add_breakpoint(w.module, pcs[2])  # global.get: x + 1 on the stack
+    assert w.call("other", 1) == 9  # nothing was written
+    assert sorted(outcomes) == ["global", "local", "stack"]
+
+
+def test_globals_read_and_write_at_a_stop() -> None:
+    w = World()
+
+    def handler(store: Any, event: DebugEvent) -> None:
+        g = store.debug_frames()[0].globals
+        assert list(g) == [7]
+        g[0] = 100
+
+    w.store.set_debug_handler(handler)
+    with w.store.edit_breakpoints() as edit:
+        edit.add_breakpoint(w.module, w.pcs(OTHER)[0])
+    assert w.call("other", 1) == 102

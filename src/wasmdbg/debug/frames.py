@@ -65,7 +65,28 @@ from ..jit.frametable import (
 )
 from ..wasm.types import ValType
 
-__all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters", "StopToken"]
+__all__ = [
+    "FrameValues",
+    "GlobalCell",
+    "GlobalValues",
+    "MemoryAccess",
+    "RegisterArea",
+    "SavedRegisters",
+    "StopToken",
+]
+
+
+def _encode(value: object, ty: ValType, what: str) -> int:
+    """The slot bits of ``value`` as a ``ty``; any unfit value is a DebugError."""
+    if not isinstance(value, int | float):
+        raise DebugError(
+            f"cannot write {value!r} to {what}: a {ty.text} needs a number, "
+            f"not {type(value).__name__}"
+        )
+    try:
+        return encode_value(value, ty)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise DebugError(f"cannot write {value!r} to {what}: {exc}") from exc
 
 
 class StopToken:
@@ -198,10 +219,7 @@ class FrameValues(Sequence[int | float]):
     def __setitem__(self, index: int, value: int | float) -> None:
         self._stop.check()
         loc = self._loc(index)
-        try:
-            bits = encode_value(value, loc.type)
-        except ValueError as exc:
-            raise DebugError(f"cannot write {value!r} to {self._what}[{index}]: {exc}") from exc
+        bits = _encode(value, loc.type, f"{self._what}[{index}]")
         if loc.kind == LocKind.CONST:
             raise DebugError(
                 f"{self._what}[{index}] is a constant the compiled code has folded in; "
@@ -316,3 +334,71 @@ class FrameValues(Sequence[int | float]):
         width = 8 if loc.kind == LocKind.GPR else value_width(loc.type)
         raw = self._memory.read(self._address(loc), width)
         return decode_bits(int.from_bytes(raw, "little"), loc.type)
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalCell:
+    """Where one global's value lives: its 8-byte cell, its type, mutability."""
+
+    address: int
+    type: ValType
+    mutable: bool
+
+
+class GlobalValues(Sequence[int | float]):
+    """The globals of a paused frame's instance (imports first), readable and writable.
+
+    Values read and write as in :class:`FrameValues` (i32/i64 signed,
+    references as raw handles); writing an immutable global or a value that
+    does not fit its type raises :class:`DebugError`.
+    """
+
+    def __init__(self, cells: Sequence[GlobalCell], memory: MemoryAccess, stop: StopToken) -> None:
+        self._cells = tuple(cells)
+        self._memory = memory
+        self._stop = stop
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    @overload
+    def __getitem__(self, index: int) -> int | float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int | float]: ...
+
+    def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
+        self._stop.check()
+        if isinstance(index, slice):
+            return [self._read(c) for c in self._cells[index]]
+        return self._read(self._cell(index))
+
+    def __setitem__(self, index: int, value: int | float) -> None:
+        self._stop.check()
+        cell = self._cell(index)
+        if not cell.mutable:
+            raise DebugError(f"global {index} is immutable")
+        bits = _encode(value, cell.type, f"global {index}")
+        self._memory.write(cell.address, bits.to_bytes(8, "little"))
+
+    def types(self) -> tuple[ValType, ...]:
+        """The Wasm type of each global."""
+        return tuple(c.type for c in self._cells)
+
+    def __repr__(self) -> str:
+        if not self._stop.live:
+            return f"<globals of stop {self._stop.generation} (over)>"
+        return repr(list(self))
+
+    def _cell(self, index: int) -> GlobalCell:
+        try:
+            return self._cells[index]
+        except IndexError:
+            raise IndexError(f"global {index} out of range ({len(self._cells)} globals)") from None
+
+    def _read(self, cell: GlobalCell) -> int | float:
+        raw = int.from_bytes(self._memory.read(cell.address, 8), "little")
+        try:
+            return decode_bits(raw, cell.type)
+        except ValueError as exc:
+            raise DebugError(str(exc)) from None

@@ -66,7 +66,14 @@ from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
-from .frames import FrameValues, MemoryAccess, SavedRegisters, StopToken
+from .frames import (
+    FrameValues,
+    GlobalCell,
+    GlobalValues,
+    MemoryAccess,
+    SavedRegisters,
+    StopToken,
+)
 
 if TYPE_CHECKING:
     from ..runtime.code import CodeObject
@@ -203,12 +210,14 @@ class DebugFrame:
         return memoryview((ctypes.c_ubyte * size).from_address(int(mem._base))).cast("B")
 
     @property
-    def globals(self) -> list[Any]:
-        """The current values of the instance's globals (imports first)."""
+    def globals(self) -> GlobalValues:
+        """The instance's globals (imports first), readable and writable."""
         self.stop.check()
-        instance = self.instance
-        store = getattr(instance, "_store", None)
-        return [g.value(store) for g in getattr(instance, "globals", ())]
+        cells = [
+            GlobalCell(g.cell_address, g.wasm_type.valtype, g.wasm_type.mutable)
+            for g in getattr(self.instance, "globals", ())
+        ]
+        return GlobalValues(cells, _MEMORY, self.stop)
 
     def __repr__(self) -> str:
         return f"<DebugFrame func {self.func_index} pc 0x{self.pc:x} fp 0x{self.fp:x}>"
