@@ -160,6 +160,8 @@ def ranges_of(die: DumpDie) -> list[tuple[int, int]]:
             (int(lo, 16), int(hi, 16))
             for lo, hi in re.findall(r"\[0x([0-9a-f]+), 0x([0-9a-f]+)\)", a["DW_AT_ranges"])
         ]
+    if "dead code" in a.get("DW_AT_low_pc", ""):
+        return []  # the linker's tombstone
     if "DW_AT_low_pc" in a and "DW_AT_high_pc" in a:
         lo = int(re.search(r"0x([0-9a-f]+)", a["DW_AT_low_pc"])[1], 16)  # type: ignore[index]
         hi = int(re.search(r"0x([0-9a-f]+)", a["DW_AT_high_pc"])[1], 16)  # type: ignore[index]

@@ -39,6 +39,7 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
 from ..wasm.module import FunctionBody, ModuleDef
+from .dies import skim_top_level
 from .lines import LineRow, LineTable, decode_line_program, file_matches
 from .scopes import (
     Function,
@@ -50,7 +51,7 @@ from .scopes import (
     build_variable,
 )
 from .sections import AddressMap, DwarfError, open_dwarf
-from .types import TypeReader
+from .types import CType, TypeReader
 
 __all__ = [
     "DebugInfo",
@@ -135,6 +136,9 @@ class _Unit:
         self._lines: LineTable | None = None
         self._functions: list[Function] | None = None
         self._file_names: list[str] | None = None
+        self._top_level: list[tuple[int, str]] | None = None
+        self._named_types: dict[str, int] | None = None
+        self._enumerators: dict[str, tuple[int, int]] = {}
         self.types = TypeReader(cu)
         low = top.attributes.get("DW_AT_low_pc")
         self.base_address = int(low.value) if low is not None else 0
@@ -149,9 +153,9 @@ class _Unit:
         """The unit's file-scope variables (globals and statics)."""
         if self._globals is None:
             out = []
-            for die in self.top.iter_children():
-                if die.tag == "DW_TAG_variable":
-                    v = build_variable(self.info, self, die)
+            for offset, tag in self.top_level:
+                if tag == "DW_TAG_variable":
+                    v = build_variable(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if v is not None and v.location is not None:
                         out.append(v)
             self._globals = out
@@ -165,6 +169,47 @@ class _Unit:
         return self._file_names
 
     @property
+    def named_types(self) -> dict[str, int]:
+        """C type name (``Point``, ``struct point``, ``int``) -> DIE offset, for the unit."""
+        if self._named_types is None:
+            index: dict[str, int] = {}
+            self._enumerators = {}
+            for offset, tag in self.top_level:
+                prefix = _TYPE_TAGS.get(tag)
+                if prefix is None:
+                    continue
+                die = self.cu.get_DIE_from_refaddr(offset)
+                if die.attributes.get("DW_AT_declaration"):
+                    continue
+                name = _str_attr(die, "DW_AT_name")
+                if name is not None:
+                    index.setdefault(prefix + name, offset)
+                if tag == "DW_TAG_enumeration_type":
+                    for c in die.iter_children():
+                        n = _str_attr(c, "DW_AT_name")
+                        if c.tag == "DW_TAG_enumerator" and n is not None:
+                            self._enumerators.setdefault(
+                                n, (offset, int(c.attributes["DW_AT_const_value"].value))
+                            )
+            self._named_types = index
+        return self._named_types
+
+    @property
+    def enumerators(self) -> dict[str, tuple[int, int]]:
+        """Enumerator name -> (offset of its enum's DIE, value)."""
+        self.named_types  # noqa: B018 - builds both indexes
+        return self._enumerators
+
+    @property
+    def top_level(self) -> list[tuple[int, str]]:
+        """``(offset, tag)`` of the unit DIE's children (a fast skim, see ``dies``)."""
+        if self._top_level is None:
+            self._top_level = skim_top_level(
+                self.cu, self.info.module.debug_sections()[".debug_info"]
+            )
+        return self._top_level
+
+    @property
     def lines(self) -> LineTable:
         if self._lines is None:
             self._lines = self.info.decode_lines(self.cu, self.file_names, self.comp_dir)
@@ -175,9 +220,9 @@ class _Unit:
         """The unit's concrete functions (those with code), by low pc."""
         if self._functions is None:
             out: list[Function] = []
-            for die in self.top.iter_children():
-                if die.tag == "DW_TAG_subprogram":
-                    f = build_function(self.info, self, die)
+            for offset, tag in self.top_level:
+                if tag == "DW_TAG_subprogram":
+                    f = build_function(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if f is not None:
                         out.append(f)
             out.sort(key=lambda f: f.low_pc)
@@ -186,6 +231,16 @@ class _Unit:
 
     def covers(self, pc: int) -> bool:
         return any(lo <= pc < hi for lo, hi in self.ranges)
+
+
+_TYPE_TAGS = {
+    "DW_TAG_base_type": "",
+    "DW_TAG_typedef": "",
+    "DW_TAG_structure_type": "struct ",
+    "DW_TAG_union_type": "union ",
+    "DW_TAG_class_type": "class ",
+    "DW_TAG_enumeration_type": "enum ",
+}
 
 
 def _str_attr(die: DIE, name: str) -> str | None:
@@ -471,6 +526,31 @@ class DebugInfo:
             for v in u.globals:
                 if v.name == name:
                     return v
+        return None
+
+    def _units_from(self, pc: int | None) -> list[_Unit]:
+        """The units to search for a name: ``pc``'s first, then the others."""
+        first = self._unit_at(pc) if pc is not None else None
+        return ([first] if first is not None else []) + [u for u in self.units if u is not first]
+
+    @guarded
+    def type_named(self, name: str, pc: int | None = None) -> CType | None:
+        """The type called ``name`` (``Point``, ``struct point``, ``unsigned int``),
+        preferring ``pc``'s unit."""
+        key = " ".join(name.split())
+        for u in self._units_from(pc):
+            offset = u.named_types.get(key)
+            if offset is not None:
+                return u.types.read(u.cu.get_DIE_from_refaddr(offset))
+        return None
+
+    @guarded
+    def enumerator(self, name: str, pc: int | None = None) -> tuple[CType, int] | None:
+        """The enumeration constant ``name``: its enum type and value."""
+        for u in self._units_from(pc):
+            found = u.enumerators.get(name)
+            if found is not None:
+                return u.types.read(u.cu.get_DIE_from_refaddr(found[0])), found[1]
         return None
 
     @guarded

@@ -15,6 +15,8 @@ Wasm::
     Computed(ops)    any other expression: run by the stack machine below
     Pieces(...)      a composite (DW_OP_piece): each piece a location or None
     OptimizedOut     no location (empty expression, or no list entry covers pc)
+    Unsupported(why) an expression outside this set (e.g. thread-local
+                     storage): the variable is listed but cannot be read
 
 :func:`resolve` turns a location into a :class:`Place` (a memory address,
 a local, a global, a stack slot or a plain value) for one frame, through
@@ -45,6 +47,7 @@ __all__ = [
     "Pieces",
     "Place",
     "PlaceKind",
+    "Unsupported",
     "WasmGlobal",
     "WasmLocal",
     "WasmStack",
@@ -156,6 +159,16 @@ class Pieces:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsupported:
+    """An expression this reader cannot decode (``reason`` says why)."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"unsupported location ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
 class OptimizedOut:
     """The variable has no location at this pc."""
 
@@ -166,8 +179,9 @@ class OptimizedOut:
 OPTIMIZED_OUT = OptimizedOut()
 
 Location = (
-    WasmLocal | WasmGlobal | WasmStack | Memory | ImplicitValue | Computed | Pieces | OptimizedOut
-)
+    WasmLocal | WasmGlobal | WasmStack | Memory | ImplicitValue | Computed | Pieces
+    | OptimizedOut | Unsupported
+)  # fmt: skip
 
 
 # -- decoding ------------------------------------------------------------------
@@ -316,6 +330,9 @@ def decode_expr(
     return out
 
 
+_TOMBSTONE = 0xFFFF_FFFF
+
+
 def _wasm_slot(kind: int, index: int) -> WasmLocal | WasmGlobal | WasmStack:
     if kind == 0:
         return WasmLocal(index)
@@ -328,8 +345,17 @@ def parse_location(data: bytes | list[int], addrx: Callable[[int], int] | None =
     """Classify a location expression (see the module docstring).
 
     ``addrx`` maps a ``DW_OP_addrx`` index to its address (the unit's
-    ``.debug_addr`` entries).
+    ``.debug_addr`` entries).  An expression that cannot be decoded gives
+    :class:`Unsupported` rather than an error: one odd variable must not
+    hide the others.
     """
+    try:
+        return _parse(data, addrx)
+    except DwarfError as e:
+        return Unsupported(str(e))
+
+
+def _parse(data: bytes | list[int], addrx: Callable[[int], int] | None) -> Location:
     ops = decode_expr(data)
     if not ops:
         return OPTIMIZED_OUT
@@ -359,6 +385,10 @@ def _classify(
         if shape == (Op.FBREG,):
             return Memory(body[0][1][0], FRAME_BASE)
         if shape == (Op.ADDR,):
+            if body[0][1][0] == _TOMBSTONE:
+                # NB: wasm-ld writes -1 for the address of data it discarded
+                # (a constant the compiler folded everywhere).
+                return OPTIMIZED_OUT
             return Memory(body[0][1][0])
         if shape == (Op.WASM_LOCATION, Op.PLUS_UCONST) and body[0][1][0] != 2:
             kind, index = body[0][1]
@@ -434,6 +464,8 @@ def resolve(
     """
     if isinstance(location, OptimizedOut):
         return None
+    if isinstance(location, Unsupported):
+        raise DwarfError(location.reason)
     if isinstance(location, Pieces):
         return [
             (_single(p.location, frame, frame_base) if p.location is not None else None, p.size)
