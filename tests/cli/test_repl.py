@@ -346,3 +346,28 @@ def test_invoke_an_export(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert "Breakpoint 1, fib (n=6) at hello.c:19\n19\t    if (n < 2)\n" in out
     assert "[Inferior 1 (wasm) returned 8]" in out
+
+
+def test_ctrl_c_pauses_a_running_guest(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    spin = tmp_path / "spin.wat"
+    spin.write_text(
+        """(module
+             (func $spin (param $n i32) (local $i i32)
+               loop local.get $i i32.const 1 i32.add local.set $i br 0 end)
+             (func (export "_start") i32.const 3 call $spin))"""
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "wasmdbg", "debug", str(spin)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("run\n")
+    proc.stdin.flush()
+    time.sleep(2.0)  # NB: not a timing check: the guest only needs to be running when the signal comes
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate("bt\nprint i > 0\nquit\n", timeout=60)
+    assert proc.returncode == 0, err
+    assert "Program received signal SIGINT, Interrupt.\n" in out
+    assert re.search(r"#0  0x[0-9a-f]{8} in spin \(n=3\)\n#1  0x[0-9a-f]{8} in _start \(\)\n", out)
+    assert "$1 = 1\n" in out

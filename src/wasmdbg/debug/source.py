@@ -676,7 +676,7 @@ class SourceDebugger:
             return self._stack_cache[1]
         out: list[SourceFrame] = []
         for i, frame in enumerate(current.frames):
-            out.extend(source_frames(self.info, frame, innermost=i == 0))
+            out.extend(source_frames(self.info, frame, innermost=i == 0, names=self.function_name))
         self._stack_cache = (current, out)
         return out
 
@@ -1369,7 +1369,9 @@ class SourceFrame:
         return list(self.scopes[-1].parameters) if self.scopes else []
 
 
-def source_frames(info: Any, frame: Any, *, innermost: bool) -> list[SourceFrame]:
+def source_frames(
+    info: Any, frame: Any, *, innermost: bool, names: Callable[[int], str] | None = None
+) -> list[SourceFrame]:
     """The source frames of one Wasm frame (innermost first).
 
     ``innermost`` is true for the Wasm frame that is executing; a caller's
@@ -1378,7 +1380,8 @@ def source_frames(info: Any, frame: Any, *, innermost: bool) -> list[SourceFrame
     pc = int(frame.pc)
     func = info.function_at(pc) if info is not None else None
     if func is None:
-        name = getattr(frame, "func_name", None) or f"func[{frame.func_index}]"
+        name = names(frame.func_index) if names is not None else None
+        name = name or getattr(frame, "func_name", None) or f"func[{frame.func_index}]"
         return [SourceFrame(frame, None, name, 0, (), None, 0, False)]
     row = info.line_at(pc)
     chain = list(func.scope_chain(pc))
