@@ -371,3 +371,17 @@ def test_ctrl_c_pauses_a_running_guest(tmp_path: Path) -> None:
     assert "Program received signal SIGINT, Interrupt.\n" in out
     assert re.search(r"#0  0x[0-9a-f]{8} in spin \(n=3\)\n#1  0x[0-9a-f]{8} in _start \(\)\n", out)
     assert "$1 = 1\n" in out
+
+
+def test_broken_dwarf_degrades_to_the_wasm_level_with_a_note(tmp_path: Path) -> None:
+    import wasmtime
+
+    binary = bytes(wasmtime.wat2wasm(WAT))
+    name = b".debug_info"
+    payload = bytes([len(name)]) + name + b"\x07\x00\x00\x00\x04\x00garbage"
+    broken = tmp_path / "broken.wasm"
+    broken.write_bytes(binary + b"\x00" + bytes([len(payload)]) + payload)
+    out = session(broken, "break fact", "run", "bt 1", "list")
+    assert out.startswith("warning: ") and "debugging at the Wasm level" in out.splitlines()[0]
+    assert "Breakpoint 1, 0x" in out and "in fact (n=5)" in out
+    assert "No symbol table is loaded." in out

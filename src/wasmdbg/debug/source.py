@@ -28,10 +28,33 @@ Run control (every call blocks until a stop or the exit)::
                 return point, condition fp == caller's  (the returned values are on its stack)
     advance     internal breakpoints at LOCATION        LOCATION in any frame, or the current
                 (+ the finish breakpoint)               frame returns
+    step_line   instruction steps (into / over), each   the pc starts an is_stmt line-table row
+                judged on this thread                   of another line (see below)
 
 Operations stop early, like gdb, at a user breakpoint or a trap.  A
 ``proc_exit`` (WASI's exit, raised by a host function) is not a stop: the
 guest runs on to its exit.
+
+Line stepping (``step_line``) compares each stop with where it began: the
+Wasm frame (frame pointer, so recursion cannot fool it) and the inline
+depth (how many inlined calls contain the pc, from DWARF)::
+
+    stop in ...                       step (into)                    next / until
+    a deeper Wasm frame (a call)      with lines: run to the callee's  --  (step over never
+                                      first line after its prologue;   stops there)
+                                      without: finish it, go on
+    a caller (the frame returned)     at a line start: stop; mid-line: go on in the caller
+    the same frame, deeper inline     at a line start: stop            go on
+    the same frame and depth          a line start of another line: stop (until: not backwards)
+
+Source level (with DWARF, read by :mod:`wasmdbg.dwarf`): :class:`SourceFrame`
+expands a Wasm frame into its inlined calls (see :func:`source_frames`);
+expressions are C (:mod:`.expr` parses, :mod:`.values` evaluates and prints)
+over :class:`CFrameContext`, which reads variables through their DWARF
+locations (memory over the frame base, Wasm locals, globals, operand-stack
+slots, constants, pieces) and writes them back.  Without DWARF (or in a frame
+without it) expressions see the Wasm state: ``$localN``, names from the name
+section, ``$globalN``, ``$stackN``, ``$pc`` and ``{TYPE} ADDR``.
 """
 
 from __future__ import annotations
@@ -57,13 +80,18 @@ from .debugger import StopReason
 from .session import Exited, Session, Stopped
 
 __all__ = [
+    "CFrameContext",
     "Ended",
     "Launch",
     "PauseReason",
     "Paused",
     "SourceDebugger",
+    "SourceFrame",
     "UserBreakpoint",
     "WasmValue",
+    "source_frames",
+    "source_position",
+    "wasm_to_cvalue",
 ]
 
 
