@@ -154,7 +154,6 @@ class Adapter:
         self._listing: Listing | None = None
         self._lock = threading.RLock()  # NB: orders responses with the pump's events
         self._stop: Stop | None = None
-        self._frames: dict[int, Frame] = {}
         self._refs: dict[int, _VarRef] = {}
         self._next_ref = 1
         self._source_bps: dict[str, list[int]] = {}
@@ -425,7 +424,6 @@ class Adapter:
     def _resumed(self) -> None:
         """Forget the stop: frame ids and variable references die with it."""
         self._stop = None
-        self._frames.clear()
         self._refs.clear()
 
     def _req_continue(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -513,7 +511,6 @@ class Adapter:
                     continue
                 with self._lock:
                     self._stop = event.stop
-                    self._frames.clear()
                     self._refs.clear()
                     self._event("stopped", self._stopped_body(event.stop))
                     self._pause_asked = False
@@ -625,8 +622,7 @@ class Adapter:
         chosen = frames[start : start + levels] if levels > 0 else frames[start:]
         out = []
         for depth, frame in enumerate(chosen, start):
-            frame_id = depth + 1
-            self._frames[frame_id] = frame
+            frame_id = depth + 1  # NB: ids are depths: valid for this stop only
             name = listing.function_name(frame.func_index)
             out.append(
                 {
@@ -648,10 +644,11 @@ class Adapter:
             if stop is None or stop.frame is None:
                 raise RequestError("not stopped in a Wasm frame")
             return stop.frame
-        frame = self._frames.get(int(frame_id))
-        if frame is None:
+        frames = self._stop.frames if self._stop is not None else ()
+        index = int(frame_id) - 1
+        if not 0 <= index < len(frames):
             raise RequestError(f"no frame {frame_id} (frame ids last one stop; ask stackTrace)")
-        return frame
+        return frames[index]
 
     def _ref(self, kind: str, frame: Frame | None) -> int:
         ref = self._next_ref

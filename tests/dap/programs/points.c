@@ -7,6 +7,7 @@
  *     trap    print a line, then divide by zero                         (a trap)
  *     spin    loop until `spin` is cleared (pause, then write the global)
  *     exit    exit with status 7
+ *     env     print argc, $GREETING and the first line of data/note.txt (a preopen)
  *
  * Rebuild with build.sh (clang-22, wasm32-wasi, -O0 -g).
  */
@@ -68,6 +69,19 @@ int main(int argc, char **argv) {
     }
     if (strcmp(mode, "exit") == 0)
         exit(7);
-    fprintf(stderr, "usage: points [sum|show|trap|spin|exit]\n");
+    if (strcmp(mode, "env") == 0) {
+        const char *greeting = getenv("GREETING");
+        printf("argc %d greeting %s\n", argc, greeting ? greeting : "(none)");
+        FILE *f = fopen("data/note.txt", "r");
+        char line[64] = "(no file)";
+        if (f) {
+            if (!fgets(line, sizeof line, f))
+                strcpy(line, "(empty)");
+            fclose(f);
+        }
+        printf("note %s\n", line);
+        return 0;
+    }
+    fprintf(stderr, "usage: points [sum|show|trap|spin|exit|env]\n");
     return 2;
 }
