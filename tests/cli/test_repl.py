@@ -350,21 +350,26 @@ def test_invoke_an_export(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_ctrl_c_pauses_a_running_guest(tmp_path: Path) -> None:
     import signal
-    import time
 
     spin = tmp_path / "spin.wat"
     spin.write_text(
         """(module
+             (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 16) "go\\n")
              (func $spin (param $n i32) (local $i i32)
                loop local.get $i i32.const 1 i32.add local.set $i br 0 end)
-             (func (export "_start") i32.const 3 call $spin))"""
+             (func (export "_start")
+               i32.const 0 i32.const 16 i32.store  i32.const 4 i32.const 3 i32.store
+               i32.const 1 i32.const 0 i32.const 1 i32.const 8 call $w drop
+               i32.const 3 call $spin))"""
     )
     proc = subprocess.Popen([sys.executable, "-m", "wasmdbg", "debug", str(spin)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("run\n")
     proc.stdin.flush()
-    time.sleep(2.0)  # NB: not a timing check: the guest only needs to be running when the signal comes
+    assert proc.stdout.readline() == "go\n"  # the guest runs: now interrupt it
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate("bt\nprint i > 0\nquit\n", timeout=60)
     assert proc.returncode == 0, err
