@@ -211,3 +211,23 @@ def test_info_frame_and_registers_on_a_source_frame() -> None:
     out = session("recursion.O0.wasm", "break fib", "run", "info frame", "info registers")
     assert "Stack level 0, frame at 0x" in out and "in fib (recursion.c:26)" in out
     assert re.search(r"^pc +0x[0-9a-f]{8} +<fib\+\d+>", out, re.M)
+
+
+def test_x_examines_memory_named_by_c_expressions() -> None:
+    out = session("types.O0.wasm", f"break {mark('types', 'main-locals-ready')}", "run",
+                  "x/5dw arr", "x/s str", "x/2xh &s", "x/4cb name", "x/2dw ip")
+    assert re.search(r"0x[0-9a-f]{8}:\t10\t20\t30\t40\n0x[0-9a-f]{8}:\t50\n", out)
+    assert re.search(r'0x[0-9a-f]{8}:\t"a string"\n', out)
+    assert re.search(r"0x[0-9a-f]{8}:\t0xfed4\t0x[0-9a-f]{4}\n", out)
+    assert re.search(r"0x[0-9a-f]{8}:\t119 'w'\t97 'a'\t115 's'\t109 'm'\n", out)
+    assert re.search(r"0x[0-9a-f]{8}:\t30\t40\n", out)
+
+
+def test_globals_print_before_the_program_runs() -> None:
+    out = session("types.O0.wasm", "print g_counter", "print g_message", "print g_greeting", "print g_origin",
+                  "print g_matrix[1][2] * 2", "print arr")
+    assert "$1 = 42\n" in out
+    assert '$2 = "hello, wasm\\000\\000\\000\\000"\n' in out
+    assert re.search(r'\$3 = 0x[0-9a-f]+ "greetings"\n', out)
+    assert "$4 = {x = 0, y = 0}\n$5 = 12\n" in out
+    assert 'No symbol "arr" in current context.' in out

@@ -49,7 +49,7 @@ from ..debug.source import (
     SourceFrame,
     WasmValue,
 )
-from ..dwarf.types import TypedefType, ptype, type_name
+from ..dwarf.types import ArrayType, FunctionType, StructType, TypedefType, ptype, type_name
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
 from ..wasm.opcodes import OPCODES, Imm
@@ -1300,7 +1300,7 @@ class Repl(cmd.Cmd):
         frame = self.frame()
         if text:
             value = self.dbg.evaluate(text, frame)
-            address = int(value.value) if isinstance(value, WasmValue) else int(value)
+            address = self.address_of(value)
         elif self._x_next is not None:
             address = self._x_next
         else:
@@ -1345,6 +1345,20 @@ class Repl(cmd.Cmd):
             cells = [self._x_cell(v, mtype, fmt) for v in chunk]
             self.say(f"0x{address + start * size:08x}:\t" + "\t".join(cells))
         self._x_next = address + size * count
+
+    def address_of(self, value: Any) -> int:
+        """The address ``x`` examines for a value: a number, a pointer, or where an array or struct lies."""
+        if isinstance(value, WasmValue):
+            return int(value.value)
+        core = value.core
+        if isinstance(core, ArrayType | StructType | FunctionType):
+            if value.address is None:
+                raise DebugError("Attempt to take address of value not located in memory.")
+            return int(value.address)
+        number = cv.scalar_of(value)
+        if isinstance(number, float):
+            raise DebugError("Invalid number as an address.")
+        return number & 0xFFFF_FFFF
 
     def _x_cell(self, value: int | float, mtype: str, fmt: str) -> str:
         if fmt == "x":
