@@ -231,3 +231,10 @@ def test_globals_print_before_the_program_runs() -> None:
     assert re.search(r'\$3 = 0x[0-9a-f]+ "greetings"\n', out)
     assert "$4 = {x = 0, y = 0}\n$5 = 12\n" in out
     assert 'No symbol "arr" in current context.' in out
+
+
+def test_artificial_arrays_with_at() -> None:
+    out = session("types.O0.wasm", f"break {mark('types', 'main-locals-ready')}", "run",
+                  "print *ip@3", "print g_matrix[0][1]@4", "print pts[0].x@2", "print c@0")
+    assert "$1 = {30, 40, 50}\n$2 = {2, 3, 4, 5}\n$3 = {-1, -2}\n" in out
+    assert "Non-positive repeat count." in out
