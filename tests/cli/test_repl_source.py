@@ -238,3 +238,12 @@ def test_artificial_arrays_with_at() -> None:
                   "print *ip@3", "print g_matrix[0][1]@4", "print pts[0].x@2", "print c@0")
     assert "$1 = {30, 40, 50}\n$2 = {2, 3, 4, 5}\n$3 = {-1, -2}\n" in out
     assert "Non-positive repeat count." in out
+
+
+def test_start_and_silent_breakpoint_commands() -> None:
+    out = session("recursion.O0.wasm", "start", "break fib if n == 3", "commands", stdin="silent\nprint n * 100\ncontinue\nend\ncontinue\n")
+    assert re.search(r"Temporary breakpoint 1 at 0x[0-9a-f]{8}: file recursion.c, line \d+\.\n", out)
+    assert re.search(r"Temporary breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at recursion.c:\d+\n", out)
+    assert "Breakpoint 2, " not in out  # silent
+    assert out.count("= 300\n") == 2  # fib(3) runs twice within fib(5)
+    assert "[Inferior 1 (wasm) exited normally]" in out

@@ -490,6 +490,12 @@ class Repl(cmd.Cmd):
         stack = self.frames()
         frame = stack[0] if stack else None
         reason = outcome.reason
+        bp_commands = outcome.breakpoint.commands if outcome.breakpoint is not None else []
+        if reason == PauseReason.BREAKPOINT and bp_commands[:1] == ["silent"]:
+            if frame is not None:
+                self._last_shown = (frame.wasm.fp, frame.name, frame.depth)
+            self.run_breakpoint_commands(bp_commands)
+            return
         if reason == PauseReason.BREAKPOINT and outcome.breakpoint is not None:
             bp = outcome.breakpoint
             if bp.cond_error is not None:
@@ -617,9 +623,10 @@ class Repl(cmd.Cmd):
         """Run to the beginning of main: a temporary breakpoint on main, then run."""
         for name in ("main", "__main_argc_argv", "__original_main", "_start"):
             try:
-                self.dbg.add_breakpoint(name, temporary=True)
+                bp = self.dbg.add_breakpoint(name, temporary=True)
             except DebugError:
                 continue
+            self.say(f"Temporary breakpoint {bp.number} at {self.breakpoint_where(bp)}")
             break
         self.do_run(arg)
 
