@@ -76,8 +76,8 @@ from typing import Any, Protocol
 
 from ..errors import DebugError
 from ..jit.frametable import FrameTable
+from ..runtime.debug.events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from .breakpoints import Breakpoint, Condition, effective
-from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
 
 __all__ = [
     "DebugStore",

@@ -71,13 +71,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import NoReturn, Protocol
 
-from ..errors import DebugError
-from ..jit.frametable import FrameTable, Site
+from ...errors import DebugError
+from ...jit.frametable import FrameTable, Site
 
 __all__ = ["BreakpointEdit", "BreakpointState", "CodeRegistry", "PatchableCode"]
 
@@ -143,8 +143,9 @@ class BreakpointState:
     :attr:`is_single_step`, :meth:`is_breakpoint` and :meth:`module_added`.
     """
 
-    def __init__(self, registry: CodeRegistry) -> None:
+    def __init__(self, registry: CodeRegistry, on_change: Callable[[], None] | None = None) -> None:
         self._registry = registry
+        self._on_change = on_change
         self._counts: dict[tuple[object, int], int] = {}
         # requested pc (not a sequence point) -> [sequence point, references]
         self._redirects: dict[tuple[object, int], list[int]] = {}
@@ -174,6 +175,11 @@ class BreakpointState:
     def resolve(self, module: object, pc: int) -> int:
         """The sequence point a breakpoint requested at ``pc`` uses."""
         return _slip(module, self._registry.debug_code(module), pc)
+
+    def changed(self) -> None:
+        """Tell the listener given at creation that breakpoints or stepping changed."""
+        if self._on_change is not None:
+            self._on_change()
 
     # -- sessions --------------------------------------------------------
 
@@ -266,6 +272,7 @@ class BreakpointEdit:
         if actual != pc:
             entry = state._redirects.setdefault((module, pc), [actual, 0])
             entry[1] += 1
+        state.changed()
         return actual
 
     def remove_breakpoint(self, module: object, pc: int) -> int:
@@ -292,6 +299,7 @@ class BreakpointEdit:
             redirect[1] -= 1
             if redirect[1] == 0:
                 del state._redirects[(module, pc)]
+        state.changed()
         return actual
 
     def single_step(self, enabled: bool) -> None:
@@ -308,6 +316,7 @@ class BreakpointEdit:
                 if enabled or not any((module, row.pc) in counts for row in rows):
                     code.patch_site(rows[0], enabled)
         state._single_step = enabled
+        state.changed()
 
     # -- internals -------------------------------------------------------
 
