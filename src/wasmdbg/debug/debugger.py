@@ -54,7 +54,7 @@ Deciding at a sequence point (BREAKPOINT or STEP event), as ``bdb``'s
    height or above.
 
 Stepping, a pending run-to and a quit request end with the outermost guest
-call (the Store calls :meth:`Debugger._guest_exited` when it returns or
+call (the Store calls the Debugger's guest-exit handler when it returns or
 traps, single-stepping already off), so they never leak into a later call.
 
 TRAP and HOST_ERROR events stop (unless ``stop_on_traps`` is false) while

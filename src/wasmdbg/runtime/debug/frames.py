@@ -337,15 +337,15 @@ class FrameValues(Sequence[int | float]):
         self._saved = saved
         self._peer_of = peer
 
-    def pair_with(self, other: FrameValues) -> None:
-        """Let this view and ``other`` (the frame's other list) refuse writes through an alias."""
+    def set_peer(self, other: FrameValues) -> None:
+        """``other`` is the frame's other list (writes through an alias are refused)."""
         self._peer = other
-        other._peer = self
 
     @staticmethod
     def pair(locals_: FrameValues, stack: FrameValues) -> None:
         """Let a frame's ``locals`` and ``stack`` views refuse writes through an alias."""
-        locals_.pair_with(stack)
+        locals_.set_peer(stack)
+        stack.set_peer(locals_)
 
     def __len__(self) -> int:
         return len(self._locs)

@@ -156,21 +156,19 @@ class DebugFrame:
         cls, recipe: TopRecipe, fp: int, native_pc: int, saved: int, stop: StopToken, source: FrameSource
     ) -> DebugFrame:
         """The innermost frame at a patch site or interrupt check (registers saved)."""
-        frame = cls.__new__(cls)
         site = recipe.site
-        frame.module = recipe.module
-        frame.func_index = site.func_index
-        frame.pc = site.pc
-        frame.fp = fp
-        frame.native_pc = native_pc
-        frame.site = site
-        frame.stop = stop
-        frame._source = source
-        frame._locals_locs = site.locals
-        frame._stack_locs = site.stack
-        frame._saved = saved
-        frame._readers = (recipe.local_readers, recipe.stack_readers)
+        frame = cls(
+            recipe.module, site.func_index, site.pc, fp, native_pc, site, stop, source, site.locals, site.stack
+        )
+        frame.use_saved_registers(saved, (recipe.local_readers, recipe.stack_readers))
         return frame
+
+    def use_saved_registers(
+        self, saved: int, readers: tuple[tuple[Reader, ...], tuple[Reader, ...]]
+    ) -> None:
+        """Values in registers come from the area at ``saved``, read by ``readers``."""
+        self._saved = saved
+        self._readers = readers
 
     # -- views ----------------------------------------------------------------
 

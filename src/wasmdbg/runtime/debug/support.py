@@ -42,7 +42,6 @@ a stop token and the handler call.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -175,6 +174,7 @@ class StoreDebug:
         self._targets: dict[int, _Target] = {}
         self._plans: dict[int, _Plan] = {}
         self._source = FrameSource(store.instance_of_vmctx)
+        self._reported: set[int] = set()
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -418,6 +418,7 @@ class StoreDebug:
         NB: otherwise a step requested at the last instruction, or at a
         trap, would stop a later, unrelated call at its first instruction.
         """
+        self._reported.clear()
         if self.state.is_single_step:
             with self.state.edit() as edit:
                 edit.single_step(False)
@@ -427,9 +428,9 @@ class StoreDebug:
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         """A host function raised; its Wasm callers are live: emit HOST_ERROR."""
-        if getattr(exc, "_wasmdbg_debug_reported", False):
+        if id(exc) in self._reported:
             return  # a trap of an inner activation, already reported as such
-        _mark_reported(exc)
+        self._remember_reported(exc)
         ctx = store.vm
         fp, pc = int(ctx.last_exit_fp), int(ctx.last_exit_pc)
         self._deliver_walked(DebugEventKind.HOST_ERROR, fp, pc, _MEMORY, exception=exc)
@@ -440,10 +441,15 @@ class StoreDebug:
         Called from the trap path before the stack unwinds: the frames are
         live; their values read, but are not written (they unwind next).
         """
-        _mark_reported(trap)
+        self._remember_reported(trap)
         if self.handler is None:
             return
         self._deliver_walked(DebugEventKind.TRAP, fp, pc, _READ_ONLY, trap=trap)
+
+    def _remember_reported(self, exc: BaseException) -> None:
+        # NB: by identity, until the outermost call ends (the exception is alive
+        # while it propagates through nested activations, so its id is its own)
+        self._reported.add(id(exc))
 
     def _deliver_walked(
         self,
@@ -546,6 +552,3 @@ class StoreDebug:
         return out
 
 
-def _mark_reported(exc: BaseException) -> None:
-    with contextlib.suppress(AttributeError):
-        exc._wasmdbg_debug_reported = True  # type: ignore[attr-defined]
