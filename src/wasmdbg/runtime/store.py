@@ -37,11 +37,12 @@ checks it at function entries and loop headers and traps with
 ``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
 so the Store stays usable (but a passed epoch deadline sets it again: as in
 Wasmtime, every call traps until ``set_epoch_deadline`` moves the deadline).
-A flag set while no Wasm runs interrupts the next call.  Code compiled for debugging calls the breakpoint trampoline at
-the check instead: with a debug handler installed the guest *pauses* there
-(an INTERRUPTED event; the flag is cleared) and runs on when the handler
-returns; without one, or when the flag holds ``INTERRUPT_DEADLINE`` (an
-epoch deadline passed), it unwinds with ``INTERRUPT`` as above::
+A flag set while no Wasm runs interrupts the next call.  Code compiled for
+debugging calls the breakpoint trampoline at the check instead: with a debug
+handler installed the guest *pauses* there (an INTERRUPTED event; the flag is
+cleared) and runs on when the handler returns; without one, or when the flag
+holds ``INTERRUPT_DEADLINE`` (an epoch deadline passed), it unwinds with
+``INTERRUPT`` as above::
 
     flag set ──► check ──┬─ plain code ─────────────────► trap INTERRUPT
                          └─ debug code ─► trampoline ─┬─ handler ─► pause, resume
