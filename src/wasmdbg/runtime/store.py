@@ -12,10 +12,10 @@ addresses sit in the VMStoreContext:
 * ``libcall(vmctx, op, slots)`` runs a runtime operation (``memory.grow``,
   ``table.copy`` ...; see :mod:`~wasmdbg.runtime.libcall`);
 * ``debughook(fp, return_address, saved)`` forwards a breakpoint or a
-  debug-mode interrupt check to ``Store._debug_hook`` (the seam the
-  debugger fills; this package never imports ``wasmdbg.debug``); with
-  ``saved = 0`` it is the trap path of debug-mode code reporting a trap
-  before the stack unwinds.
+  debug-mode interrupt check to the Store's debug support
+  (:class:`~wasmdbg.runtime.debug.support.StoreDebug`); with ``saved = 0``
+  it is the trap path of debug-mode code reporting a trap before the stack
+  unwinds.
 
 A callback must never let an exception escape (ctypes would print and
 swallow it and report success): it catches everything, stashes the
@@ -52,17 +52,24 @@ Traps in debug-mode code are reported to the debug hook (``on_trap``) from
 the trap path itself, before the stack pointer is reset, so the handler
 sees live frames; the Trap built there is the one the caller gets.
 
-Debugger seams (for ``wasmdbg.debug``):
+Guest debugging (``Config(debug=True)``): the Store builds its
+:class:`~wasmdbg.runtime.debug.support.StoreDebug` when it is created; the
+public debugging methods (``edit_breakpoints()``, ``set_debug_handler()``,
+``debug_frames()`` ...) come from :mod:`wasmdbg.runtime.debug.api`.  The
+callbacks call it through :class:`DebugHook` (``on_code_added`` for every
+module mapped, ``on_trap``/``on_host_error`` before the Python caller sees a
+trap or host error, ``on_guest_exit`` when the outermost call ends).  The
+guest holds the Store's code gate (:mod:`wasmdbg.runtime.debug.gate`) while
+it runs machine code, and releases it in every callback, so an edit from
+any thread never patches under it::
 
-* ``store.code_objects``: ``Module -> CodeObject``; with
-  ``Config.guest_debug`` each entry is this Store's private copy;
-* ``store._debug_hook``: an object following :class:`DebugHook`
-  (installed by ``wasmdbg.debug`` through ``debugapi.set_debug_support``);
-  ``on_code_added`` is called for every module mapped later, ``on_trap`` and
-  ``on_host_error`` before the Python caller sees a trap or host error;
-* :meth:`wasm_frames` walks live frames from a (fp, pc) pair, crossing
-  host frames; :meth:`instance_of_vmctx` maps a frame's VMContext to its
-  Instance.
+    _call:  gate.enter ─► entry (machine code) ─► gate.leave
+    callback:  gate.leave ─► Python ─► gate.enter (waits out an edit)
+
+What the debugger reads of a Store: :meth:`code_of`, :meth:`code_at`,
+:meth:`mapped_code`, :attr:`breakpoint_trampoline`; :meth:`wasm_frames`
+walks live frames from a (fp, pc) pair, crossing host frames;
+:meth:`instance_of_vmctx` maps a frame's VMContext to its Instance.
 """
 
 from __future__ import annotations
@@ -116,7 +123,7 @@ _CB3 = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64, ctypes
 
 
 class DebugHook(Protocol):
-    """What the debug layer installs as ``Store._debug_hook``."""
+    """What the Store's callbacks call (its StoreDebug; tests may put a stand-in here)."""
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         """A patch site fired, or an interrupt check saw the flag (debug-mode
