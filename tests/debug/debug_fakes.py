@@ -205,6 +205,9 @@ class FakeStore:
     def debug_frame_table(self, module: object) -> FrameTable:
         return self.debug_code(module).frame_table
 
+    def resolve_breakpoint(self, module: object, pc: int) -> int:
+        return self.state.resolve(module, pc)
+
     def set_debug_handler(self, handler: DebugHandler | None) -> None:
         self.handler = handler
 

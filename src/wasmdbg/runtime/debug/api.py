@@ -46,6 +46,14 @@ class StoreDebugMixin:
         """
         return self.debug_support.edit_breakpoints()
 
+    def resolve_breakpoint(self, module: Any, pc: int) -> int:
+        """The sequence point a breakpoint requested at ``pc`` of ``module`` uses.
+
+        A pc that is no sequence point slips forward to the next one; this is
+        the one place that decides it (DebugError when there is none).
+        """
+        return self.debug_support.state.resolve(module, pc)
+
     def breakpoints(self) -> list[tuple[Any, int]]:
         """Every ``(module, pc)`` that has a breakpoint in this Store."""
         return self.debug_support.breakpoints()
