@@ -321,7 +321,6 @@ class FrameValues(Sequence[int | float]):
         memory: MemoryAccess,
         regs: RegisterArea | None,
         stop: StopToken,
-        *,
         readers: tuple[Reader, ...] | None = None,
         saved: int = 0,
         peer: Callable[[FrameValues], FrameValues] | None = None,

@@ -178,20 +178,10 @@ class DebugFrame:
             stop.check()
         readers = self._readers
         if what == "locals":
-            locs, which = self._locals_locs, 0
+            locs, mine = self._locals_locs, readers[0] if readers is not None else None
         else:
-            locs, which = self._stack_locs, 1
-        return FrameValues(
-            what,
-            locs,
-            self.fp,
-            self._memory,
-            None,
-            stop,
-            readers=readers[which] if readers is not None else None,
-            saved=self._saved,
-            peer=self._peer_of,
-        )
+            locs, mine = self._stack_locs, readers[1] if readers is not None else None
+        return FrameValues(what, locs, self.fp, self._memory, None, stop, mine, self._saved, self._peer_of)
 
     def _peer_of(self, view: FrameValues) -> FrameValues:
         """The other value list of this frame (for refusing writes through an alias)."""
@@ -274,8 +264,6 @@ class DebugFrame:
 class PauseSource(Protocol):
     """What a frame list asks the Store's debug support for."""
 
-    def current_pause(self) -> Any: ...
-
     def top_frame(self, pause: Any, stop: StopToken) -> DebugFrame | None: ...
 
     def walk(self, pause: Any, stop: StopToken, top: DebugFrame | None) -> list[DebugFrame]: ...
@@ -293,11 +281,15 @@ class FrameList(Sequence[DebugFrame]):
     __slots__ = ("_all", "_pause", "_source", "_stop", "_top", "_top_made")
 
     def __init__(
-        self, source: PauseSource, stop: StopToken, frames: list[DebugFrame] | None = None
+        self,
+        source: PauseSource,
+        stop: StopToken,
+        frames: list[DebugFrame] | None = None,
+        pause: Any = None,
     ) -> None:
         self._source = source
         self._stop = stop
-        self._pause = None if frames is not None else source.current_pause()
+        self._pause = pause
         self._top: DebugFrame | None = None
         self._top_made = False
         self._all: list[DebugFrame] | None = frames
