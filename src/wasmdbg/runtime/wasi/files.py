@@ -451,17 +451,27 @@ def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, 
 # -- paths -----------------------------------------------------------------------------------
 
 
-def _resolve(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, follow: bool) -> tuple[Dir, Resolved]:
+def _resolve(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, follow: bool, *, slash_follows: bool = True
+) -> tuple[Dir, Resolved]:
     d = ctx.table.dir(fd)
     path = _path(mem, ptr, length)
-    return d, resolve(d.fd, path, follow=follow)
+    return d, resolve(d.fd, path, follow=follow, slash_follows=slash_follows)
 
 
-def _is_dir(r: Resolved) -> bool:
-    try:
-        return stat.S_ISDIR(os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
+def _resolve_last(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> tuple[Dir, Resolved]:
+    """For the calls that remove, link or name the last component: it is never followed.
+
+    NB: a trailing slash means "the directory itself", as in Wasmtime: ``x/``
+    is resolved as ``x/.`` (so ``x`` must be a directory, symlinks to it
+    followed inside the sandbox) and the call acts on ``.``, which the kernel
+    refuses with its own errno (``EISDIR``, ``EINVAL``, ``EEXIST`` ...).
+    """
+    d = ctx.table.dir(fd)
+    path = _path(mem, ptr, length)
+    if path.endswith(b"/"):
+        path += b"."
+    return d, resolve(d.fd, path, follow=False)
 
 
 def path_open(
@@ -508,13 +518,21 @@ def path_open(
         flags |= os.O_APPEND
     if fdflags & Fdflags.NONBLOCK:
         flags |= os.O_NONBLOCK
+    if oflags & Oflags.CREAT and path.endswith(b"/"):
+        # once the directories leading to it are known good: a directory cannot be created here
+        with resolve(d.fd, path, follow=False, slash_follows=False) as r:
+            raise WasiErrno(Errno.EXIST if r.name == b"." and oflags & Oflags.EXCL else Errno.ISDIR)
     follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
     with resolve(d.fd, path, follow=follow) as r:
         if r.trailing_slash:
-            if oflags & Oflags.CREAT:
-                raise WasiErrno(Errno.ISDIR)
             flags |= os.O_DIRECTORY
-        host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
+        try:
+            host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
+        except NotADirectoryError:
+            # NB: Linux says ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; Wasmtime says ELOOP
+            if flags & os.O_DIRECTORY and stat.S_ISLNK(os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode):
+                raise WasiErrno(Errno.LOOP) from None
+            raise
     try:
         is_dir = stat.S_ISDIR(os.fstat(host_fd).st_mode)
         entry: Entry = Dir(host_fd, None, d.mutable) if is_dir else File(host_fd, read, write, d.mutable)
@@ -526,25 +544,23 @@ def path_open(
 
 
 def path_create_directory(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve(ctx, mem, fd, ptr, length, False, slash_follows=False)
     with r:
         _must_mutate(d)
-        os.mkdir(r.name, 0o777, dir_fd=r.dir_fd)
+        os.mkdir(r.os_name, 0o777, dir_fd=r.dir_fd)
 
 
 def path_remove_directory(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
         os.rmdir(r.name, dir_fd=r.dir_fd)
 
 
 def path_unlink_file(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
-        if r.trailing_slash:
-            raise WasiErrno(Errno.ISDIR if _is_dir(r) else Errno.NOTDIR)
         os.unlink(r.name, dir_fd=r.dir_fd)
 
 
@@ -570,7 +586,7 @@ def path_filestat_set_times(
 def path_readlink(
     ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, buf: int, buf_len: int, used: int
 ) -> None:
-    _, r = _resolve(ctx, mem, fd, ptr, length, False)
+    _, r = _resolve_last(ctx, mem, fd, ptr, length)
     out = mem.span(buf, buf_len)
     mem.span(used, 4)
     with r:
@@ -584,11 +600,12 @@ def path_symlink(ctx: WasiCtx, mem: GuestMemory, old_ptr: int, old_len: int, fd:
     target = _path(mem, old_ptr, old_len)
     if b"\0" in target:
         raise WasiErrno(Errno.INVAL)
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    ctx.table.dir(fd)
+    if target.startswith(b"/"):
+        raise WasiErrno(Errno.PERM)  # NB: Wasmtime refuses an absolute target before looking at the new name
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
-        if target.startswith(b"/"):
-            raise WasiErrno(Errno.PERM)
         os.symlink(target, r.name, dir_fd=r.dir_fd)
 
 
@@ -607,9 +624,9 @@ def path_link(
         # NB: Wasmtime refuses to follow a symlink here (EINVAL) rather than link its target
         ctx.table.dir(old_fd)
         raise WasiErrno(Errno.INVAL)
-    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False)
+    src_dir, src = _resolve_last(ctx, mem, old_fd, old_ptr, old_len)
     with src:
-        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False)
+        dst_dir, dst = _resolve_last(ctx, mem, new_fd, new_ptr, new_len)
         with dst:
             _must_mutate(dst_dir)
             _must_mutate(src_dir)
@@ -619,15 +636,14 @@ def path_link(
 def path_rename(
     ctx: WasiCtx, mem: GuestMemory, old_fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int
 ) -> None:
-    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False)
+    # NB: unlike the other calls, a trailing slash is left to the kernel here (as Wasmtime does)
+    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False, slash_follows=False)
     with src:
-        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False)
+        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False, slash_follows=False)
         with dst:
             _must_mutate(src_dir)
             _must_mutate(dst_dir)
-            if (src.trailing_slash or dst.trailing_slash) and not _is_dir(src):
-                raise WasiErrno(Errno.NOTDIR)
-            os.rename(src.name, dst.name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
+            os.rename(src.os_name, dst.os_name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
 
 
 __all__ = [
