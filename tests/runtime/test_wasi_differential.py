@@ -105,5 +105,16 @@ def test_random_path_operations_match_wasmtime(seed: int, tmp_path: Path) -> Non
     for want, have in zip(expected, got, strict=True):
         assert have == want  # (op, path, other path, follow, oflags, answer)
     assert got_tree == expected_tree
-    errnos = [a[-1][0] if isinstance(a[-1], tuple) else a[-1] for a in got]
-    assert 0 in errnos and any(e != 0 for e in errnos)  # the case exercised both outcomes
+    assert any(_errno(a[-1]) != 0 for a in got)
+
+
+def _errno(answer: Any) -> Any:
+    return answer[0] if isinstance(answer, tuple) else answer
+
+
+def test_the_random_cases_succeed_often_enough(tmp_path: Path) -> None:
+    """Guard against a generator that only ever produces failing calls."""
+    answers = [a for seed in range(6) for a in run("wasmdbg", tmp_path / str(seed), seed, 50)[0]]
+    successes = [a for a in answers if _errno(a[-1]) == 0]
+    assert len(successes) >= len(answers) // 20
+    assert {a[0] for a in successes} >= {"open", "stat", "mkdir", "symlink"}
