@@ -181,8 +181,18 @@ def fd_read(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nrea
     mem.put_u32(nread, n)
 
 
+def _positional(ctx: WasiCtx, fd: int, *, reading: bool) -> File:
+    """The file for ``fd_pread``/``fd_pwrite``: a stream is ``ESPIPE`` in its own direction, else ``EBADF``."""
+    entry = ctx.table.get(fd)
+    if isinstance(entry, File):
+        return entry
+    if isinstance(entry, Stdin if reading else Stdout):
+        raise WasiErrno(Errno.SPIPE)
+    raise WasiErrno(Errno.BADF)
+
+
 def fd_pread(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nread: int) -> None:
-    f = _seekable(ctx, fd)
+    f = _positional(ctx, fd, reading=True)
     views = mem.iovecs(iovs, count)
     if not f.readable:
         raise WasiErrno(Errno.BADF)
@@ -197,14 +207,19 @@ def fd_write(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nwr
     if isinstance(entry, Stdout):
         n = _write_output(entry.sink, views)
     elif isinstance(entry, File) and entry.writable:
-        n = os.writev(entry.fd, views) if views else 0
+        if views:
+            n = os.writev(entry.fd, views)
+        else:
+            n = 0
+            if fcntl.fcntl(entry.fd, fcntl.F_GETFL) & os.O_APPEND:
+                os.lseek(entry.fd, 0, os.SEEK_END)  # NB: as in Wasmtime, even an empty append moves to the end
     else:
         raise WasiErrno(Errno.BADF)
     mem.put_u32(nwritten, n)
 
 
 def fd_pwrite(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nwritten: int) -> None:
-    f = _seekable(ctx, fd)
+    f = _positional(ctx, fd, reading=False)
     views = mem.iovecs(iovs, count)
     if not f.writable:
         raise WasiErrno(Errno.BADF)
@@ -335,11 +350,9 @@ def fd_filestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
 
 def fd_filestat_set_size(ctx: WasiCtx, mem: GuestMemory, fd: int, size: int) -> None:
     f = ctx.table.file(fd)
-    if not f.writable:
-        raise WasiErrno(Errno.BADF)
     if size < 0:
         raise WasiErrno(Errno.INVAL)
-    os.ftruncate(f.fd, size)
+    os.ftruncate(f.fd, size)  # NB: not writable: the host's EINVAL, which is Wasmtime's answer too
 
 
 class _Timespec(ctypes.Structure):
@@ -499,9 +512,11 @@ def path_open(
         raise WasiErrno(Errno.INVAL)
     if fdflags & (Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC):
         raise WasiErrno(Errno.NOTSUP)  # NB: as Wasmtime: no synchronous-I/O descriptors
-    write = bool(base & WRITE_RIGHTS)
-    # NB: as in Wasmtime, a descriptor asked for neither reading nor writing can read
-    read = bool(base & READ_RIGHTS) or not write
+    asked_write = bool(base & WRITE_RIGHTS)
+    # NB: as in Wasmtime, creating or truncating makes the descriptor writable, and one
+    # not asked to be write-only can read
+    write = asked_write or bool(oflags & (Oflags.CREAT | Oflags.TRUNC))
+    read = bool(base & READ_RIGHTS) or not asked_write
     if not d.mutable and (write or oflags & (Oflags.CREAT | Oflags.TRUNC)):
         raise WasiErrno(Errno.PERM)
     flags = os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NOCTTY
