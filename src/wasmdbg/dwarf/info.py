@@ -15,7 +15,10 @@ query first needs it, one unit (or one function) at a time, and cached::
 
 Queries: :meth:`DebugInfo.lines_for`, :meth:`DebugInfo.breakpoint_pcs`,
 :meth:`DebugInfo.function_named`, :meth:`DebugInfo.function_at`,
-:meth:`DebugInfo.location_of`, :meth:`DebugInfo.scopes_at`.  Every pc they
+:meth:`DebugInfo.location_of`, :meth:`DebugInfo.line_at`,
+:meth:`DebugInfo.line_rows`, :meth:`DebugInfo.scopes_at`,
+:meth:`DebugInfo.variables_at`, :meth:`DebugInfo.lookup_variable`,
+:meth:`DebugInfo.type_named`, :meth:`DebugInfo.enumerator`.  Every pc they
 take or return is a module pc.
 
 Broken DWARF never escapes as a pyelftools or Python error: opening raises
@@ -262,6 +265,7 @@ class DebugInfo:
         self._bodies: list[FunctionBody] = list(module.bodies)
         self._body_starts = [b.offset for b in self._bodies]
         self.dwarf: DWARFInfo = open_dwarf(module)
+        self._by_name: dict[str, list[Function]] | None = None
         self.units: list[_Unit] = self._open_units()
         if not self.units:
             raise DwarfError("no DWARF compile units")
@@ -448,17 +452,37 @@ class DebugInfo:
         """The function called ``name`` (its :attr:`Function.breakpoint_pc` is where to stop).
 
         Looks first at the bodies the ``name`` section gives that name (one
-        unit parsed), then at every unit.
+        unit parsed), then at every unit.  With several (``static``)
+        functions of that name, the first; see :meth:`functions_named`.
         """
         for body in self._bodies:
             if self.module.func_name(body.func_index) == name:
                 f = self.function_at(body.code_start)
                 if f is not None and f.name == name:
                     return f
-        for f in self.functions():
-            if f.name == name:
-                return f
-        return None
+        found = self.functions_named(name)
+        return found[0] if found else None
+
+    @guarded
+    def functions_named(self, name: str) -> list[Function]:
+        """Every concrete function called ``name``, by pc (parses every unit once)."""
+        if self._by_name is None:
+            index: dict[str, list[Function]] = {}
+            for f in self.functions():
+                index.setdefault(f.name, []).append(f)
+            self._by_name = index
+        return sorted(self._by_name.get(name, []), key=lambda f: f.low_pc)
+
+    @guarded
+    def line_rows(self, lo: int, hi: int) -> list[LineRow]:
+        """The line-table rows with ``lo <= pc < hi`` (e.g. one function's, for
+        stepping by line), in pc order."""
+        out: list[LineRow] = []
+        for u in self.units:
+            if any(a < hi and lo < b for a, b in u.ranges):
+                out.extend(u.lines.rows_between(lo, hi))
+        out.sort(key=lambda r: r.pc)
+        return out
 
     @guarded
     def functions(self) -> list[Function]:
