@@ -135,11 +135,13 @@ class _Unit:
         self.top = top
         self.name = _str_attr(top, "DW_AT_name") or "<unknown>"
         self.comp_dir = _str_attr(top, "DW_AT_comp_dir") or ""
-        self.ranges = info.die_ranges(top, cu)
+        self._ranges: list[tuple[int, int]] | None = None
         self._lines: LineTable | None = None
         self._functions: list[Function] | None = None
         self._file_names: list[str] | None = None
-        self._top_level: list[tuple[int, str]] | None = None
+        self._top_level: list[tuple[int, str, int | None]] | None = None
+        self._function_cache: dict[int, Function | None] = {}
+        self._starts: list[tuple[int, int]] | None = None
         self._named_types: dict[str, int] | None = None
         self._enumerators: dict[str, tuple[int, int]] = {}
         self.types = TypeReader(cu)
@@ -156,7 +158,7 @@ class _Unit:
         """The unit's file-scope variables (globals and statics)."""
         if self._globals is None:
             out = []
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 if tag == "DW_TAG_variable":
                     v = build_variable(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if v is not None and v.location is not None:
@@ -177,7 +179,7 @@ class _Unit:
         if self._named_types is None:
             index: dict[str, int] = {}
             self._enumerators = {}
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 prefix = _TYPE_TAGS.get(tag)
                 if prefix is None:
                     continue
@@ -203,9 +205,38 @@ class _Unit:
         self.named_types  # noqa: B018 - builds both indexes
         return self._enumerators
 
+    def function_at_offset(self, offset: int) -> Function | None:
+        """The function of the subprogram DIE at ``offset`` (built once)."""
+        if offset not in self._function_cache:
+            die = self.cu.get_DIE_from_refaddr(offset)
+            self._function_cache[offset] = build_function(self.info, self, die)
+        return self._function_cache[offset]
+
+    def function_containing(self, pc: int) -> Function | None:
+        """The function whose code contains ``pc``: by the skimmed low pcs
+        when they are known (one DIE parsed), else by the full list."""
+        if self._starts is None:
+            starts = []
+            for offset, tag, low in self.top_level:
+                if tag == "DW_TAG_subprogram" and low is not None:
+                    lo = self.info.amap.pc(low)
+                    if lo is not None:
+                        starts.append((lo, offset))
+            starts.sort()
+            self._starts = starts
+        i = bisect.bisect_right(self._starts, (pc, 1 << 62)) - 1
+        if i >= 0:
+            f = self.function_at_offset(self._starts[i][1])
+            if f is not None and f.contains(pc):
+                return f
+        for f in self.functions:  # DW_AT_ranges functions, odd abbreviations
+            if f.contains(pc):
+                return f
+        return None
+
     @property
-    def top_level(self) -> list[tuple[int, str]]:
-        """``(offset, tag)`` of the unit DIE's children (a fast skim, see ``dies``)."""
+    def top_level(self) -> list[tuple[int, str, int | None]]:
+        """``(offset, tag, low_pc)`` of the unit DIE's children (a fast skim, see ``dies``)."""
         if self._top_level is None:
             self._top_level = skim_top_level(
                 self.cu, self.info.module.debug_sections()[".debug_info"]
@@ -223,14 +254,21 @@ class _Unit:
         """The unit's concrete functions (those with code), by low pc."""
         if self._functions is None:
             out: list[Function] = []
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 if tag == "DW_TAG_subprogram":
-                    f = build_function(self.info, self, self.cu.get_DIE_from_refaddr(offset))
+                    f = self.function_at_offset(offset)
                     if f is not None:
                         out.append(f)
             out.sort(key=lambda f: f.low_pc)
             self._functions = out
         return self._functions
+
+    @property
+    def ranges(self) -> list[tuple[int, int]]:
+        """The unit's code ranges (module pcs)."""
+        if self._ranges is None:
+            self._ranges = self.info.die_ranges(self.top, self.cu)
+        return self._ranges
 
     def covers(self, pc: int) -> bool:
         return any(lo <= pc < hi for lo, hi in self.ranges)
@@ -331,12 +369,12 @@ class DebugInfo:
     def decode_lines(self, cu: CompileUnit, files: list[str], comp_dir: str) -> LineTable:
         lp = self.dwarf.line_program_for_CU(cu)
         if lp is None:
-            return LineTable(files, comp_dir, [])
+            return LineTable(files, comp_dir, [], self.amap)
         data = self.module.debug_sections()[".debug_line"]
         rows = decode_line_program(
             data, lp.program_start_offset, lp.program_end_offset, lp.header, self.amap
         )
-        return LineTable(files, comp_dir, rows)
+        return LineTable(files, comp_dir, rows, self.amap)
 
     def body_at(self, pc: int) -> FunctionBody | None:
         """The function body whose bytes (size field included) contain ``pc``."""
@@ -374,19 +412,16 @@ class DebugInfo:
         A line without code slides forward to the next line that has some,
         as gdb does.
         """
-        by_line: dict[int, list[int]] = {}
-        files: set[str] = set()
-        for u, numbers in self._units_with_file(file):
-            files.update(u.file_names[n] for n in numbers)
-            for ln, pcs in u.lines.stmt_lines(numbers).items():
-                by_line.setdefault(ln, []).extend(pcs)
+        found = list(self._units_with_file(file))
+        files = {u.file_names[n] for u, numbers in found for n in numbers}
         if not files:
             return None
-        later = [ln for ln in by_line if ln >= line]
+        later = [ln for u, numbers in found for ln in u.lines.stmt_lines(numbers) if ln >= line]
         if not later:
             return None
         best = min(later)
-        return LineMatch(tuple(sorted(files)), line, best, tuple(sorted(set(by_line[best]))))
+        pcs = {pc for u, numbers in found for pc in u.lines.stmt_pcs(numbers, best)}
+        return LineMatch(tuple(sorted(files)), line, best, tuple(sorted(pcs)))
 
     @guarded
     def breakpoint_pcs(self, match: LineMatch) -> tuple[int, ...]:
@@ -435,17 +470,7 @@ class DebugInfo:
     def function_at(self, pc: int) -> Function | None:
         """The concrete function whose code contains ``pc``."""
         u = self._unit_at(pc)
-        if u is None:
-            return None
-        fns = u.functions
-        i = bisect.bisect_right([f.low_pc for f in fns], pc) - 1
-        for f in fns[max(i - 1, 0) : i + 1][::-1]:
-            if f.contains(pc):
-                return f
-        for f in fns:  # non-contiguous functions (DW_AT_ranges)
-            if f.contains(pc):
-                return f
-        return None
+        return None if u is None else u.function_containing(pc)
 
     @guarded
     def function_named(self, name: str) -> Function | None:
