@@ -9,7 +9,7 @@ note instead of raising when DWARF is absent or broken).  Submodules:
 This package imports only ``wasmdbg.wasm``, ``wasmdbg.errors`` and pyelftools.
 """
 
-from .info import DebugInfo, LineMatch, SourceLocation, load_debug_info
+from .info import DebugInfo, LineMatch, SourceLocation, Unit, load_debug_info
 from .lines import LineRow, file_matches
 from .scopes import Function, InlineFrame, LocationRange, Scope, ScopeKind, Variable
 from .sections import AddressMap, DwarfError
@@ -26,6 +26,7 @@ __all__ = [
     "Scope",
     "ScopeKind",
     "SourceLocation",
+    "Unit",
     "Variable",
     "file_matches",
     "load_debug_info",

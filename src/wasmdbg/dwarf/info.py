@@ -5,13 +5,16 @@ compile-unit headers and their top DIEs; everything else is parsed when a
 query first needs it, one unit (or one function) at a time, and cached::
 
     DebugInfo(module)
-      units: header + top DIE (name, comp_dir, code ranges)   at open
-        line table  (pyelftools header, lines.decode_line_program)   on the first
-                    line query that names one of the unit's files or pcs
-        function index (one walk over the unit's DIEs)       on the first
-                    function query for a pc or name in the unit
-          scope tree of one function (inlined calls, blocks,
-          variables, types)                                   on demand
+      Unit: header + top DIE (name, comp_dir)           at open
+        file table (line-program header)                on the first query by file
+        line table (lines.decode_line_program)          on the first line query
+                                                        that needs the unit's rows
+        code ranges (DW_AT_ranges)                      on the first query by pc
+        top-level entries (dies.skim_top_level:         on the first function,
+          offsets, tags, low pcs)                       global or type query
+          one Function (pyelftools parses its DIE)      when a pc or name needs it
+            its scope tree (inlined calls, blocks,      when scopes, variables
+            variables, types)                           or inline chains are asked
 
 Queries: :meth:`DebugInfo.lines_for`, :meth:`DebugInfo.breakpoint_pcs`,
 :meth:`DebugInfo.function_named`, :meth:`DebugInfo.function_at`,
@@ -60,6 +63,7 @@ __all__ = [
     "DebugInfo",
     "LineMatch",
     "SourceLocation",
+    "Unit",
     "guarded",
     "load_debug_info",
 ]
@@ -125,8 +129,11 @@ class SourceLocation:
     inline_chain: tuple[InlineFrame, ...]
 
 
-class _Unit:
-    """One compile unit: header data read at open, the rest cached on demand."""
+class Unit:
+    """One compile unit: header data read at open, the rest cached on demand.
+
+    ``cu`` is pyelftools' CompileUnit, ``top`` its unit DIE.
+    """
 
     def __init__(self, info: DebugInfo, cu: CompileUnit) -> None:
         self.info = info
@@ -304,13 +311,13 @@ class DebugInfo:
         self._body_starts = [b.offset for b in self._bodies]
         self.dwarf: DWARFInfo = open_dwarf(module)
         self._by_name: dict[str, list[Function]] | None = None
-        self.units: list[_Unit] = self._open_units()
+        self.units: list[Unit] = self._open_units()
         if not self.units:
             raise DwarfError("no DWARF compile units")
 
     @guarded
-    def _open_units(self) -> list[_Unit]:
-        return [_Unit(self, cu) for cu in self.dwarf.iter_CUs()]
+    def _open_units(self) -> list[Unit]:
+        return [Unit(self, cu) for cu in self.dwarf.iter_CUs()]
 
     # -- helpers used by the unit, scope and type readers ------------------
 
@@ -386,13 +393,13 @@ class DebugInfo:
 
     # -- units -----------------------------------------------------------------
 
-    def _unit_at(self, pc: int) -> _Unit | None:
+    def _unit_at(self, pc: int) -> Unit | None:
         for u in self.units:
             if u.covers(pc):
                 return u
         return None
 
-    def _units_with_file(self, query: str) -> Iterator[tuple[_Unit, list[int]]]:
+    def _units_with_file(self, query: str) -> Iterator[tuple[Unit, list[int]]]:
         for u in self.units:
             numbers = [i for i, p in enumerate(u.file_names) if p and file_matches(p, query)]
             if numbers:
@@ -577,7 +584,7 @@ class DebugInfo:
                     return v
         return None
 
-    def _units_from(self, pc: int | None) -> list[_Unit]:
+    def _units_from(self, pc: int | None) -> list[Unit]:
         """The units to search for a name: ``pc``'s first, then the others."""
         first = self._unit_at(pc) if pc is not None else None
         return ([first] if first is not None else []) + [u for u in self.units if u is not first]
