@@ -161,6 +161,24 @@ def _decode(data: bytes, start: int, end: int, header: Any, amap: AddressMap) ->
             line += line_step[op]
             append((address, file, line, column, stmt | extra))
             extra = 0
+        # NB: branches ordered by how often clang emits them (SQLite: special
+        # 167k, set_column 114k, negate_stmt 102k, advance_line 92k, then the rest).
+        elif op == 5:  # DW_LNS_set_column
+            column = data[pos]
+            if column < 0x80:
+                pos += 1
+            else:
+                column, pos = _uleb(data, pos)
+        elif op == 6:  # DW_LNS_negate_stmt
+            stmt ^= is_stmt_flag
+        elif op == 3:  # DW_LNS_advance_line
+            b = data[pos]
+            if b < 0x80:  # NB: the common one-byte SLEB128, inline
+                line += b - 0x80 if b & 0x40 else b
+                pos += 1
+            else:
+                n, pos = _sleb(data, pos)
+                line += n
         elif op == 0:
             length, pos = _uleb(data, pos)
             if length == 0:
@@ -187,24 +205,8 @@ def _decode(data: bytes, start: int, end: int, header: Any, amap: AddressMap) ->
         elif op == 2:  # DW_LNS_advance_pc
             n, pos = _uleb(data, pos)
             address += n * min_inst
-        elif op == 3:  # DW_LNS_advance_line
-            b = data[pos]
-            if b < 0x80:  # NB: the common one-byte SLEB128, inline
-                line += b - 0x80 if b & 0x40 else b
-                pos += 1
-            else:
-                n, pos = _sleb(data, pos)
-                line += n
         elif op == 4:  # DW_LNS_set_file
             file, pos = _uleb(data, pos)
-        elif op == 5:  # DW_LNS_set_column
-            column = data[pos]
-            if column < 0x80:
-                pos += 1
-            else:
-                column, pos = _uleb(data, pos)
-        elif op == 6:  # DW_LNS_negate_stmt
-            stmt ^= is_stmt_flag
         elif op == 7:  # DW_LNS_set_basic_block
             pass
         elif op == 8:  # DW_LNS_const_add_pc
