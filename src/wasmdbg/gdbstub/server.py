@@ -1,0 +1,725 @@
+"""The GDB remote server: one LLDB connection driving one debug session.
+
+The guest runs on the session's worker thread; this module's thread owns the
+socket.  A small pump thread turns ``session.wait()`` results into queue
+items and wakes the socket loop through a socket pair, so the loop sleeps in
+``select`` on exactly two things::
+
+    LLDB ──bytes──► PacketReader ──► _dispatch ──► session.cont() / step_into()
+                                          ▲             │ (returns at once)
+    select([conn, wake]) ◄── wake ◄─ pump thread ◄─ session.wait()  (Stopped/Exited)
+
+Run states of the guest, as this server sees them::
+
+            listen, session.start(): guest stops on entry
+                          │
+                          ▼
+    ┌────────────────────────────────┐  c, vCont;c, s, vCont;s  ┌─────────────┐
+    │ STOPPED: answer packets from   ├─────────────────────────►│ RUNNING: no │
+    │ the current Stop's frames      │◄─────────────────────────┤ reply until │
+    └──────────────┬─────────────────┘  Stopped: send T05/T02   │ a stop      │
+                   │ k: session.kill()                          └──┬───────┬──┘
+                   ▼                        \\x03: session.pause()   │       │ Exited
+             X09, close; done               (stops as INTERRUPTED)◄┘       ▼
+                                                                     W<code>, close
+
+A client that goes away (EOF, reset) kills the guest; the server returns.
+Only one connection is served: the listening socket closes once it is
+accepted, so a second client is refused rather than left waiting.
+
+Module ids: every module instance seen (the ones given to the server first,
+then any a frame names) gets the next id; ``qXfer:libraries`` lists them.
+Addresses follow :mod:`.wasm`.  ``m`` on a code address returns the
+module's original bytes (``module.definition.raw``), never patched code;
+``m``/``M`` on a memory address use the linear memory of the innermost
+frame's instance (``frame.memory``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import select
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import DebugError, WasmError
+from .packets import (
+    Ack,
+    BadPacket,
+    Interrupt,
+    Nack,
+    Packet,
+    PacketReader,
+    ProtocolError,
+    frame,
+    hex_encode,
+    parse_hex,
+)
+from .wasm import (
+    AddressSpace,
+    Library,
+    StopReply,
+    WasmAddress,
+    call_stack_reply,
+    code_address,
+    exit_reply,
+    host_info,
+    library_list_xml,
+    memory_region_reply,
+    parse_breakpoint,
+    parse_memory_read,
+    parse_memory_write,
+    parse_thread_suffix,
+    parse_vcont,
+    parse_wasm_query,
+    parse_xfer_read,
+    pc_register,
+    process_info,
+    register_info,
+    supported_reply,
+    value_bytes,
+    xfer_chunk,
+)
+
+__all__ = ["GdbServer", "ModuleTarget", "SessionLike", "parse_listen_address"]
+
+log = logging.getLogger(__name__)
+
+PACKET_SIZE = 0x4000  # what qSupported announces, and the reader's bound
+_MAX_READ = 0x10000  # the most bytes one m request returns (LLDB asks again for the rest)
+_KILL_TIMEOUT = 10.0
+TRAP_EXIT_STATUS = 134  # what `wasmdbg run` exits with when the guest traps
+
+
+class SessionLike(Protocol):
+    """The part of :class:`wasmdbg.debug.session.Session` this server uses."""
+
+    def wait(self, timeout: float | None = None) -> Any: ...
+
+    def cont(self) -> None: ...
+
+    def step_into(self) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def set_break(self, module: Any, pc: int) -> Any: ...
+
+    def clear_break(self, number: int) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleTarget:
+    """A module instance to list before any frame names it."""
+
+    name: str
+    module: object
+    instance: object
+
+
+def parse_listen_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``[ADDR:]PORT`` -> (host, port); ``[::1]:PORT`` for IPv6 (DebugError if malformed)."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host = default_host
+    elif host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        host = default_host
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise DebugError(f"bad port in {text!r}: expected [ADDR:]PORT")
+    return host, int(port_text)
+
+
+# --------------------------------------------------------------------------
+# Helpers over what frames and modules offer
+
+
+def _module_bytes(module: object) -> bytes:
+    definition = getattr(module, "definition", None)
+    raw = getattr(definition, "raw", None)
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise DebugError("the module's original bytes are not available")
+    return bytes(raw)
+
+
+def _read_leb(raw: bytes, pos: int) -> int:
+    """The position after the LEB128 number at ``pos`` (raises past the end)."""
+    for i in range(pos, min(pos + 10, len(raw))):
+        if not raw[i] & 0x80:
+            return i + 1
+    raise DebugError(f"truncated LEB128 at 0x{pos:x}")
+
+
+def return_address(raw: bytes, pc: int) -> int:
+    """The pc after the call instruction at ``pc`` (``pc`` itself if it is no call).
+
+    A caller frame is paused *at* its call; LLDB wants the return address
+    (``finish`` and ``next`` put a breakpoint there).
+    """
+    if not 0 <= pc < len(raw):
+        return pc
+    op = raw[pc]
+    if op in (0x10, 0x12):  # call, return_call: funcidx
+        return _read_leb(raw, pc + 1)
+    if op in (0x11, 0x13):  # call_indirect, return_call_indirect: typeidx, tableidx
+        return _read_leb(raw, _read_leb(raw, pc + 1))
+    return pc
+
+
+def _type_names(values: Any) -> list[str]:
+    types = getattr(values, "types", None)
+    if types is None:
+        raise DebugError("value types are not available")
+    return [str(getattr(t, "text", t)).lower() for t in types()]
+
+
+def _global_type(module: object, index: int) -> str:
+    definition = getattr(module, "definition", None)
+    globals_ = getattr(definition, "globals", None)
+    if globals_ is None or not 0 <= index < len(globals_):
+        raise DebugError(f"no global {index}")
+    valtype = globals_[index].valtype
+    return str(getattr(valtype, "text", valtype)).lower()
+
+
+def _reason_name(stop: Any) -> str:
+    reason = getattr(stop, "reason", None)
+    return str(getattr(reason, "name", reason))
+
+
+# --------------------------------------------------------------------------
+# The server
+
+
+class _Finished(Exception):
+    """The connection is over (the guest exited, was killed, or the client left)."""
+
+
+class GdbServer:
+    """Serves one debugger connection for ``session``; see the module docstring.
+
+    ``targets`` are the module instances known up front (named in
+    ``qXfer:libraries``).  :meth:`serve` returns the guest's exit status.
+    """
+
+    def __init__(
+        self,
+        session: SessionLike,
+        targets: Sequence[ModuleTarget] = (),
+        *,
+        max_packet: int = PACKET_SIZE,
+        on_listen: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.max_packet = max_packet
+        self.on_listen = on_listen
+        self._instances: list[tuple[object, object, str]] = []  # (instance, module, name)
+        for target in targets:
+            self._instances.append((target.instance, target.module, target.name))
+        self._reader = PacketReader(max_packet)
+        self._ack = True
+        self._last_sent = b""
+        self._conn: socket.socket | None = None
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._pump_stop = threading.Event()
+        self._stop: Any = None  # the current Stop while the guest is stopped
+        self._stop_pc_override: int | None = None
+        self._running = False
+        self._exit_status: int | None = None
+        self._breakpoints: dict[int, int] = {}  # requested address -> breakpoint number
+        self._xfer_cache: bytes | None = None
+        self.status = 0
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def serve(self, host: str, port: int, *, entry_timeout: float = 60.0) -> int:
+        """Listen on ``host:port``, wait for the entry stop, serve one client.
+
+        Returns the guest's exit status (its WASI exit code, ``TRAP_EXIT_STATUS``
+        after a trap, 137 when killed).
+        """
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(1)
+            bound = listener.getsockname()[1]
+            first = self.session.wait(entry_timeout)
+            if first is None:
+                raise DebugError("the guest did not reach its entry point")
+            if not self._take_event(first):
+                return self.status
+            if self.on_listen is not None:
+                self.on_listen(host, bound)
+            conn, _ = listener.accept()
+        finally:
+            listener.close()
+        return self.serve_connection(conn)
+
+    def serve_connection(self, conn: socket.socket) -> int:
+        """Serve an accepted connection until the guest exits or the client leaves."""
+        self._conn = conn
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pump = threading.Thread(target=self._pump, name="gdbstub-events", daemon=True)
+        pump.start()
+        try:
+            self._loop()
+        except _Finished:
+            pass
+        finally:
+            self._pump_stop.set()
+            try:
+                conn.close()
+            finally:
+                self._conn = None
+            pump.join(timeout=2.0)
+            self._wake_r.close()
+            self._wake_w.close()
+        return self.status
+
+    def _pump(self) -> None:
+        while not self._pump_stop.is_set():
+            try:
+                event = self.session.wait(0.25)
+            except Exception as exc:  # a session that broke: end the connection
+                event = exc
+            if event is None:
+                continue
+            self._events.put(event)
+            try:
+                self._wake_w.send(b"!")
+            except OSError:
+                return
+            if type(event).__name__ == "Exited" or isinstance(event, Exception):
+                return
+
+    def _loop(self) -> None:
+        conn = self._conn
+        if conn is None:
+            raise DebugError("no connection")
+        while True:
+            ready, _, _ = select.select([conn, self._wake_r], [], [], 1.0)
+            if self._wake_r in ready:
+                self._wake_r.recv(4096)
+                self._drain_events()
+            if conn in ready:
+                try:
+                    data = conn.recv(65536)
+                except (ConnectionError, OSError):
+                    data = b""
+                if not data:
+                    self._client_gone()
+                for event in self._reader.feed(data):
+                    self._on_wire(event)
+
+    def _client_gone(self) -> None:
+        log.info("client disconnected; ending the guest")
+        if self._exit_status is None:
+            self._kill()
+        raise _Finished
+
+    # -- session events -------------------------------------------------------
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            was_running = self._running
+            alive = self._take_event(event)
+            if alive and self._is_exit_stop():
+                # NB: a WASI exit reaches the debugger as a host error; it is
+                # no stop for LLDB: let it unwind and report the exit instead.
+                self.session.cont()
+                self._running = was_running
+                self._stop = None
+                continue
+            if was_running and not self._running:
+                self._send(self._stop_reply() if alive else exit_reply(self.status))
+            if not alive:
+                raise _Finished
+
+    def _take_event(self, event: Any) -> bool:
+        """Record a Stopped or Exited; False once the guest is gone."""
+        if isinstance(event, Exception):
+            log.error("session failed: %s", event)
+            self.status = 1
+            self._exit_status = 1
+            self._running = False
+            return False
+        if type(event).__name__ == "Exited":
+            self.status = self._status_of(event)
+            self._exit_status = self.status
+            self._stop = None
+            self._running = False
+            return False
+        self._stop = stop = event.stop
+        self._stop_pc_override = None
+        self._running = False
+        if stop.frame is None:
+            return True
+        bp = getattr(stop, "breakpoint", None)
+        requested = getattr(bp, "pc", None)
+        ours = getattr(bp, "number", None) in self._breakpoints.values()
+        if _reason_name(stop) == "BREAKPOINT" and ours and isinstance(requested, int):
+            # NB: LLDB attributes a hit by pc: report the address it asked for,
+            # not the sequence point the breakpoint slipped forward to.
+            self._stop_pc_override = requested
+        return True
+
+    def _is_exit_stop(self) -> bool:
+        stop = self._stop
+        if stop is None or _reason_name(stop) != "HOST_ERROR":
+            return False
+        exc = getattr(getattr(stop, "event", None), "exception", None)
+        return type(exc).__name__ == "ExitTrap" and isinstance(getattr(exc, "code", None), int)
+
+
+    @staticmethod
+    def _status_of(exited: Any) -> int:
+        code = getattr(exited, "exit_code", None)
+        if code is not None:
+            return int(code)
+        error = getattr(exited, "error", None)
+        if error is None:
+            return 0
+        log.error("guest ended: %s", error)
+        return TRAP_EXIT_STATUS
+
+    # -- wire -------------------------------------------------------------
+
+    def _send(self, payload: str | bytes) -> None:
+        data = frame(payload)
+        self._last_sent = data
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            conn.sendall(data)
+        except OSError:
+            self._client_gone()
+
+    def _on_wire(self, event: object) -> None:
+        if isinstance(event, Ack):
+            return
+        if isinstance(event, Nack):
+            if self._ack and self._last_sent:
+                self._write(self._last_sent)
+            return
+        if isinstance(event, Interrupt):
+            if self._running:
+                try:
+                    self.session.pause()
+                except WasmError as exc:
+                    log.info("pause refused: %s", exc)
+            return
+        if isinstance(event, BadPacket):
+            log.info("bad packet: %s", event.reason)
+            if self._ack:
+                self._write(b"-")
+            else:
+                self._send("E01")
+            return
+        if isinstance(event, Packet):
+            if self._ack:
+                self._write(b"+")
+            reply = self._dispatch(event.text)
+            if reply is not None:
+                self._send(reply)
+
+    # -- packets ------------------------------------------------------------
+
+    def _dispatch(self, text: str) -> str | bytes | None:
+        """The reply to one packet (``None``: the reply comes later, with a stop)."""
+        try:
+            return self._answer(text)
+        except (ProtocolError, DebugError, IndexError, ValueError, TypeError) as exc:
+            log.info("packet %r refused: %s", text[:60], exc)
+            return "E01"
+
+    def _answer(self, text: str) -> str | bytes | None:
+        if text == "QStartNoAckMode":
+            # NB: this packet itself is still acked (done before dispatch).
+            self._ack = False
+            return "OK"
+        if text.startswith("qSupported"):
+            return supported_reply(self.max_packet)
+        if text in ("QThreadSuffixSupported", "QListThreadsInStopReply", "QEnableErrorStrings"):
+            return "OK"
+        if text == "qHostInfo":
+            return host_info()
+        if text == "qProcessInfo":
+            return process_info(os.getpid(), os.getppid())
+        if text == "vCont?":
+            return "vCont;c;C;s;S"
+        if text == "?" or text.startswith("qThreadStopInfo"):
+            return self._stop_reply()
+        if text.startswith("qRegisterInfo"):
+            return register_info(parse_hex(text[len("qRegisterInfo") :], "register"))
+        if text in ("qC",):
+            return "QC1"
+        if text == "qfThreadInfo":
+            return "m1"
+        if text == "qsThreadInfo":
+            return "l"
+        if text.startswith("H"):
+            return "OK"
+        if text == "qSymbol::":
+            return "OK"
+        if text.startswith("p"):
+            number = parse_hex(parse_thread_suffix(text)[1:], "register")
+            if number != 0:
+                return "E45"
+            return pc_register(self._pc_of(0))
+        if text == "g" or text.startswith("g;"):
+            return pc_register(self._pc_of(0))
+        if text.startswith("qXfer:"):
+            return self._xfer(text)
+        if text.startswith("qMemoryRegionInfo:"):
+            return self._region(parse_hex(text[len("qMemoryRegionInfo:") :], "address"))
+        if text.startswith("m"):
+            return self._read_memory(text[1:])
+        if text.startswith("M"):
+            return self._write_memory(text[1:])
+        if text.startswith("qWasmCallStack"):
+            return call_stack_reply([self._pc_of(i) for i in range(len(self._frames()))])
+        if text.startswith("qWasmLocal:"):
+            return self._wasm_value("local", text[len("qWasmLocal:") :])
+        if text.startswith("qWasmGlobal:"):
+            return self._wasm_value("global", text[len("qWasmGlobal:") :])
+        if text.startswith("qWasmStackValue:"):
+            return self._wasm_value("stack", text[len("qWasmStackValue:") :])
+        if text[:1] in ("Z", "z"):
+            return self._breakpoint(text)
+        if text.startswith("vCont;"):
+            actions = parse_vcont(text)
+            self._resume(step=actions[0][0] == "s")
+            return None
+        if text in ("c", "s"):
+            self._resume(step=text == "s")
+            return None
+        if text == "k" or text.startswith("vKill"):
+            self._kill()
+            self._send("X09" if text == "k" else "OK")
+            raise _Finished
+        if text == "D" or text.startswith("D;"):
+            return self._detach()
+        return ""  # unknown packet: the empty reply
+
+    # -- the stop -------------------------------------------------------------
+
+    def _need_stop(self) -> Any:
+        if self._running or self._stop is None:
+            raise DebugError("the guest is not stopped")
+        return self._stop
+
+    def _frames(self) -> Sequence[Any]:
+        return list(self._need_stop().frames)
+
+    def _frame(self, index: int) -> Any:
+        frames = self._frames()
+        if not 0 <= index < len(frames):
+            raise DebugError(f"no frame {index}")
+        return frames[index]
+
+    def _module_id(self, frame: Any) -> int:
+        instance = frame.instance
+        for i, (known, _, _) in enumerate(self._instances):
+            if known is instance:
+                return i
+        name = getattr(frame.module, "name", None) or f"module{len(self._instances)}.wasm"
+        self._instances.append((instance, frame.module, str(name)))
+        self._xfer_cache = None
+        return len(self._instances) - 1
+
+    def _pc_of(self, index: int) -> int:
+        """Frame ``index``'s pc as an LLDB code address (callers: the return address)."""
+        frame = self._frame(index)
+        pc = frame.pc
+        if index == 0 and self._stop_pc_override is not None:
+            pc = self._stop_pc_override
+        elif index > 0:
+            pc = return_address(_module_bytes(frame.module), pc)
+        return code_address(self._module_id(frame), pc)
+
+    def _stop_reply(self) -> str:
+        if self._exit_status is not None:
+            return exit_reply(self._exit_status)
+        stop = self._need_stop()
+        reason = _reason_name(stop)
+        description: str | None = None
+        signal = 5
+        if reason == "BREAKPOINT":
+            word = "breakpoint"
+        elif reason in ("TRAP", "HOST_ERROR"):
+            word = "exception"
+            event = getattr(stop, "event", None)
+            what = getattr(event, "trap", None) or getattr(event, "exception", None)
+            description = str(what) if what is not None else reason.lower()
+        elif reason == "INTERRUPTED":
+            word, signal = "signal", 2
+        else:  # ENTRY, STEP, RUN_TO
+            word = "trace"
+        if stop.frame is None:
+            raise DebugError("the stop has no Wasm frame")
+        return StopReply(self._pc_of(0), word, description=description, signal=signal).encode()
+
+    # -- resuming -------------------------------------------------------------
+
+    def _resume(self, *, step: bool) -> None:
+        self._need_stop()
+        if step:
+            self.session.step_into()
+        else:
+            self.session.cont()
+        self._running = True
+        self._stop = None
+
+    def _kill(self) -> None:
+        if self._exit_status is not None:
+            return
+        try:
+            self.session.kill()
+        except WasmError as exc:
+            log.info("kill: %s", exc)
+        deadline_left = _KILL_TIMEOUT
+        while deadline_left > 0:
+            try:
+                event = self._events.get(timeout=0.25)
+            except queue.Empty:
+                deadline_left -= 0.25
+                continue
+            if not self._take_event(event):
+                break
+        self.status = 137
+        self._exit_status = 137
+
+    def _detach(self) -> str:
+        for number in list(self._breakpoints.values()):
+            self.session.clear_break(number)
+        self._breakpoints.clear()
+        if not self._running and self._stop is not None:
+            self.session.cont()
+            self._running = True
+        self._send("OK")
+        # the guest runs on without a debugger: wait for it here
+        while True:
+            event = self._events.get()
+            if not self._take_event(event):
+                raise _Finished
+
+    # -- memory ---------------------------------------------------------------
+
+    def _target(self, module_id: int) -> tuple[object, object, str]:
+        if not 0 <= module_id < len(self._instances):
+            raise DebugError(f"no module {module_id}")
+        return self._instances[module_id]
+
+    def _linear_memory(self) -> memoryview:
+        frame = self._frame(0)
+        memory = getattr(frame, "memory", None)
+        if memory is None:
+            raise DebugError("the frame's instance has no linear memory")
+        return memoryview(memory)
+
+    def _read_memory(self, text: str) -> str:
+        req = parse_memory_read(text)
+        addr = WasmAddress.decode(req.address)
+        if addr.space == AddressSpace.CODE:
+            data: bytes | memoryview = _module_bytes(self._target(addr.module_id)[1])
+        else:
+            data = self._linear_memory()
+        if addr.offset >= len(data):
+            return "E03"
+        end = min(len(data), addr.offset + min(req.length, _MAX_READ))
+        return hex_encode(bytes(data[addr.offset : end]))
+
+    def _write_memory(self, text: str) -> str:
+        req = parse_memory_write(text)
+        addr = WasmAddress.decode(req.address)
+        if addr.space == AddressSpace.CODE:
+            return "E02"  # module bytes are read-only
+        memory = self._linear_memory()
+        if addr.offset + len(req.data) > len(memory):
+            return "E03"
+        memory[addr.offset : addr.offset + len(req.data)] = req.data
+        return "OK"
+
+    def _region(self, value: int) -> str:
+        addr = WasmAddress.decode(value)
+        if addr.space == AddressSpace.CODE:
+            if addr.module_id < len(self._instances):
+                size = len(_module_bytes(self._instances[addr.module_id][1]))
+                start = code_address(addr.module_id, 0)
+                if addr.offset < size:
+                    return memory_region_reply(value, start, size, "rx")
+                return memory_region_reply(value, value, (1 << 32) - addr.offset, None)
+            return memory_region_reply(value, value, 1 << 32, None)
+        try:
+            size = len(self._linear_memory())
+        except DebugError:
+            size = 0
+        if addr.offset < size:
+            return memory_region_reply(value, 0, size, "rw")
+        return memory_region_reply(value, value, (1 << 32) - addr.offset, None)
+
+    def _xfer(self, text: str) -> bytes | str:
+        obj, annex, offset, length = parse_xfer_read(text)
+        if obj != "libraries" or annex:
+            return ""
+        if self._stop is not None and not self._running:
+            for f in self._frames():  # give every instance on the stack its id first
+                self._module_id(f)
+        if self._xfer_cache is None or offset == 0:
+            libs = [Library(name, i) for i, (_, _, name) in enumerate(self._instances)]
+            self._xfer_cache = library_list_xml(libs).encode()
+        return xfer_chunk(self._xfer_cache, offset, length)
+
+    # -- values ---------------------------------------------------------------
+
+    def _wasm_value(self, what: str, args: str) -> str:
+        frame_index, index = parse_wasm_query(args)
+        frame = self._frame(frame_index)
+        if what == "global":
+            globals_ = getattr(frame, "globals", None)
+            if globals_ is None or not 0 <= index < len(globals_):
+                return "E01"
+            return hex_encode(value_bytes(globals_[index], _global_type(frame.module, index)))
+        values = frame.locals if what == "local" else frame.stack
+        if not 0 <= index < len(values):
+            return "E01"
+        return hex_encode(value_bytes(values[index], _type_names(values)[index]))
+
+    # -- breakpoints ----------------------------------------------------------
+
+    def _breakpoint(self, text: str) -> str:
+        req = parse_breakpoint(text)
+        if req.type != 0:
+            return ""  # hardware breakpoints and watchpoints: not supported
+        addr = WasmAddress.decode(req.address)
+        if addr.space != AddressSpace.CODE:
+            return "E02"
+        if req.insert:
+            if req.address in self._breakpoints:
+                return "OK"
+            module = self._target(addr.module_id)[1]
+            bp = self.session.set_break(module, addr.offset)
+            self._breakpoints[req.address] = int(bp.number)
+            return "OK"
+        number = self._breakpoints.pop(req.address, None)
+        if number is not None:
+            self.session.clear_break(number)
+        return "OK"
