@@ -568,7 +568,9 @@ class GdbServer:
             word = "exception"
             event = getattr(stop, "event", None)
             what = getattr(event, "trap", None) or getattr(event, "exception", None)
-            description = str(what) if what is not None else reason.lower()
+            # a Trap's `reason` is its one-line message (str() adds a backtrace)
+            text = getattr(what, "reason", None) if what is not None else reason.lower()
+            description = text if isinstance(text, str) else str(what)
         elif reason == "INTERRUPTED":
             word, signal = "signal", 2
         else:  # ENTRY, STEP, RUN_TO
