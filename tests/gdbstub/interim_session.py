@@ -83,7 +83,11 @@ class InterimSession:
         self.debugger.interrupt()
 
     def kill(self) -> None:
-        self._resume(self.debugger.set_quit)
+        if self._paused:
+            self._resume(self.debugger.set_quit)
+        else:
+            self.debugger.set_quit()
+            self.debugger.interrupt()
 
     def _on_guest(self, fn: Callable[[], Any]) -> Any:
         done: queue.Queue[Any] = queue.Queue()
