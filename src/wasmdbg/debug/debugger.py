@@ -82,6 +82,7 @@ __all__ = [
     "Frame",
     "RunState",
     "StepMode",
+    "StepState",
     "Stop",
     "StopReason",
     "ValueList",
@@ -197,6 +198,9 @@ class StopReason(Enum):
     TRAP = "trap"
     HOST_ERROR = "host error"
     INTERRUPTED = "interrupted"
+    #: not made by :class:`Debugger`: a session controller reports its first
+    #: single-step stop, before the guest's first instruction, as ENTRY
+    ENTRY = "entry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,20 @@ class Stop:
     def pc(self) -> int | None:
         """The pc of the innermost frame (or of the event)."""
         return self.frame.pc if self.frame is not None else self.event.pc
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """How the guest resumes: a step mode and the frame pointer it compares with.
+
+    Taken with :attr:`Debugger.step_state` after one of the ``set_*``
+    methods and given back with :meth:`Debugger.restore_step`, so a stop the
+    front end never sees (a pause made only to edit breakpoints) resumes
+    exactly as the guest was running.
+    """
+
+    mode: StepMode
+    fp: int = 0
 
 
 # --------------------------------------------------------------------------
@@ -539,6 +557,16 @@ class Debugger:
     def mode(self) -> StepMode:
         """The step mode the guest resumes with."""
         return self._mode
+
+    @property
+    def step_state(self) -> StepState:
+        """The step mode and its frame pointer, as the guest will resume."""
+        return StepState(self._mode, self._mode_fp)
+
+    def restore_step(self, state: StepState) -> None:
+        """Resume with a :attr:`step_state` taken earlier (from ``user_stop``)."""
+        self._mode = state.mode
+        self._mode_fp = state.fp
 
     # -- hooks ----------------------------------------------------------------
 
