@@ -38,7 +38,7 @@ class Server:
 
     def __init__(self, program: str, args: list[str] = []) -> None:  # noqa: B006
         self.program = PROGRAMS / program
-        cmd = [sys.executable, str(HERE / "serve_interim.py"), "0", str(self.program), *args]
+        cmd = [sys.executable, "-m", "wasmdbg", "run", "-g", "127.0.0.1:0", str(self.program), *args]
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

@@ -112,7 +112,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import wasmdbg
 
     api: Any = wasmdbg
-    engine = api.Engine()
+    config = api.Config()
+    config.guest_debug = args.gdb_port is not None
+    engine = api.Engine(config)
     store = api.Store(engine)
     module = api.Module(engine, _read_module_bytes(Path(args.file)))
     wasi = api.WasiConfig()
@@ -124,8 +126,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     store.set_wasi(wasi)
     linker = api.Linker(engine)
     linker.define_wasi()
+    if args.gdb_port is not None:
+        return _run_gdbstub(api, store, linker, module, args)
     with store.interrupt_on_sigint():
         return _run_instance(api, store, linker, module, args)
+
+
+def _run_gdbstub(api: Any, store: Any, linker: Any, module: Any, args: argparse.Namespace) -> int:
+    """`run -g [ADDR:]PORT`: the guest's _start under the GDB remote server (gdbstub/)."""
+    from ..gdbstub.server import ModuleTarget, serve_guest
+
+    if args.invoke is not None:
+        raise WasmError("--gdb-port debugs a WASI command's _start; it cannot be combined with --invoke")
+    instance = linker.instantiate(store, module)
+    start = instance.exports(store).get("_start")
+    if not isinstance(start, api.Func):
+        raise WasmError("module exports no _start function")
+    server = serve_guest(
+        store, lambda: start(store), [ModuleTarget(args.file, module, instance)], args.gdb_port,
+        announce=lambda host, port: print(f"wasmdbg: waiting for a debugger on {host}:{port}",
+                                          file=sys.stderr, flush=True),
+    )
+    if server.guest_error is not None:
+        print(f"error: {server.guest_error}", file=sys.stderr)
+    return server.status
 
 
 def _run_instance(api: Any, store: Any, linker: Any, module: Any, args: argparse.Namespace) -> int:
@@ -189,6 +213,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a WASI program, or call one exported function")
     p.add_argument("file")
     p.add_argument("--invoke", metavar="NAME", help="call this export instead of _start")
+    p.add_argument("-g", "--gdb-port", metavar="[ADDR:]PORT",
+                   help="serve one LLDB/GDB remote connection (127.0.0.1 unless ADDR is given); "
+                   "the guest waits before its first instruction")
     p.add_argument(
         "args", nargs="*",
         help="with --invoke: the function's arguments, parsed by its parameter types; else the program's argv",

@@ -86,7 +86,7 @@ from .wasm import (
     xfer_chunk,
 )
 
-__all__ = ["GdbServer", "ModuleTarget", "SessionLike", "parse_listen_address"]
+__all__ = ["GdbServer", "ModuleTarget", "SessionLike", "parse_listen_address", "serve_guest"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ PACKET_SIZE = 0x4000  # what qSupported announces, and the reader's bound
 _MAX_READ = 0x10000  # the most bytes one m request returns (LLDB asks again for the rest)
 _KILL_TIMEOUT = 10.0
 TRAP_EXIT_STATUS = 134  # what `wasmdbg run` exits with when the guest traps
+KILLED_STATUS = 137  # ... and when the debugger killed it (128 + SIGKILL)
 
 
 class SessionLike(Protocol):
@@ -105,7 +106,7 @@ class SessionLike(Protocol):
 
     def step_into(self) -> None: ...
 
-    def pause(self) -> None: ...
+    def pause(self) -> object: ...
 
     def kill(self) -> None: ...
 
@@ -237,6 +238,8 @@ class GdbServer:
         self._breakpoints: dict[int, int] = {}  # requested address -> breakpoint number
         self._xfer_cache: bytes | None = None
         self.status = 0
+        #: what the guest call raised when it ended by a trap or an error
+        self.guest_error: BaseException | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -337,13 +340,6 @@ class GdbServer:
                 return
             was_running = self._running
             alive = self._take_event(event)
-            if alive and self._is_exit_stop():
-                # NB: a WASI exit reaches the debugger as a host error; it is
-                # no stop for LLDB: let it unwind and report the exit instead.
-                self.session.cont()
-                self._running = was_running
-                self._stop = None
-                continue
             if was_running and not self._running:
                 self._send(self._stop_reply() if alive else exit_reply(self.status))
             if not alive:
@@ -377,23 +373,16 @@ class GdbServer:
             self._stop_pc_override = requested
         return True
 
-    def _is_exit_stop(self) -> bool:
-        stop = self._stop
-        if stop is None or _reason_name(stop) != "HOST_ERROR":
-            return False
-        exc = getattr(getattr(stop, "event", None), "exception", None)
-        return type(exc).__name__ == "ExitTrap" and isinstance(getattr(exc, "code", None), int)
-
-
-    @staticmethod
-    def _status_of(exited: Any) -> int:
+    def _status_of(self, exited: Any) -> int:
+        if getattr(exited, "killed", False):
+            return KILLED_STATUS
         code = getattr(exited, "exit_code", None)
         if code is not None:
             return int(code)
         error = getattr(exited, "error", None)
         if error is None:
             return 0
-        log.error("guest ended: %s", error)
+        self.guest_error = error
         return TRAP_EXIT_STATUS
 
     # -- wire -------------------------------------------------------------
@@ -606,8 +595,8 @@ class GdbServer:
                 continue
             if not self._take_event(event):
                 break
-        self.status = 137
-        self._exit_status = 137
+        self.status = KILLED_STATUS
+        self._exit_status = KILLED_STATUS
 
     def _detach(self) -> str:
         for number in list(self._breakpoints.values()):
@@ -725,3 +714,32 @@ class GdbServer:
         if number is not None:
             self.session.clear_break(number)
         return "OK"
+
+
+def serve_guest(
+    store: Any,
+    call: Callable[[], object],
+    targets: Sequence[ModuleTarget],
+    listen: str,
+    *,
+    announce: Callable[[str, int], None] | None = None,
+) -> GdbServer:
+    """Run ``call()`` (the guest) under a debug session served on ``listen``.
+
+    ``listen`` is ``[ADDR:]PORT`` (127.0.0.1 unless ADDR is given; port 0
+    picks a free one, which ``announce(host, port)`` is told).  The guest
+    waits before its first instruction until the client resumes it.
+    Returns the server once the guest has ended; its ``status`` is the exit
+    status and ``guest_error`` what a trapping guest raised.
+    """
+    from ..debug.session import Session
+
+    host, port = parse_listen_address(listen)
+    session = Session(store, stop_on_entry=True, stop_on_traps=True)
+    server = GdbServer(session, targets, on_listen=announce)
+    session.start(call)
+    try:
+        server.serve(host, port)
+    finally:
+        session.close()
+    return server
