@@ -34,11 +34,13 @@ def lldb_pythonpath() -> str:
 
 
 class Server:
-    """``wasmdbg run -g 127.0.0.1:0 PROGRAM ARGS`` with its port read from stderr."""
+    """``wasmdbg OPTIONS PROGRAM ARGS`` (OPTIONS: ``run -g 127.0.0.1:0``), its port read from stderr."""
 
-    def __init__(self, program: str, args: list[str] = []) -> None:  # noqa: B006
+    def __init__(
+        self, program: str, args: list[str] = [], options: list[str] = ["run", "-g", "127.0.0.1:0"]  # noqa: B006
+    ) -> None:
         self.program = PROGRAMS / program
-        cmd = [sys.executable, "-m", "wasmdbg", "run", "-g", "127.0.0.1:0", str(self.program), *args]
+        cmd = [sys.executable, "-m", "wasmdbg", *options, str(self.program), *args]
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -111,25 +113,39 @@ class Run:
         return [r for r in self.results if r.command == command or r.command.startswith(command + " ")]
 
 
+def drive_lldb(commands: list[str], port: int = 0) -> list[Result]:
+    """Run ``commands`` in a fresh LLDB (a subprocess, bounded by LLDB_TIMEOUT)."""
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "lldb_driver.py"), str(port)],
+        input=json.dumps(commands),
+        capture_output=True,
+        text=True,
+        env=_env(lldb=lldb_pythonpath()),
+        cwd=PROGRAMS,
+        timeout=LLDB_TIMEOUT,
+    )
+    if proc.returncode != 0 or not proc.stdout:
+        raise AssertionError(f"the LLDB driver failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    raw: list[dict[str, Any]] = json.loads(proc.stdout)
+    return [Result(**r) for r in raw]
+
+
 def run_lldb(program: str, commands: list[str], args: list[str] = []) -> Run:  # noqa: B006
     """Connect LLDB to ``program`` under the server, run ``commands``, collect everything."""
     server = Server(program, args)
     try:
-        proc = subprocess.run(
-            [sys.executable, str(HERE / "lldb_driver.py"), str(server.port)],
-            input=json.dumps(["!connect", *commands]),
-            capture_output=True,
-            text=True,
-            env=_env(lldb=lldb_pythonpath()),
-            cwd=PROGRAMS,
-            timeout=LLDB_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
+        results = drive_lldb(["!connect", *commands], server.port)
+    except BaseException:
         server.proc.kill()
+        server.proc.communicate()
         raise
-    if proc.returncode != 0 or not proc.stdout:
-        server.proc.kill()
-        raise AssertionError(f"the LLDB driver failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    raw: list[dict[str, Any]] = json.loads(proc.stdout)
     status, out, err = server.finish()
-    return Run([Result(**r) for r in raw], status, out, err)
+    return Run(results, status, out, err)
+
+
+def runtime_wrapper(directory: Path) -> Path:
+    """An executable that runs this checkout's ``wasmdbg`` (for LLDB's runtime-path)."""
+    path = directory / "wasmdbg"
+    path.write_text(f'#!/bin/sh\nPYTHONPATH="{SRC}" exec "{sys.executable}" -m wasmdbg "$@"\n')
+    path.chmod(0o755)
+    return path

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from harness import PROGRAMS, run_lldb
+from harness import PROGRAMS, drive_lldb, run_lldb, runtime_wrapper
 
 from wasmdbg.wasm.decoder import decode_module
 
@@ -224,3 +224,24 @@ def test_trap_stops_before_unwinding_then_exits() -> None:
 def test_programs_are_built() -> None:
     for name in (O0, O2):
         assert Path(PROGRAMS / name).read_bytes()[:4] == b"\0asm"
+
+
+def test_lldb_launches_wasmdbg_itself(tmp_path: Path) -> None:
+    runtime = runtime_wrapper(tmp_path)
+    results = drive_lldb(
+        [
+            f"settings set platform.plugin.wasm.runtime-path {runtime}",
+            "settings set -- platform.plugin.wasm.port-arg --gdb-port=",
+            f"target create {PROGRAMS / O0}",
+            "breakpoint set -n fact",
+            "process launch",
+            "bt",
+            "breakpoint delete 1",
+            "continue",
+        ]
+    )
+    launch = results[4]
+    assert launch.ok, launch.text
+    assert "stop reason = breakpoint 1." in launch.text and "fact(n=5)" in frame0(launch.text)
+    assert "__main_argc_argv" in results[5].text
+    assert results[7].state == "exited" and results[7].exit_status == 1

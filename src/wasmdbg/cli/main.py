@@ -224,10 +224,22 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
+    """``--gdb-port=N [run] FILE ARGS`` (how LLDB's Wasm launcher calls a runtime) -> ``run --gdb-port=N FILE ARGS``.
+
+    NB: LLDB puts its port argument first, before ``platform.plugin.wasm.runtime-args``.
+    """
+    words = list(argv)
+    if words and words[0].startswith("--gdb-port="):
+        rest = words[2:] if len(words) > 1 and words[1] == "run" else words[1:]
+        return ["run", words[0], *rest]
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
     parser = _build_parser()
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(_lldb_launcher_words(sys.argv[1:] if argv is None else argv))
     if extra:
         # NB: `run FILE --invoke NAME 1 2` leaves the arguments after the option
         # unparsed; they belong to the guest (its argv or the function's arguments).
