@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"
 SRC = HERE.parent.parent / "src"
 LISTEN_TIMEOUT = 60.0

@@ -100,7 +100,7 @@ def test_frame_variable_struct_char_array_double_O0() -> None:
     assert '(point) pt = (x = 6, y = 4, weight = 1.5, label = "origin")' in run["frame variable pt"].text
 
 
-def test_frame_variable_O2_values_in_locals_and_on_the_operand_stack() -> None:
+def test_frame_variable_O2_struct_and_double() -> None:
     run = run_lldb(
         O2,
         ["breakpoint set -n scale", "continue", "frame variable", "frame variable *p", "finish",
@@ -245,3 +245,15 @@ def test_lldb_launches_wasmdbg_itself(tmp_path: Path) -> None:
     assert "stop reason = breakpoint 1." in launch.text and "fact(n=5)" in frame0(launch.text)
     assert "__main_argc_argv" in results[5].text
     assert results[7].state == "exited" and results[7].exit_status == 1
+
+
+def test_O2_value_on_the_operand_stack() -> None:
+    # at -O2, scale's `w` lives on the operand stack at its final `end`
+    # (DW_OP_WASM_location 2 0): LLDB reads it with qWasmStackValue
+    mdef = decode_module((PROGRAMS / O2).read_bytes())
+    (body,) = [b for b in mdef.bodies if mdef.func_name(b.func_index) == "scale"]
+    address = (1 << 62) | (body.code_end - 1)
+    run = run_lldb(O2, [f"breakpoint set -a 0x{address:x}", "continue", "frame variable", "process kill"])
+    assert f"demo.c:{line_of('SCALE_FIRST') + 2}" in frame0(run["continue"].text)
+    values = run["frame variable"].text
+    assert "(double) w = 3" in values and "(double) factor = 2" in values

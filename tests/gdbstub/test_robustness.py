@@ -216,3 +216,20 @@ def test_linear_memory_write_and_read_back(server: Server) -> None:
     gap = client.ask("qMemoryRegionInfo:ffff0000", acked=False)
     assert gap == "start:ffff0000;size:10000;"
     finish_by_kill(client, server)
+
+
+def test_wasm_value_queries_at_entry(server: Server) -> None:
+    client = Client(server.port)
+    client.no_ack()
+    # global 0 is the C stack pointer: a 4-byte i32, 16-byte aligned
+    sp = client.ask("qWasmGlobal:0;0", acked=False)
+    assert len(sp) == 8 and int.from_bytes(bytes.fromhex(sp), "little") % 16 == 0
+    assert int.from_bytes(bytes.fromhex(sp), "little") > 0
+    assert client.ask("qWasmGlobal:0;9999", acked=False) == "E01"
+    assert client.ask("qWasmLocal:0;9999", acked=False) == "E01"
+    assert client.ask("qWasmStackValue:0;0", acked=False) == "E01"  # empty stack on entry
+    stack = bytes.fromhex(client.ask("qWasmCallStack:1", acked=False))
+    assert len(stack) == 8 and stack[7] == 0x40
+    pc = client.ask("p0;thread:1;", acked=False)
+    assert bytes.fromhex(pc) == stack
+    finish_by_kill(client, server)
