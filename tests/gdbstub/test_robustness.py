@@ -10,6 +10,7 @@ import socket
 import time
 
 import pytest
+from harness import PROGRAMS as PROGRAMS_DIR
 from harness import Server
 
 from wasmdbg.gdbstub.packets import Packet, PacketReader, frame
@@ -232,4 +233,23 @@ def test_wasm_value_queries_at_entry(server: Server) -> None:
     assert len(stack) == 8 and stack[7] == 0x40
     pc = client.ask("p0;thread:1;", acked=False)
     assert bytes.fromhex(pc) == stack
+    finish_by_kill(client, server)
+
+
+def test_breakpoint_set_while_running_stops_the_loop() -> None:
+    from wasmdbg.wasm.decoder import decode_module
+
+    mdef = decode_module((PROGRAMS_DIR / PROGRAM).read_bytes())
+    (body,) = [b for b in mdef.bodies if mdef.func_name(b.func_index) == "spin"]
+    loop = mdef.raw.index(b"\x03\x40", body.code_start, body.code_end)  # loop (empty block type)
+    address = (1 << 62) | (loop + 2)
+    server = Server(PROGRAM, ["spin"])
+    client = Client(server.port)
+    client.no_ack()
+    client.send(frame("vCont;c:1"))
+    time.sleep(0.3)
+    assert client.ask(f"Z0,{address:x},1", acked=False) == "OK"
+    reply = client.packet()
+    assert reply.startswith("T05") and "reason:breakpoint;" in reply
+    assert f"thread-pcs:{address:016x};" in reply
     finish_by_kill(client, server)

@@ -93,6 +93,7 @@ log = logging.getLogger(__name__)
 PACKET_SIZE = 0x4000  # what qSupported announces, and the reader's bound
 _MAX_READ = 0x10000  # the most bytes one m request returns (LLDB asks again for the rest)
 _KILL_TIMEOUT = 10.0
+_EDIT_TIMEOUT = 10.0  # a breakpoint edit while the guest runs waits for it to stop
 TRAP_EXIT_STATUS = 134  # what `wasmdbg run` exits with when the guest traps
 KILLED_STATUS = 137  # ... and when the debugger killed it (128 + SIGKILL)
 
@@ -110,9 +111,9 @@ class SessionLike(Protocol):
 
     def kill(self) -> None: ...
 
-    def set_break(self, module: Any, pc: int) -> Any: ...
+    def set_break(self, module: Any, pc: int, *, timeout: float | None = None) -> Any: ...
 
-    def clear_break(self, number: int) -> Any: ...
+    def clear_break(self, number: int, *, timeout: float | None = None) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -600,7 +601,7 @@ class GdbServer:
 
     def _detach(self) -> str:
         for number in list(self._breakpoints.values()):
-            self.session.clear_break(number)
+            self.session.clear_break(number, timeout=_EDIT_TIMEOUT)
         self._breakpoints.clear()
         if not self._running and self._stop is not None:
             self.session.cont()
@@ -707,12 +708,12 @@ class GdbServer:
             if req.address in self._breakpoints:
                 return "OK"
             module = self._target(addr.module_id)[1]
-            bp = self.session.set_break(module, addr.offset)
+            bp = self.session.set_break(module, addr.offset, timeout=_EDIT_TIMEOUT)
             self._breakpoints[req.address] = int(bp.number)
             return "OK"
         number = self._breakpoints.pop(req.address, None)
         if number is not None:
-            self.session.clear_break(number)
+            self.session.clear_break(number, timeout=_EDIT_TIMEOUT)
         return "OK"
 
 
