@@ -47,6 +47,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..debug.debugger import StopReason
+from ..debug.session import Exited, Stopped
 from ..errors import DebugError, WasmError
 from .packets import (
     Ack,
@@ -191,11 +193,6 @@ def _global_type(module: object, index: int) -> str:
     return str(getattr(valtype, "text", valtype)).lower()
 
 
-def _reason_name(stop: Any) -> str:
-    reason = getattr(stop, "reason", None)
-    return str(getattr(reason, "name", reason))
-
-
 # --------------------------------------------------------------------------
 # The server
 
@@ -303,7 +300,7 @@ class GdbServer:
                 self._wake_w.send(b"!")
             except OSError:
                 return
-            if type(event).__name__ == "Exited" or isinstance(event, Exception):
+            if isinstance(event, Exited | Exception):
                 return
 
     def _loop(self) -> None:
@@ -354,12 +351,14 @@ class GdbServer:
             self._exit_status = 1
             self._running = False
             return False
-        if type(event).__name__ == "Exited":
+        if isinstance(event, Exited):
             self.status = self._status_of(event)
             self._exit_status = self.status
             self._stop = None
             self._running = False
             return False
+        if not isinstance(event, Stopped):
+            raise DebugError(f"unexpected session event {event!r}")
         self._stop = stop = event.stop
         self._stop_pc_override = None
         self._running = False
@@ -368,22 +367,20 @@ class GdbServer:
         bp = getattr(stop, "breakpoint", None)
         requested = getattr(bp, "pc", None)
         ours = getattr(bp, "number", None) in self._breakpoints.values()
-        if _reason_name(stop) == "BREAKPOINT" and ours and isinstance(requested, int):
+        if stop.reason is StopReason.BREAKPOINT and ours and isinstance(requested, int):
             # NB: LLDB attributes a hit by pc: report the address it asked for,
             # not the sequence point the breakpoint slipped forward to.
             self._stop_pc_override = requested
         return True
 
-    def _status_of(self, exited: Any) -> int:
-        if getattr(exited, "killed", False):
+    def _status_of(self, exited: Exited) -> int:
+        if exited.killed:
             return KILLED_STATUS
-        code = getattr(exited, "exit_code", None)
-        if code is not None:
-            return int(code)
-        error = getattr(exited, "error", None)
-        if error is None:
+        if exited.exit_code is not None:
+            return int(exited.exit_code)
+        if exited.error is None:
             return 0
-        self.guest_error = error
+        self.guest_error = exited.error
         return TRAP_EXIT_STATUS
 
     # -- wire -------------------------------------------------------------
@@ -549,19 +546,19 @@ class GdbServer:
         if self._exit_status is not None:
             return exit_reply(self._exit_status)
         stop = self._need_stop()
-        reason = _reason_name(stop)
+        reason = stop.reason
         description: str | None = None
         signal = 5
-        if reason == "BREAKPOINT":
+        if reason is StopReason.BREAKPOINT:
             word = "breakpoint"
-        elif reason in ("TRAP", "HOST_ERROR"):
+        elif reason in (StopReason.TRAP, StopReason.HOST_ERROR):
             word = "exception"
-            event = getattr(stop, "event", None)
-            what = getattr(event, "trap", None) or getattr(event, "exception", None)
+            event = stop.event
+            what = event.trap if event.trap is not None else event.exception
             # a Trap's `reason` is its one-line message (str() adds a backtrace)
-            text = getattr(what, "reason", None) if what is not None else reason.lower()
-            description = text if isinstance(text, str) else str(what)
-        elif reason == "INTERRUPTED":
+            text = getattr(what, "reason", None)
+            description = text if isinstance(text, str) else f"{type(what).__name__}: {what}"
+        elif reason is StopReason.INTERRUPTED:
             word, signal = "signal", 2
         else:  # ENTRY, STEP, RUN_TO
             word = "trace"
