@@ -30,7 +30,7 @@ EXTRA=${EXTRA:-}
 COMMON="-fdebug-prefix-map=$(pwd)=. --target=$TARGET $SYSROOT_FLAGS $EXTRA -Wno-deprecated -fno-sanitize=undefined -std=c11 -Wall -Wextra -O2
         -nostartfiles -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576"
 
-PROGRAMS="fib sieve matmul nbody hash sort alloc"
+PROGRAMS="fib sieve matmul nbody hash sort alloc strings"
 for p in $PROGRAMS; do
     echo "build $p"
     # shellcheck disable=SC2086

@@ -526,6 +526,47 @@ def test_an_interrupt_nobody_asked_for_is_reported(
     assert ev.stop.frame is not None and ev.stop.frame.func_name == "forever"
 
 
+def test_pauses_and_edits_from_two_threads_at_once(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    session = sessions(world.store)
+    t = pcs(world.module, TICK)
+    session.start(world.call("spin"))
+    errors: list[BaseException] = []
+    reasons: list[StopReason] = []
+
+    def pauser() -> None:
+        try:
+            for _ in range(50):
+                if session.pause():  # True: exactly one stop follows
+                    event = session.wait(TIMEOUT)
+                    assert isinstance(event, Stopped), event
+                    reasons.append(event.reason)
+                    session.cont()
+        except BaseException as exc:
+            errors.append(exc)
+
+    def editor() -> None:
+        try:
+            for i in range(100):
+                bp = session.set_break(world.module, t[i % len(t)], cond="False", timeout=TIMEOUT)
+                session.clear_break(bp.number, timeout=TIMEOUT)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fn, daemon=True) for fn in (pauser, editor)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert reasons == [StopReason.INTERRUPTED] * 50
+    assert session.breakpoints == [] and world.store.breakpoints() == []
+    assert session.state is SessionState.RUNNING and session.wait(0.05) is None
+    world.stop_polling.set()
+    assert isinstance(exited(session).result, int)
+
+
 def test_a_silent_stop_keeps_the_step_mode(world: World, sessions: Callable[..., Session]) -> None:
     w, t = pcs(world.module, WRAP), pcs(world.module, TICK)
     session = sessions(world.store)
@@ -570,6 +611,32 @@ def test_kill_while_paused(world: World, sessions: Callable[..., Session]) -> No
     event = exited(session)
     assert event.killed and event.result is None
     assert isinstance(event.error, Trap) and event.error.trap_code is TrapCode.DEBUGGER_ABORT
+
+
+def test_kill_ends_a_call_on_guest_that_never_returns(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    session = sessions(world.store, stop_on_entry=True)
+    session.start(world.call("fib", 3))
+    stopped(session, StopReason.ENTRY)
+    forever = world.func("forever")
+    outcome: list[BaseException] = []
+
+    def evaluate() -> None:
+        try:
+            session.call_on_guest(lambda: forever(world.store), timeout=TIMEOUT)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    evaluator = threading.Thread(target=evaluate, daemon=True)
+    evaluator.start()
+    wait_until(lambda: world.ticks() > 0)  # the guest thread is inside `forever`
+    session.kill()
+    evaluator.join(TIMEOUT)
+    assert len(outcome) == 1 and isinstance(outcome[0], Trap)
+    assert outcome[0].trap_code is TrapCode.DEBUGGER_ABORT
+    event = exited(session)
+    assert event.killed and event.result is None
 
 
 # -- traps and host errors ------------------------------------------------------------------------

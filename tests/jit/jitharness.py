@@ -265,18 +265,6 @@ class Instance:
                 self.vmmem[1] = (old + delta) * 65536
                 s[0] = old
             return 0
-        if op == Libcall.MEMORY_FILL:
-            dst, val, n = s[1] & 0xFFFF_FFFF, s[2] & 0xFF, s[3] & 0xFFFF_FFFF
-            if dst + n > mem_size:
-                return int(TrapCode.MEMORY_OUT_OF_BOUNDS)
-            ctypes.memset(base + dst, val, n)
-            return 0
-        if op == Libcall.MEMORY_COPY:
-            dst, src, n = (s[i] & 0xFFFF_FFFF for i in (2, 3, 4))
-            if dst + n > mem_size or src + n > mem_size:
-                return int(TrapCode.MEMORY_OUT_OF_BOUNDS)
-            ctypes.memmove(base + dst, base + src, n)
-            return 0
         if op == Libcall.MEMORY_INIT:
             seg, dst, src, n = s[0], *(s[i] & 0xFFFF_FFFF for i in (2, 3, 4))
             data = b"" if seg in self.dropped_datas else m.datas[seg].data
@@ -302,23 +290,6 @@ class Instance:
                 elems[i] = init
             vt[1] = old + delta
             s[0] = old
-            return 0
-        if op == Libcall.TABLE_FILL:
-            vt, elems, _cap, _t = self.tables[s[0]]
-            dst, val, n = s[1] & 0xFFFF_FFFF, s[2], s[3] & 0xFFFF_FFFF
-            if dst + n > vt[1]:
-                return int(TrapCode.TABLE_OUT_OF_BOUNDS)
-            for i in range(dst, dst + n):
-                elems[i] = val
-            return 0
-        if op == Libcall.TABLE_COPY:
-            dt, st = self.tables[s[0]], self.tables[s[1]]
-            dst, src, n = (s[i] & 0xFFFF_FFFF for i in (2, 3, 4))
-            if dst + n > dt[0][1] or src + n > st[0][1]:
-                return int(TrapCode.TABLE_OUT_OF_BOUNDS)
-            vals = [st[1][src + i] for i in range(n)]
-            for i in range(n):
-                dt[1][dst + i] = vals[i]
             return 0
         if op == Libcall.TABLE_INIT:
             seg, ti = s[0], s[1]

@@ -124,6 +124,9 @@ EXACT: list[tuple[str, Callable[[Assembler], object], str]] = [
     ("bt rax, rcx", lambda a: a.bt_rr(R.RAX, R.RCX), "48 0f a3 c8"),
     ("neg rax", lambda a: a.neg_r(R.RAX), "48 f7 d8"),
     ("cqo; cdq", lambda a: many(a.cqo, a.cdq), "48 99 99"),
+    ("rep movsb/movsq", lambda a: many(a.rep_movsb, a.rep_movsq), "f3 a4 f3 48 a5"),
+    ("rep stosb/stosq", lambda a: many(a.rep_stosb, a.rep_stosq), "f3 aa f3 48 ab"),
+    ("std; cld", lambda a: many(a.std, a.cld), "fd fc"),
     # shifts
     ("shl rax, cl", lambda a: a.shl_r(R.RAX), "48 d3 e0"),
     ("sar r8d, cl", lambda a: a.sar32_r(R.R8), "41 d3 f8"),
@@ -408,6 +411,8 @@ def _build_spec() -> dict[str, str]:
         "jmp_l": "jmp l",
         "jcc_l": "j{cc} l",
         "ret": "ret",
+        "std": "std",
+        "cld": "cld",
         "leave": "leave",
         "int3": "int3",
         "ud2": "ud2",
@@ -496,6 +501,10 @@ CUSTOM = {
     "nop5": "capstone shows the hidden ModRM operand of the multi-byte NOP",
     "nop_n": "emits several instructions",
     "jcc_fixup": "the displacement is patched by the caller (test_jcc_fixup)",
+    "rep_movsb": "a prefixed mnemonic with implicit operands (test_oracle_string_ops)",
+    "rep_movsq": "a prefixed mnemonic with implicit operands (test_oracle_string_ops)",
+    "rep_stosb": "a prefixed mnemonic with implicit operands (test_oracle_string_ops)",
+    "rep_stosq": "a prefixed mnemonic with implicit operands (test_oracle_string_ops)",
 }
 
 # Instruction forms nobody checks against capstone, and why (keep this empty if you can).
@@ -788,6 +797,24 @@ def test_oracle_nops() -> None:
         assert sum(i.size for i in insns) == size
         assert all(i.mnemonic == "nop" for i in insns)
         assert len(insns) == (size + 8) // 9
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("rep_movsb", "rep movsb byte ptr [rdi], byte ptr [rsi]"),
+        ("rep_movsq", "rep movsq qword ptr [rdi], qword ptr [rsi]"),
+        ("rep_stosb", "rep stosb byte ptr [rdi], al"),
+        ("rep_stosq", "rep stosq qword ptr [rdi], rax"),
+    ],
+)
+def test_oracle_string_ops(name: str, text: str) -> None:
+    """The rep-prefixed string forms decode as one instruction on rdi/rsi/al|rax."""
+    asm = Assembler()
+    getattr(asm, name)()
+    code = asm.buf.finish()
+    insn = _decode_one(code, 0, len(code))
+    assert f"{insn.mnemonic} {insn.op_str}" == text
 
 
 def test_jcc_fixup() -> None:

@@ -5,9 +5,9 @@ Subcommands::
     wasmdbg validate FILE...          decode + validate; FILE:0xOFFSET: message on error
     wasmdbg describe FILE             imports, exports, functions, custom sections
     wasmdbg spec PATH...              run spec-suite scripts (wast2json JSON)
-    wasmdbg run FILE [ARGS...]        run a WASI program's _start (like ``wasmtime run``)
-    wasmdbg run FILE --invoke NAME [ARGS...]
-                                      call an export and print its results
+    wasmdbg run [OPTIONS] FILE [ARGS...]
+                                      run a WASI program like ``wasmtime run``
+                                      (options, exit codes, trap reports: cli/run.py)
 
 Every failure prints one readable message to stderr and exits non-zero;
 no traceback reaches the user for bad input.
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WasmError
+from .modfile import read_module_bytes
 
 __all__ = ["main"]
 
@@ -30,22 +31,10 @@ def _load_def(path: Path) -> Any:
     from ..wasm.decoder import decode_module
     from ..wasm.validator import validate
 
-    data = _read_module_bytes(path)
+    data = read_module_bytes(path)
     module = decode_module(data)
     validate(module)
     return module
-
-
-def _read_module_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".wat" or (data[:4] != b"\0asm" and data.lstrip()[:1] == b"("):
-        import wasmtime
-
-        try:
-            return bytes(wasmtime.wat2wasm(data.decode("utf-8", errors="replace")))
-        except wasmtime.WasmtimeError as exc:
-            raise WasmError(f"cannot parse text module: {exc}") from exc
-    return data
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -97,99 +86,6 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _parse_arg(text: str, ty: str) -> Any:
-    try:
-        if ty in ("i32", "i64"):
-            return int(text, 0)
-        if ty in ("f32", "f64"):
-            return float(text)
-    except ValueError as exc:
-        raise WasmError(f"argument {text!r} is not a valid {ty}") from exc
-    raise WasmError(f"cannot pass a {ty} argument from the command line")
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    import wasmdbg
-
-    api: Any = wasmdbg
-    config = api.Config()
-    config.guest_debug = args.gdb_port is not None
-    engine = api.Engine(config)
-    store = api.Store(engine)
-    module = api.Module(engine, _read_module_bytes(Path(args.file)))
-    wasi = api.WasiConfig()
-    wasi.argv = [args.file, *([] if args.invoke else args.args)]
-    wasi.inherit_stdin()
-    wasi.inherit_stdout()
-    wasi.inherit_stderr()
-    wasi.inherit_env()
-    store.set_wasi(wasi)
-    linker = api.Linker(engine)
-    linker.define_wasi()
-    if args.gdb_port is not None:
-        return _run_gdbstub(api, store, linker, module, args)
-    with store.interrupt_on_sigint():
-        return _run_instance(api, store, linker, module, args)
-
-
-def _run_gdbstub(api: Any, store: Any, linker: Any, module: Any, args: argparse.Namespace) -> int:
-    """`run -g [ADDR:]PORT`: the guest's _start under the GDB remote server (gdbstub/)."""
-    from ..gdbstub.server import ModuleTarget, serve_guest
-
-    if args.invoke is not None:
-        raise WasmError("--gdb-port debugs a WASI command's _start; it cannot be combined with --invoke")
-    instance = linker.instantiate(store, module)
-    start = instance.exports(store).get("_start")
-    if not isinstance(start, api.Func):
-        raise WasmError("module exports no _start function")
-    server = serve_guest(
-        store, lambda: start(store), [ModuleTarget(args.file, module, instance)], args.gdb_port,
-        announce=lambda host, port: print(f"wasmdbg: waiting for a debugger on {host}:{port}",
-                                          file=sys.stderr, flush=True),
-    )
-    if server.guest_error is not None:
-        print(f"error: {server.guest_error}", file=sys.stderr)
-    return server.status
-
-
-def _run_instance(api: Any, store: Any, linker: Any, module: Any, args: argparse.Namespace) -> int:
-    try:
-        instance = linker.instantiate(store, module)
-        exports = instance.exports(store)
-        if args.invoke is None:
-            start = exports.get("_start")
-            if not isinstance(start, api.Func):
-                raise WasmError("module exports no _start function; name one with --invoke NAME")
-            start(store)
-            return 0
-        initialize = exports.get("_initialize")
-        if isinstance(initialize, api.Func):
-            initialize(store)
-        return _invoke(api, store, exports, args.invoke, args.args)
-    except api.ExitTrap as exit_:
-        return int(exit_.code)
-    except api.Trap as trap:
-        print(f"error: {trap}", file=sys.stderr)
-        return 134
-
-
-def _invoke(api: Any, store: Any, exports: Any, name: str, texts: list[str]) -> int:
-    func = exports.get(name)
-    if not isinstance(func, api.Func):
-        raise WasmError(f"module has no exported function {name!r}")
-    ty = func.type(store)
-    params = [str(p) for p in ty.params]
-    if len(params) != len(texts):
-        raise WasmError(f"{name} takes {len(params)} arguments ({', '.join(params)}), got {len(texts)}")
-    values = [_parse_arg(a, t) for a, t in zip(texts, params, strict=True)]
-    result = func(store, *values)
-    if result is None:
-        return 0
-    for value in result if isinstance(result, list | tuple) else [result]:
-        print(value)
-    return 0
-
-
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wasmdbg", description="WebAssembly runtime and debugger")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,18 +106,34 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-failures", type=int, default=5, metavar="N", help="failures listed per file")
     p.set_defaults(run=_cmd_spec)
 
-    p = sub.add_parser("run", help="run a WASI program, or call one exported function")
-    p.add_argument("file")
-    p.add_argument("--invoke", metavar="NAME", help="call this export instead of _start")
-    p.add_argument("-g", "--gdb-port", metavar="[ADDR:]PORT",
-                   help="serve one LLDB/GDB remote connection (127.0.0.1 unless ADDR is given); "
-                   "the guest waits before its first instruction")
-    p.add_argument(
-        "args", nargs="*",
-        help="with --invoke: the function's arguments, parsed by its parameter types; else the program's argv",
-    )
-    p.set_defaults(run=_cmd_run)
+    # NB: `run` has its own parser (cli/run.py): main() hands it every word after
+    # `run`, since the words after the module belong to the guest.  This entry
+    # only lists it in `wasmdbg --help`.
+    sub.add_parser("run", help="run a WASI program, or call one exported function, like `wasmtime run`",
+                   add_help=False)
     return parser
+
+
+def _cmd_run(words: Sequence[str]) -> int:
+    from .run import UsageError, parse_run_args, run
+
+    try:
+        opts = parse_run_args(words)
+    except UsageError as exc:
+        print(f"error: {exc} (see `wasmdbg run --help`)", file=sys.stderr)
+        return 2
+    return run(opts)
+
+
+def _die_of_sigint() -> None:
+    """End the process the way Ctrl-C ends ``wasmtime``: killed by SIGINT."""
+    import os
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
@@ -238,14 +150,18 @@ def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
+    words = _lldb_launcher_words(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["run"]:
+        from .run import EXIT_INTERRUPTED
+
+        run_status = _cmd_run(words[1:])
+        if run_status == EXIT_INTERRUPTED and argv is None:
+            # NB: only as the command itself (argv from the process): a caller
+            # of main([...]) in the same process gets the status instead.
+            _die_of_sigint()
+        return run_status
     parser = _build_parser()
-    args, extra = parser.parse_known_args(_lldb_launcher_words(sys.argv[1:] if argv is None else argv))
-    if extra:
-        # NB: `run FILE --invoke NAME 1 2` leaves the arguments after the option
-        # unparsed; they belong to the guest (its argv or the function's arguments).
-        if args.command != "run":
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.args += [e for e in extra if e != "--"]
+    args = parser.parse_args(words)
     if getattr(args, "all_sites", False):
         args.guest_debug = True
     try:

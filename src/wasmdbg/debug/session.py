@@ -101,7 +101,7 @@ from ..runtime.wasi import ExitTrap
 from .breakpoints import Breakpoint, Condition
 from .debugger import Debugger, StepState, Stop, StopReason
 
-__all__ = ["Event", "Exited", "Session", "SessionState", "Stopped"]
+__all__ = ["Event", "Exited", "Session", "SessionState", "Stopped", "stack_size_for"]
 
 T = TypeVar("T")
 
@@ -281,9 +281,12 @@ class Session:
     def kill(self) -> None:
         """End the guest call: it raises (the abort Trap) and Exited follows.
 
-        While PAUSED the guest ends at once; while RUNNING at its next
-        function entry, loop header or other stop (not while it is inside a
-        host function).  A no-op once EXITED (or already being killed).
+        While PAUSED the guest ends at once (guest code that a
+        :meth:`call_on_guest` function is running ends at its next function
+        entry or loop header, and the function gets the abort Trap); while
+        RUNNING at its next function entry, loop header or other stop (not
+        while it is inside a host function).  A no-op once EXITED (or
+        already being killed).
         """
         with self._lock:
             state = self._state
@@ -292,6 +295,10 @@ class Session:
             if state is SessionState.PAUSED:
                 self._to_running()
                 self._commands.put(_Resume(_How.KILL))
+                # NB: the guest thread may be running a call_on_guest function
+                # that never ends (a guest loop): its next interrupt check ends it
+                self._kill_asked = True
+                self.store.interrupt()
             elif state is SessionState.RUNNING and not self._kill_asked:
                 self._kill_asked = True
                 self.store.interrupt()
@@ -566,6 +573,8 @@ class Session:
         with self._lock:
             self._breakpoints = tuple(debugger.breakpoints)  # a temporary one may be gone
         if self._evaluating:
+            if self._kill_asked:
+                debugger.set_quit()  # kill() while a call_on_guest function runs guest code
             return  # guest code called by a call_on_guest function: not a stop
         if stop.reason is StopReason.HOST_ERROR and isinstance(stop.event.exception, ExitTrap):
             return  # proc_exit: the program ends, Exited reports it

@@ -201,6 +201,11 @@ class TrapCode(IntEnum):
 class Libcall(IntEnum):
     """Operations compiled code delegates to the runtime through ``libcall``.
 
+    Only what needs the runtime's objects: growing (allocation) and the passive
+    segments (``memory.init``/``table.init`` read segments the runtime keeps;
+    the drops empty them).  ``memory.copy``/``memory.fill`` and
+    ``table.copy``/``table.fill`` are machine code (see ``masm``).
+
     Arguments are in slots 0.. in Wasm operand order (the immediates first:
     memory/table/segment indices), the result (if any) goes to slot 0.
     """
@@ -208,13 +213,10 @@ class Libcall(IntEnum):
     MEMORY_GROW = 1  # (mem, delta) -> old pages or -1
     MEMORY_INIT = 2  # (data, mem, dst, src, len)
     DATA_DROP = 3  # (data)
-    MEMORY_COPY = 4  # (dst_mem, src_mem, dst, src, len)
-    MEMORY_FILL = 5  # (mem, dst, val, len)
+    # 4, 5 were memory.copy/memory.fill; 9, 10 table.copy/table.fill (now machine code)
     TABLE_GROW = 6  # (table, init, delta) -> old size or -1
     TABLE_INIT = 7  # (elem, table, dst, src, len)
     ELEM_DROP = 8  # (elem)
-    TABLE_COPY = 9  # (dst_table, src_table, dst, src, len)
-    TABLE_FILL = 10  # (table, dst, val, len)
 
 
 @dataclass(slots=True)

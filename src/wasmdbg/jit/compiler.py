@@ -87,7 +87,7 @@ from .masm import (
     ShiftKind,
     TruncKind,
 )
-from .stack import CONST, LOCAL, MEM, RAX, RCX, RDX, REG, SIZE, ValueStack
+from .stack import CONST, LOCAL, MEM, RAX, RCX, RDI, RDX, REG, RSI, SIZE, ValueStack
 
 __all__ = ["FuncCompiler", "compile_module"]
 
@@ -904,16 +904,19 @@ class FuncCompiler:
         self._libcall(Libcall.TABLE_GROW, (imm,), 2, I32)  # type: ignore[arg-type]
 
     def visit_table_fill(self, imm: object) -> None:
-        """``table.fill`` (libcall)."""
-        self._libcall(Libcall.TABLE_FILL, (imm,), 3, None)  # type: ignore[arg-type]
+        """``table.fill`` (inline ``rep stosq``)."""
+        if not isinstance(imm, int):
+            raise TypeError("table immediate")
+        self._bulk((RDX,), (RDI, RAX, RCX), partial(self.masm.table_fill, imm))
 
     def visit_table_init(self, imm: object) -> None:
         """``table.init`` (libcall)."""
         self._libcall(Libcall.TABLE_INIT, imm, 3, None)  # type: ignore[arg-type]
 
     def visit_table_copy(self, imm: object) -> None:
-        """``table.copy`` (libcall)."""
-        self._libcall(Libcall.TABLE_COPY, imm, 3, None)  # type: ignore[arg-type]
+        """``table.copy`` (inline ``rep movsq``, backward on overlap)."""
+        dst_table, src_table = cast(tuple[int, int], imm)
+        self._bulk((RAX, RDX), (RDI, RSI, RCX), partial(self.masm.table_copy, dst_table, src_table))
 
     def visit_elem_drop(self, imm: object) -> None:
         """``elem.drop`` (libcall)."""
@@ -994,12 +997,35 @@ class FuncCompiler:
         self._libcall(Libcall.DATA_DROP, (imm,), 0, None)  # type: ignore[arg-type]
 
     def visit_memory_copy(self, imm: object) -> None:
-        """``memory.copy`` (libcall)."""
-        self._libcall(Libcall.MEMORY_COPY, imm, 3, None)  # type: ignore[arg-type]
+        """``memory.copy`` (inline ``rep movsb``, backward on overlap; one memory only)."""
+        self._bulk((), (RDI, RSI, RCX), self.masm.memory_copy)
 
     def visit_memory_fill(self, imm: object) -> None:
-        """``memory.fill`` (libcall)."""
-        self._libcall(Libcall.MEMORY_FILL, (0,), 3, None)
+        """``memory.fill`` (inline ``rep stosb``)."""
+        self._bulk((), (RDI, RAX, RCX), self.masm.memory_fill)
+
+    def _bulk(
+        self, scratch: tuple[int, ...], operands: tuple[int, int, int], emit: Callable[[], None]
+    ) -> None:
+        """A bulk operation on the top three operands, in the fixed registers ``operands``
+        (Wasm order), with ``scratch`` registers it clobbers (the masm's contract).
+
+        Unlike a libcall, other register-held stack values stay where they are.
+        """
+        stack = self.stack
+        tys = [e[1] for e in stack.items[-3:]]
+        for reg in scratch:
+            stack.alloc_specific(reg)
+        for reg in reversed(operands):
+            stack.pop_to_specific(reg)
+        if self.guest_debug:  # the operands stay in place until the bounds checks are past
+            self._trap_operands = tuple(zip(tys, operands, strict=True))
+            emit()
+            self._trap_operands = ()
+        else:
+            emit()
+        for reg in scratch + operands:
+            stack.free(reg)
 
     # -- constants ------------------------------------------------------------------------------
 

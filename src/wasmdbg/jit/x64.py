@@ -25,7 +25,9 @@ never the imm8 short form.  These forms return the offset of the immediate.
 ``cc`` in a mnemonic (``jcc_l``, ``setcc_r``, ``cmovcc_rr``) means the
 method takes a :class:`Cond` as its *first* argument.  Implicit operands
 are not part of the name: the shifts ``shl_r``/``sar_r``/... shift by
-``cl``; ``mul_r``/``div_r``/... use ``rdx:rax``.
+``cl``; ``mul_r``/``div_r``/... use ``rdx:rax``; the string operations
+``rep_movsb``/``rep_stosb``/... use ``rdi``, ``rsi``, ``rcx``, ``rax`` and the
+direction flag.
 
 width of integer operations:
 
@@ -1357,6 +1359,32 @@ class Assembler:
         at = len(d)
         d += b"\0\0\0\0"
         return at
+
+    # -- string operations (implicit rdi, rsi, rcx, rax; direction flag) ---------
+
+    def rep_movsb(self) -> None:
+        """``rep movsb``: copy ``rcx`` bytes from ``[rsi]`` to ``[rdi]`` (direction per DF)."""
+        self._d += b"\xf3\xa4"
+
+    def rep_movsq(self) -> None:
+        """``rep movsq``: copy ``rcx`` quadwords from ``[rsi]`` to ``[rdi]``."""
+        self._d += b"\xf3\x48\xa5"
+
+    def rep_stosb(self) -> None:
+        """``rep stosb``: store ``al`` to ``rcx`` bytes at ``[rdi]``."""
+        self._d += b"\xf3\xaa"
+
+    def rep_stosq(self) -> None:
+        """``rep stosq``: store ``rax`` to ``rcx`` quadwords at ``[rdi]``."""
+        self._d += b"\xf3\x48\xab"
+
+    def std(self) -> None:
+        """``std``: set the direction flag (string operations run backward)."""
+        self._d.append(0xFD)
+
+    def cld(self) -> None:
+        """``cld``: clear the direction flag (the System V state at every call and return)."""
+        self._d.append(0xFC)
 
     def ret(self) -> None:
         """``ret``."""

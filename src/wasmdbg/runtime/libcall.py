@@ -1,4 +1,4 @@
-"""Libcalls: the bulk and growth operations compiled code delegates to Python.
+"""Libcalls: the growth and passive-segment operations compiled code delegates to Python.
 
 Compiled code calls ``libcall(vmctx, op, slots)`` (see ``abi.Libcall``) with
 the operands in slots 0.. in Wasm operand order, immediates first.  Each
@@ -50,27 +50,6 @@ def _data_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
     return 0
 
 
-def _memory_copy(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    dmem = inst._memories[s[0]]
-    smem = inst._memories[s[1]]
-    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
-    if src + n > smem._size or dst + n > dmem._size:
-        return _MEM_OOB
-    if n:
-        ctypes.memmove(dmem._base + dst, smem._base + src, n)
-    return 0
-
-
-def _memory_fill(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    mem = inst._memories[s[0]]
-    dst, val, n = s[1] & _M32, s[2] & 0xFF, s[3] & _M32
-    if dst + n > mem._size:
-        return _MEM_OOB
-    if n:
-        ctypes.memset(mem._base + dst, val, n)
-    return 0
-
-
 def _table_grow(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
     old = inst._tables[s[0]]._grow(s[2] & _M32, s[1])
     s[0] = old & _M32
@@ -93,38 +72,13 @@ def _elem_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
     return 0
 
 
-def _table_copy(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    dtab = inst._tables[s[0]]
-    stab = inst._tables[s[1]]
-    dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
-    if src + n > stab._size or dst + n > dtab._size:
-        return _TABLE_OOB
-    if n:
-        ctypes.memmove(ctypes.addressof(dtab._arr) + 8 * dst, ctypes.addressof(stab._arr) + 8 * src, 8 * n)
-    return 0
-
-
-def _table_fill(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    table = inst._tables[s[0]]
-    dst, val, n = s[1] & _M32, s[2], s[3] & _M32
-    if dst + n > table._size:
-        return _TABLE_OOB
-    for i in range(dst, dst + n):
-        table._set_bits(i, val)
-    return 0
-
-
 _HANDLERS: dict[int, Callable[[Instance, ctypes.Array[ctypes.c_uint64]], int]] = {
     Libcall.MEMORY_GROW: _memory_grow,
     Libcall.MEMORY_INIT: _memory_init,
     Libcall.DATA_DROP: _data_drop,
-    Libcall.MEMORY_COPY: _memory_copy,
-    Libcall.MEMORY_FILL: _memory_fill,
     Libcall.TABLE_GROW: _table_grow,
     Libcall.TABLE_INIT: _table_init,
     Libcall.ELEM_DROP: _elem_drop,
-    Libcall.TABLE_COPY: _table_copy,
-    Libcall.TABLE_FILL: _table_fill,
 }
 
 

@@ -22,8 +22,10 @@ code that does only async-signal-safe work::
 
 Chaining to Python's own C handler keeps ``KeyboardInterrupt`` working: it
 is raised as soon as control is back in Python.  The previous disposition
-is restored, and the interrupt flag cleared, when the block ends.  Only one block may be active at a time
-(there is one SIGINT disposition per process).
+is restored, and a pending interrupt request cleared, when the block ends.
+Only one block may be active at a time (there is one SIGINT disposition per
+process).  If SIGINT is ignored when the block starts (``nohup``,
+``trap '' INT``), nothing is installed and Ctrl-C stays ignored.
 
 Usage::
 
@@ -47,6 +49,8 @@ __all__ = ["SigintInterrupt"]
 
 _SA_ONSTACK = 0x0800_0000
 _SA_RESTART = 0x1000_0000
+_SIG_IGN = 1
+_REQUEST = 1  # the value the handler stores (store.INTERRUPT_REQUEST)
 
 
 class _SigAction(ctypes.Structure):
@@ -99,21 +103,30 @@ class SigintInterrupt:
     def __init__(self, store_context_address: int) -> None:
         self._flag = store_context_address + int(abi.STORE.INTERRUPT)
         self._old = _SigAction()
+        self._installed = False
 
     def __enter__(self) -> SigintInterrupt:
         global _active
         with _lock:
             if _active:
                 raise WasmError("a SIGINT interrupt block is already active")
+            if _sigaction(signal.SIGINT, None, ctypes.byref(self._old)) != 0:
+                raise WasmError(f"sigaction failed (errno {ctypes.get_errno()})")
+            _active = True
+            # NB: an ignored SIGINT (nohup, `trap '' INT`, a background job of a
+            # non-interactive shell) stays ignored: the user asked for no interrupts.
+            self._installed = self._old.sa_handler != _SIG_IGN
+            if not self._installed:
+                return self
             new = _SigAction()
             new.sa_handler = _handler_address()
             new.sa_flags = _SA_ONSTACK | _SA_RESTART
             _cells[0] = self._flag
-            if _sigaction(signal.SIGINT, ctypes.byref(new), ctypes.byref(self._old)) != 0:
-                _cells[0] = 0
-                raise WasmError(f"sigaction failed (errno {ctypes.get_errno()})")
             _cells[1] = self._old.sa_handler
-            _active = True
+            if _sigaction(signal.SIGINT, ctypes.byref(new), None) != 0:
+                _cells[0] = _cells[1] = 0
+                _active = self._installed = False
+                raise WasmError(f"sigaction failed (errno {ctypes.get_errno()})")
         return self
 
     def __exit__(
@@ -121,10 +134,15 @@ class SigintInterrupt:
     ) -> None:
         global _active
         with _lock:
-            _sigaction(signal.SIGINT, ctypes.byref(self._old), None)
+            if self._installed:
+                _sigaction(signal.SIGINT, ctypes.byref(self._old), None)
+                self._installed = False
             # NB: KeyboardInterrupt may have cut in before the INTERRUPT trap
-            # cleared the flag; a request left over must not hit the next call.
-            ctypes.c_uint64.from_address(self._flag).value = 0
+            # cleared the flag; a request left over must not hit the next call
+            # (a passed epoch deadline, a different value, stays).
+            flag = ctypes.c_uint64.from_address(self._flag)
+            if flag.value == _REQUEST:
+                flag.value = 0
             _cells[0] = 0
             _cells[1] = 0
             _active = False

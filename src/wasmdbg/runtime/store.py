@@ -35,8 +35,9 @@ host frames::
 Interruption: :meth:`interrupt` sets the ``interrupt`` flag; compiled code
 checks it at function entries and loop headers and traps with
 ``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
-so the Store stays usable.  A flag set while no Wasm runs interrupts the
-next call.  Code compiled for debugging calls the breakpoint trampoline at
+so the Store stays usable (but a passed epoch deadline sets it again: as in
+Wasmtime, every call traps until ``set_epoch_deadline`` moves the deadline).
+A flag set while no Wasm runs interrupts the next call.  Code compiled for debugging calls the breakpoint trampoline at
 the check instead: with a debug handler installed the guest *pauses* there
 (an INTERRUPTED event; the flag is cleared) and runs on when the handler
 returns; without one, or when the flag holds ``INTERRUPT_DEADLINE`` (an
@@ -290,9 +291,15 @@ class Store(StoreDebugMixin):
             lim.memories = memories
 
     def set_epoch_deadline(self, ticks_after_current: int) -> None:
-        """Interrupt the guest once the engine's epoch advances this many ticks."""
+        """Interrupt the guest once the engine's epoch advances this many ticks.
+
+        A deadline that has passed makes every later call trap with
+        ``INTERRUPT`` too, until this is called again (as in Wasmtime).
+        """
         self._epoch_deadline = self.engine._epoch + ticks_after_current
         self.engine._epoch_stores.add(self)
+        if self._ctx.interrupt == INTERRUPT_DEADLINE:
+            self._ctx.interrupt = 0  # the old deadline is gone; a pending request stays
         self._check_epoch(self.engine._epoch)
 
     def _check_epoch(self, epoch: int) -> None:
@@ -453,6 +460,8 @@ class Store(StoreDebugMixin):
             raise exc
         if status == _INTERRUPT:
             ctx.interrupt = 0
+            # NB: a passed epoch deadline keeps trapping until it is moved
+            self._check_epoch(self.engine._epoch)
         if reported is not None and reported[0] == status:
             # the debug-mode trap path built the Trap (and told the debugger) before unwinding
             _status, trap, failed = reported

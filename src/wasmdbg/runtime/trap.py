@@ -12,6 +12,9 @@ layout, so tests and people used to Wasmtime read the same text::
     Caused by:
         wasm trap: wasm `unreachable` instruction executed
 
+A backtrace lists at most :data:`BACKTRACE_LIMIT` frames (innermost first)
+and counts the rest on one line (see :func:`format_backtrace`).
+
 :class:`Frame` is one frame of a backtrace: function index and name,
 module name, and the pc both as a module offset and as an offset into the
 function body.  Frames made by the stack walker also keep the native frame
@@ -26,7 +29,7 @@ from enum import Enum
 from ..errors import WasmError
 from ..jit import abi
 
-__all__ = ["Frame", "Trap", "TrapCode", "format_backtrace"]
+__all__ = ["BACKTRACE_LIMIT", "Frame", "Trap", "TrapCode", "format_backtrace"]
 
 
 class TrapCode(Enum):
@@ -116,9 +119,28 @@ class Frame:
         return f"<Frame {self.label()} @0x{self.module_offset:x}>"
 
 
-def format_backtrace(frames: Sequence[Frame]) -> str:
-    """The numbered backtrace lines, one per frame."""
-    return "\n".join(f"  {i:>3}: {f.module_offset:#8x} - {f.label()}" for i, f in enumerate(frames))
+#: Frames a printed backtrace shows (Wasmtime's default limit is the same).
+BACKTRACE_LIMIT = 20
+
+
+def format_backtrace(frames: Sequence[Frame], limit: int | None = BACKTRACE_LIMIT) -> str:
+    """The numbered backtrace lines, innermost frame first.
+
+    At most ``limit`` frames are listed (all of them with ``limit=None``);
+    the rest are counted on one last line, so a trap 10,000 calls deep
+    prints 21 lines, not 10,000::
+
+          0:    0x42a - trap.wasm!recurse
+          ...
+         19:    0x436 - trap.wasm!recurse
+        ... 9981 more frames
+    """
+    shown = frames if limit is None else frames[:limit]
+    lines = [f"  {i:>3}: {f.module_offset:#8x} - {f.label()}" for i, f in enumerate(shown)]
+    hidden = len(frames) - len(shown)
+    if hidden:
+        lines.append(f"      ... {hidden} more frame{'s' if hidden != 1 else ''}")
+    return "\n".join(lines)
 
 
 class Trap(WasmError):
@@ -164,8 +186,13 @@ class Trap(WasmError):
         """The Wasm backtrace, innermost frame first."""
         return list(self._frames)
 
+    @property
+    def cause(self) -> str:
+        """The last line of the report: ``wasm trap: <reason>`` for traps of compiled code."""
+        return f"wasm trap: {self._reason}" if self._from_wasm else self._reason
+
     def __str__(self) -> str:
-        cause = f"wasm trap: {self._reason}" if self._from_wasm else self._reason
+        cause = self.cause
         if not self._frames:
             return cause
         return (
