@@ -221,6 +221,18 @@ def test_trap_stops_before_unwinding_then_exits() -> None:
     assert run.status == 134
 
 
+def test_disassemble_target_variable_and_image_list() -> None:
+    run = run_lldb(
+        O0,
+        ["breakpoint set -n scale", "continue", "disassemble -c 3", "target variable message",
+         "image list", "process kill"],
+    )
+    disassembly = run["disassemble -c 3"].text
+    assert "demo.O0.wasm`scale" in disassembly and "global.get" in disassembly
+    assert '(char[16]) message = "hello"' in run["target variable message"].text
+    assert "0x4000000000000000" in run["image list"].text
+
+
 def test_programs_are_built() -> None:
     for name in (O0, O2):
         assert Path(PROGRAMS / name).read_bytes()[:4] == b"\0asm"

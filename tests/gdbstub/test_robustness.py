@@ -253,3 +253,29 @@ def test_breakpoint_set_while_running_stops_the_loop() -> None:
     assert reply.startswith("T05") and "reason:breakpoint;" in reply
     assert f"thread-pcs:{address:016x};" in reply
     finish_by_kill(client, server)
+
+
+def test_nack_resends_the_last_reply(server: Server) -> None:
+    client = Client(server.port)
+    assert client.ask("qC") == "QC1"
+    client.send(b"-")
+    assert client.packet() == "QC1"
+    client.send(b"+")
+    finish_by_kill(client, server)
+
+
+def test_half_a_packet_then_disconnect(server: Server) -> None:
+    client = Client(server.port)
+    client.send(b"$qSupported:multipro")
+    client.close()
+    status, _, _ = server.finish()
+    assert status == 137
+
+
+def test_detach_lets_the_guest_run_to_its_exit(server: Server) -> None:
+    client = Client(server.port)
+    client.no_ack()
+    assert client.ask("Z0,4000000000000300,1", acked=False) == "OK"
+    assert client.ask("D", acked=False) == "OK"
+    status, out, _ = server.finish()
+    assert status == 1 and "hello 6 3 120" in out
