@@ -197,6 +197,49 @@ def _global_type(module: object, index: int) -> str:
 # The server
 
 
+# Packets answered the same way every time (exact match).
+_FIXED_REPLIES: dict[str, str] = {
+    "QThreadSuffixSupported": "OK",
+    "QListThreadsInStopReply": "OK",
+    "QEnableErrorStrings": "OK",
+    "qHostInfo": host_info(),
+    "vCont?": "vCont;c;C;s;S",
+    "qC": "QC1",
+    "qfThreadInfo": "m1",
+    "qsThreadInfo": "l",
+    "qSymbol::": "OK",
+}
+
+# The others, by prefix (first match wins: longer prefixes first where they share one).
+_HANDLERS: tuple[tuple[str, str], ...] = (
+    ("QStartNoAckMode", "_on_no_ack"),
+    ("qSupported", "_on_supported"),
+    ("qProcessInfo", "_on_process_info"),
+    ("qThreadStopInfo", "_on_stop_query"),
+    ("qRegisterInfo", "_on_register_info"),
+    ("qXfer:", "_xfer"),
+    ("qMemoryRegionInfo:", "_on_region"),
+    ("qWasmCallStack", "_on_call_stack"),
+    ("qWasmLocal:", "_on_local"),
+    ("qWasmGlobal:", "_on_global"),
+    ("qWasmStackValue:", "_on_stack_value"),
+    ("vCont;", "_on_vcont"),
+    ("vKill", "_on_kill"),
+    ("?", "_on_stop_query"),
+    ("H", "_ok"),
+    ("p", "_on_read_register"),
+    ("g", "_on_read_register"),
+    ("m", "_read_memory"),
+    ("M", "_write_memory"),
+    ("Z", "_breakpoint"),
+    ("z", "_breakpoint"),
+    ("c", "_on_resume"),
+    ("s", "_on_resume"),
+    ("k", "_on_kill"),
+    ("D", "_on_detach"),
+)
+
+
 class _Finished(Exception):
     """The connection is over (the guest exited, was killed, or the client left)."""
 
@@ -438,73 +481,79 @@ class GdbServer:
             return "E01"
 
     def _answer(self, text: str) -> str | bytes | None:
-        if text == "QStartNoAckMode":
-            # NB: this packet itself is still acked (done before dispatch).
-            self._ack = False
-            return "OK"
-        if text.startswith("qSupported"):
-            return supported_reply(self.max_packet)
-        if text in ("QThreadSuffixSupported", "QListThreadsInStopReply", "QEnableErrorStrings"):
-            return "OK"
-        if text == "qHostInfo":
-            return host_info()
-        if text == "qProcessInfo":
-            return process_info(os.getpid(), os.getppid())
-        if text == "vCont?":
-            return "vCont;c;C;s;S"
-        if text == "?" or text.startswith("qThreadStopInfo"):
-            return self._stop_reply()
-        if text.startswith("qRegisterInfo"):
-            return register_info(parse_hex(text[len("qRegisterInfo") :], "register"))
-        if text in ("qC",):
-            return "QC1"
-        if text == "qfThreadInfo":
-            return "m1"
-        if text == "qsThreadInfo":
-            return "l"
-        if text.startswith("H"):
-            return "OK"
-        if text == "qSymbol::":
-            return "OK"
-        if text.startswith("p"):
-            number = parse_hex(parse_thread_suffix(text)[1:], "register")
-            if number != 0:
-                return "E45"
-            return pc_register(self._pc_of(0))
-        if text == "g" or text.startswith("g;"):
-            return pc_register(self._pc_of(0))
-        if text.startswith("qXfer:"):
-            return self._xfer(text)
-        if text.startswith("qMemoryRegionInfo:"):
-            return self._region(parse_hex(text[len("qMemoryRegionInfo:") :], "address"))
-        if text.startswith("m"):
-            return self._read_memory(text[1:])
-        if text.startswith("M"):
-            return self._write_memory(text[1:])
-        if text.startswith("qWasmCallStack"):
-            return call_stack_reply([self._pc_of(i) for i in range(len(self._frames()))])
-        if text.startswith("qWasmLocal:"):
-            return self._wasm_value("local", text[len("qWasmLocal:") :])
-        if text.startswith("qWasmGlobal:"):
-            return self._wasm_value("global", text[len("qWasmGlobal:") :])
-        if text.startswith("qWasmStackValue:"):
-            return self._wasm_value("stack", text[len("qWasmStackValue:") :])
-        if text[:1] in ("Z", "z"):
-            return self._breakpoint(text)
-        if text.startswith("vCont;"):
-            actions = parse_vcont(text)
-            self._resume(step=actions[0][0] == "s")
-            return None
-        if text in ("c", "s"):
-            self._resume(step=text == "s")
-            return None
-        if text == "k" or text.startswith("vKill"):
-            self._kill()
-            self._send("X09" if text == "k" else "OK")
-            raise _Finished
-        if text == "D" or text.startswith("D;"):
-            return self._detach()
+        fixed = _FIXED_REPLIES.get(text)
+        if fixed is not None:
+            return fixed
+        for prefix, name in _HANDLERS:
+            if text.startswith(prefix):
+                handler: Callable[[str], str | bytes | None] = getattr(self, name)
+                return handler(text)
         return ""  # unknown packet: the empty reply
+
+    # -- packet handlers (named in _HANDLERS; each gets the whole packet) -------
+
+    def _on_no_ack(self, text: str) -> str:
+        # NB: this packet itself is still acked (done before dispatch).
+        self._ack = False
+        return "OK"
+
+    def _on_supported(self, text: str) -> str:
+        return supported_reply(self.max_packet)
+
+    def _on_process_info(self, text: str) -> str:
+        return process_info(os.getpid(), os.getppid())
+
+    def _on_stop_query(self, text: str) -> str:
+        return self._stop_reply()
+
+    def _on_register_info(self, text: str) -> str:
+        return register_info(parse_hex(text[len("qRegisterInfo") :], "register"))
+
+    def _on_read_register(self, text: str) -> str:
+        body = parse_thread_suffix(text)
+        if body[:1] == "g":  # all registers: there is only the pc
+            if body != "g":
+                raise ProtocolError(f"bad g packet {text[:40]!r}")
+            return pc_register(self._top_pc())
+        if parse_hex(body[1:], "register") != 0:
+            return "E45"
+        return pc_register(self._top_pc())
+
+    def _on_region(self, text: str) -> str:
+        return self._region(parse_hex(text[len("qMemoryRegionInfo:") :], "address"))
+
+    def _on_call_stack(self, text: str) -> str:
+        frames = self._frames()
+        return call_stack_reply([self._pc_of(f, i) for i, f in enumerate(frames)])
+
+    def _on_local(self, text: str) -> str:
+        return self._wasm_value("local", text[len("qWasmLocal:") :])
+
+    def _on_global(self, text: str) -> str:
+        return self._wasm_value("global", text[len("qWasmGlobal:") :])
+
+    def _on_stack_value(self, text: str) -> str:
+        return self._wasm_value("stack", text[len("qWasmStackValue:") :])
+
+    def _on_vcont(self, text: str) -> None:
+        actions = parse_vcont(text)
+        self._resume(step=actions[0][0] == "s")
+
+    def _on_resume(self, text: str) -> str | None:
+        if text not in ("c", "s"):
+            return "E01"  # resuming at another address is not supported
+        self._resume(step=text == "s")
+        return None
+
+    def _on_kill(self, text: str) -> None:
+        self._kill()
+        self._send("X09" if text == "k" else "OK")
+        raise _Finished
+
+    def _on_detach(self, text: str) -> str:
+        if text != "D" and not text.startswith("D;"):
+            return ""
+        return self._detach()
 
     # -- the stop -------------------------------------------------------------
 
@@ -532,9 +581,17 @@ class GdbServer:
         self._xfer_cache = None
         return len(self._instances) - 1
 
-    def _pc_of(self, index: int) -> int:
+    def _ok(self, text: str) -> str:
+        return "OK"
+
+    def _top_pc(self) -> int:
+        frame = self._need_stop().frame
+        if frame is None:
+            raise DebugError("the stop has no Wasm frame")
+        return self._pc_of(frame, 0)
+
+    def _pc_of(self, frame: Any, index: int) -> int:
         """Frame ``index``'s pc as an LLDB code address (callers: the return address)."""
-        frame = self._frame(index)
         pc = frame.pc
         if index == 0 and self._stop_pc_override is not None:
             pc = self._stop_pc_override
@@ -562,9 +619,9 @@ class GdbServer:
             word, signal = "signal", 2
         else:  # ENTRY, STEP, RUN_TO
             word = "trace"
-        if stop.frame is None:
-            raise DebugError("the stop has no Wasm frame")
-        return StopReply(self._pc_of(0), word, description=description, signal=signal).encode()
+        # NB: a stop with no Wasm frame (a host error before any Wasm ran) has no pc to name
+        pc = self._top_pc() if stop.frame is not None else 0
+        return StopReply(pc, word, description=description, signal=signal).encode()
 
     # -- resuming -------------------------------------------------------------
 
@@ -625,7 +682,7 @@ class GdbServer:
         return memoryview(memory)
 
     def _read_memory(self, text: str) -> str:
-        req = parse_memory_read(text)
+        req = parse_memory_read(text[1:])
         addr = WasmAddress.decode(req.address)
         if addr.space == AddressSpace.CODE:
             data: bytes | memoryview = _module_bytes(self._target(addr.module_id)[1])
@@ -637,7 +694,7 @@ class GdbServer:
         return hex_encode(bytes(data[addr.offset : end]))
 
     def _write_memory(self, text: str) -> str:
-        req = parse_memory_write(text)
+        req = parse_memory_write(text[1:])
         addr = WasmAddress.decode(req.address)
         if addr.space == AddressSpace.CODE:
             return "E02"  # module bytes are read-only
