@@ -476,8 +476,14 @@ class GdbServer:
         """The reply to one packet (``None``: the reply comes later, with a stop)."""
         try:
             return self._answer(text)
+        except _Finished:
+            raise
         except (ProtocolError, DebugError, IndexError, ValueError, TypeError) as exc:
             log.info("packet %r refused: %s", text[:60], exc)
+            return "E01"
+        except Exception:
+            # NB: a bug answering one packet must not end the debugging session
+            log.exception("packet %r failed", text[:60])
             return "E01"
 
     def _answer(self, text: str) -> str | bytes | None:
