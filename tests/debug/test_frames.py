@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from wasmdbg.debug.frames import FrameValues, SavedRegisters
+from wasmdbg.debug.frames import FrameValues, SavedRegisters, StopToken
 from wasmdbg.errors import DebugError
 from wasmdbg.jit.frametable import (
     FLAG_CF,
@@ -44,7 +44,7 @@ REGS = SavedRegisters(BASE + 0x10, {0: 0, 3: 8}, {1: 0x40})
 
 
 def _values(mem: Memory, locs: list[Loc], regs: SavedRegisters | None = REGS) -> FrameValues:
-    return FrameValues("locals", locs, FP, mem, regs)
+    return FrameValues("locals", locs, FP, mem, regs, StopToken(1))
 
 
 def test_read_every_kind() -> None:

@@ -53,6 +53,10 @@ Deciding at a sequence point (BREAKPOINT or STEP event), as ``bdb``'s
    NEXT whose frame returned stops in whatever frame comes next at that
    height or above.
 
+Stepping, a pending run-to and a quit request end with the outermost guest
+call (the Store calls :meth:`Debugger._guest_exited` when it returns or
+traps, single-stepping already off), so they never leak into a later call.
+
 TRAP and HOST_ERROR events stop (unless ``stop_on_traps`` is false) while
 the frames are still live; the guest unwinds when the hook returns.  An
 INTERRUPTED event always stops: the guest saw the Store's interrupt flag
@@ -161,6 +165,8 @@ class DebugStore(Protocol):
     def debug_frame_table(self, module: object) -> FrameTable: ...
 
     def set_debug_handler(self, handler: DebugHandler | None) -> None: ...
+
+    def set_guest_exit_handler(self, handler: Callable[[Any], None] | None) -> None: ...
 
     def interrupt(self) -> None: ...
 
@@ -283,6 +289,7 @@ class Debugger:
         if self._state != RunState.DETACHED:
             return
         self.store.set_debug_handler(self._handle)
+        self.store.set_guest_exit_handler(self._guest_exited)
         self._state = RunState.RUNNING
 
     def detach(self) -> None:
@@ -299,6 +306,7 @@ class Debugger:
         self._run_to = self._run_to_requested = None
         self._mode = StepMode.CONTINUE
         self.store.set_debug_handler(None)
+        self.store.set_guest_exit_handler(None)
         self._state = RunState.DETACHED
 
     # -- breakpoints --------------------------------------------------------
@@ -645,6 +653,16 @@ class Debugger:
             return Resume.CONTINUE
         self._apply_single_step(self._mode != StepMode.CONTINUE)
         return Resume.CONTINUE
+
+    def _guest_exited(self, store: object) -> None:
+        """The outermost guest call returned or trapped: stepping, run-to and quit end.
+
+        (The Store has turned single-stepping off already.)
+        """
+        self._mode = StepMode.CONTINUE
+        self._quitting = False
+        if self._run_to_requested is not None:
+            self._clear_run_to()
 
     def _apply_single_step(self, enabled: bool) -> None:
         if self.store.is_single_step != enabled:

@@ -70,7 +70,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import NoReturn, Protocol
 
@@ -108,11 +110,15 @@ class CodeRegistry(Protocol):
     instantiated in it, or raises :class:`DebugError` (not instantiated in
     this Store, or not compiled for debugging).  ``debug_modules()`` lists
     the Store's modules with debuggable code, in instantiation order.
+    ``code_exclusive()`` is held while a session is open: no guest
+    instruction of the Store runs inside it (see ``runtime.debug.gate``).
     """
 
     def debug_code(self, module: object) -> PatchableCode: ...
 
     def debug_modules(self) -> Iterable[object]: ...
+
+    def code_exclusive(self) -> AbstractContextManager[None]: ...
 
 
 def _fatal_republish(module: object, exc: BaseException) -> NoReturn:
@@ -144,6 +150,7 @@ class BreakpointState:
         self._redirects: dict[tuple[object, int], list[int]] = {}
         self._single_step = False
         self._session: BreakpointEdit | None = None
+        self._session_thread = 0
 
     # -- queries ---------------------------------------------------------
 
@@ -182,7 +189,7 @@ class BreakpointState:
         if not self._single_step:
             return
         session = self._session
-        if session is not None:
+        if session is not None and self._session_thread == threading.get_ident():
             session._enable_all(module)
             return
         with self.edit() as edit:
@@ -196,15 +203,22 @@ class BreakpointEdit:
         self._state = state
         self._stage = "created"
         self._dirty: dict[object, PatchableCode] = {}
+        self._exclusive: AbstractContextManager[None] | None = None
 
     # -- context manager -------------------------------------------------
 
     def __enter__(self) -> BreakpointEdit:
         if self._stage != "created":
             raise DebugError("an edit session can be entered only once")
-        if self._state._session is not None:
+        state = self._state
+        if state._session is not None and state._session_thread == threading.get_ident():
             raise DebugError("another breakpoint edit session is open on this store")
-        self._state._session = self
+        # NB: a session of another thread is waited for here (the gate is one lock)
+        exclusive = state._registry.code_exclusive()
+        exclusive.__enter__()
+        self._exclusive = exclusive
+        state._session = self
+        state._session_thread = threading.get_ident()
         self._stage = "open"
         return self
 
@@ -218,12 +232,16 @@ class BreakpointEdit:
             return
         self._stage = "closed"
         self._state._session = None
+        self._state._session_thread = 0
         dirty, self._dirty = self._dirty, {}
         for module, code in dirty.items():
             try:
                 code.publish()
             except BaseException as err:
                 _fatal_republish(module, err)
+        exclusive, self._exclusive = self._exclusive, None
+        if exclusive is not None:
+            exclusive.__exit__(None, None, None)
 
     @property
     def dirty_modules(self) -> list[object]:

@@ -39,6 +39,12 @@ restores registers from the saved area.
 Raw memory access is abstracted by :class:`MemoryAccess` (ctypes in the
 runtime, a bytearray in the tests); register locations by
 :class:`RegisterArea`.
+
+Every view belongs to one stop (a :class:`StopToken`): the values it names
+live in the stack frames and the saved-register area of that pause, which
+the guest reuses as soon as it resumes.  Once the stop is over every read
+and write raises :class:`DebugError` instead of touching whatever lives at
+those addresses now.
 """
 
 from __future__ import annotations
@@ -59,7 +65,55 @@ from ..jit.frametable import (
 )
 from ..wasm.types import ValType
 
-__all__ = ["FrameValues", "MemoryAccess", "RegisterArea", "SavedRegisters"]
+__all__ = [
+    "FrameValues",
+    "GlobalCell",
+    "GlobalValues",
+    "MemoryAccess",
+    "RegisterArea",
+    "SavedRegisters",
+    "StopToken",
+]
+
+
+def _encode(value: object, ty: ValType, what: str) -> int:
+    """The slot bits of ``value`` as a ``ty``; any unfit value is a DebugError."""
+    if not isinstance(value, int | float):
+        raise DebugError(
+            f"cannot write {value!r} to {what}: a {ty.text} needs a number, "
+            f"not {type(value).__name__}"
+        )
+    try:
+        return encode_value(value, ty)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise DebugError(f"cannot write {value!r} to {what}: {exc}") from exc
+
+
+class StopToken:
+    """One pause of a Store's guest: ``live`` from the stop until the guest resumes.
+
+    ``generation`` numbers the Store's stops (1, 2, ...).  The Store's debug
+    support makes one per delivered event and calls :meth:`end` when the
+    handler returns.
+    """
+
+    __slots__ = ("generation", "live")
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.live = True
+
+    def end(self) -> None:
+        """The guest resumes: every view of this stop goes stale."""
+        self.live = False
+
+    def check(self) -> None:
+        """Raise :class:`DebugError` if the stop is over."""
+        if not self.live:
+            raise DebugError(
+                f"this frame belongs to stop {self.generation}, and the guest has resumed "
+                "since: its values are gone (ask store.debug_frames() again at the next stop)"
+            )
 
 
 class MemoryAccess(Protocol):
@@ -93,19 +147,26 @@ class SavedRegisters:
     gpr_offsets: dict[int, int]
     xmm_offsets: dict[int, int]
     flags_offset: int | None = None
+    stop: StopToken | None = None
 
     def gpr_address(self, reg: int) -> int | None:
         """Address of the saved GPR ``reg``."""
+        if self.stop is not None:
+            self.stop.check()
         off = self.gpr_offsets.get(reg)
         return None if off is None else self.base + off
 
     def xmm_address(self, reg: int) -> int | None:
         """Address of the saved ``xmm<reg>``."""
+        if self.stop is not None:
+            self.stop.check()
         off = self.xmm_offsets.get(reg)
         return None if off is None else self.base + off
 
     def flags_address(self) -> int | None:
         """Address of the saved rflags (8 bytes)."""
+        if self.stop is not None:
+            self.stop.check()
         return None if self.flags_offset is None else self.base + self.flags_offset
 
 
@@ -113,8 +174,8 @@ class FrameValues(Sequence[int | float]):
     """The locals or the operand stack of one paused frame, readable and writable.
 
     ``fp`` is the frame's rbp; ``regs`` its saved-register area (``None``
-    for caller frames).  Indexing follows Python (negative from the top of
-    the operand stack).
+    for caller frames); ``stop`` the pause it belongs to.  Indexing follows
+    Python (negative from the top of the operand stack).
     """
 
     def __init__(
@@ -124,7 +185,9 @@ class FrameValues(Sequence[int | float]):
         fp: int,
         memory: MemoryAccess,
         regs: RegisterArea | None,
+        stop: StopToken,
     ) -> None:
+        self._stop = stop
         self._what = what
         self._locs = tuple(locs)
         self._fp = fp
@@ -148,16 +211,15 @@ class FrameValues(Sequence[int | float]):
     def __getitem__(self, index: slice) -> list[int | float]: ...
 
     def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
+        self._stop.check()
         if isinstance(index, slice):
             return [self._read(self._locs[i]) for i in range(*index.indices(len(self._locs)))]
         return self._read(self._loc(index))
 
     def __setitem__(self, index: int, value: int | float) -> None:
+        self._stop.check()
         loc = self._loc(index)
-        try:
-            bits = encode_value(value, loc.type)
-        except ValueError as exc:
-            raise DebugError(f"cannot write {value!r} to {self._what}[{index}]: {exc}") from exc
+        bits = _encode(value, loc.type, f"{self._what}[{index}]")
         if loc.kind == LocKind.CONST:
             raise DebugError(
                 f"{self._what}[{index}] is a constant the compiled code has folded in; "
@@ -178,6 +240,7 @@ class FrameValues(Sequence[int | float]):
         self._memory.write(self._address(loc, index), bits.to_bytes(width, "little"))
 
     def __iter__(self) -> Iterator[int | float]:
+        self._stop.check()
         return (self._read(loc) for loc in self._locs)
 
     def types(self) -> tuple[ValType, ...]:
@@ -198,6 +261,8 @@ class FrameValues(Sequence[int | float]):
         return self._register_address(loc) is not None
 
     def __repr__(self) -> str:
+        if not self._stop.live:
+            return f"<{self._what} of stop {self._stop.generation} (over)>"
         shown = []
         for loc in self._locs:
             try:
@@ -260,6 +325,7 @@ class FrameValues(Sequence[int | float]):
         return addr
 
     def _read(self, loc: Loc) -> int | float:
+        self._stop.check()
         if loc.kind == LocKind.CONST:
             return decode_bits(loc.value, loc.type)
         if loc.kind == LocKind.FLAGS:
@@ -268,3 +334,71 @@ class FrameValues(Sequence[int | float]):
         width = 8 if loc.kind == LocKind.GPR else value_width(loc.type)
         raw = self._memory.read(self._address(loc), width)
         return decode_bits(int.from_bytes(raw, "little"), loc.type)
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalCell:
+    """Where one global's value lives: its 8-byte cell, its type, mutability."""
+
+    address: int
+    type: ValType
+    mutable: bool
+
+
+class GlobalValues(Sequence[int | float]):
+    """The globals of a paused frame's instance (imports first), readable and writable.
+
+    Values read and write as in :class:`FrameValues` (i32/i64 signed,
+    references as raw handles); writing an immutable global or a value that
+    does not fit its type raises :class:`DebugError`.
+    """
+
+    def __init__(self, cells: Sequence[GlobalCell], memory: MemoryAccess, stop: StopToken) -> None:
+        self._cells = tuple(cells)
+        self._memory = memory
+        self._stop = stop
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    @overload
+    def __getitem__(self, index: int) -> int | float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int | float]: ...
+
+    def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
+        self._stop.check()
+        if isinstance(index, slice):
+            return [self._read(c) for c in self._cells[index]]
+        return self._read(self._cell(index))
+
+    def __setitem__(self, index: int, value: int | float) -> None:
+        self._stop.check()
+        cell = self._cell(index)
+        if not cell.mutable:
+            raise DebugError(f"global {index} is immutable")
+        bits = _encode(value, cell.type, f"global {index}")
+        self._memory.write(cell.address, bits.to_bytes(8, "little"))
+
+    def types(self) -> tuple[ValType, ...]:
+        """The Wasm type of each global."""
+        return tuple(c.type for c in self._cells)
+
+    def __repr__(self) -> str:
+        if not self._stop.live:
+            return f"<globals of stop {self._stop.generation} (over)>"
+        return repr(list(self))
+
+    def _cell(self, index: int) -> GlobalCell:
+        try:
+            return self._cells[index]
+        except IndexError:
+            raise IndexError(f"global {index} out of range ({len(self._cells)} globals)") from None
+
+    def _read(self, cell: GlobalCell) -> int | float:
+        raw = int.from_bytes(self._memory.read(cell.address, 8), "little")
+        try:
+            return decode_bits(raw, cell.type)
+        except ValueError as exc:
+            raise DebugError(str(exc)) from None

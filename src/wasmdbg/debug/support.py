@@ -55,17 +55,25 @@ import contextlib
 import ctypes
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import DebugError
 from ..jit import abi, stubs
 from ..jit.frametable import FrameTable, Loc, LocKind, Site, SiteKind
-from ..runtime.store import INTERRUPT_DEADLINE
+from ..runtime.store import INTERRUPT_DEADLINE, INTERRUPT_EDIT, INTERRUPT_REQUEST
 from ..runtime.vmcontext import peek
 from ..wasm.reader import read_u32
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
-from .frames import FrameValues, MemoryAccess, SavedRegisters
+from .frames import (
+    FrameValues,
+    GlobalCell,
+    GlobalValues,
+    MemoryAccess,
+    SavedRegisters,
+    StopToken,
+)
 
 if TYPE_CHECKING:
     from ..runtime.code import CodeObject
@@ -156,7 +164,9 @@ class DebugFrame:
         site: Site | None,
         locals: FrameValues,
         stack: FrameValues,
+        stop: StopToken,
     ) -> None:
+        self.stop = stop
         self.module = module
         self.instance = instance
         self.func_index = func_index
@@ -172,6 +182,7 @@ class DebugFrame:
     @property
     def parent(self) -> DebugFrame | None:
         """The next older Wasm frame (host frames skipped), or ``None``."""
+        self.stop.check()
         if self._owner is not None:
             self._owner._link()
         return self._parent
@@ -188,6 +199,7 @@ class DebugFrame:
     @property
     def memory(self) -> memoryview | None:
         """Memory 0 of the frame's instance as a writable byte view (or None)."""
+        self.stop.check()
         memories = getattr(self.instance, "memories", None)
         if not memories:
             return None
@@ -198,11 +210,14 @@ class DebugFrame:
         return memoryview((ctypes.c_ubyte * size).from_address(int(mem._base))).cast("B")
 
     @property
-    def globals(self) -> list[Any]:
-        """The current values of the instance's globals (imports first)."""
-        instance = self.instance
-        store = getattr(instance, "_store", None)
-        return [g.value(store) for g in getattr(instance, "globals", ())]
+    def globals(self) -> GlobalValues:
+        """The instance's globals (imports first), readable and writable."""
+        self.stop.check()
+        cells = [
+            GlobalCell(g.cell_address, g.wasm_type.valtype, g.wasm_type.mutable)
+            for g in getattr(self.instance, "globals", ())
+        ]
+        return GlobalValues(cells, _MEMORY, self.stop)
 
     def __repr__(self) -> str:
         return f"<DebugFrame func {self.func_index} pc 0x{self.pc:x} fp 0x{self.fp:x}>"
@@ -236,7 +251,9 @@ class FrameList(Sequence[DebugFrame]):
         self,
         top: Callable[[], DebugFrame | None],
         everything: Callable[[DebugFrame | None], list[DebugFrame]],
+        stop: StopToken,
     ) -> None:
+        self._stop = stop
         self._make_top = top
         self._make_all = everything
         self._top: DebugFrame | None = None
@@ -244,6 +261,7 @@ class FrameList(Sequence[DebugFrame]):
         self._all: list[DebugFrame] | None = None
 
     def _first(self) -> DebugFrame | None:
+        self._stop.check()
         if not self._top_made:
             self._top = self._make_top()
             self._top_made = True
@@ -252,6 +270,7 @@ class FrameList(Sequence[DebugFrame]):
         return self._top
 
     def _link(self) -> list[DebugFrame]:
+        self._stop.check()
         if self._all is None:
             frames = self._make_all(self._first())
             for inner, outer in itertools.pairwise(frames):
@@ -290,8 +309,11 @@ class StoreDebug:
         self.state = BreakpointState(self)
         self._patchers: dict[object, CodePatcher] = {}
         self.handler: DebugHandler | None = None
-        self._pause: tuple[int, int, int, Site | None] | None = None
+        self.exit_handler: Callable[[Any], None] | None = None
+        self._pause: tuple[int, int, int, Site | None, StopToken] | None = None
         self._frames: Sequence[DebugFrame] | None = None
+        #: how many stops this Store has made (each stop's token carries its number)
+        self.generation = 0
         # trampoline return address -> the site's rows, each with its BREAKPOINT and
         # STEP events; or -> an interrupt check's row and INTERRUPTED event
         self._hits: dict[int, tuple[_Hit, ...]] = {}
@@ -300,7 +322,6 @@ class StoreDebug:
         # VMContext* -> its instance (both fixed while the Store lives), last registers
         self._code_at: dict[int, CodeObject] = {}
         self._instances: dict[int, object] = {}
-        self._regs: SavedRegisters | None = None
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -324,6 +345,10 @@ class StoreDebug:
         """The Store's modules with debuggable code, in instantiation order."""
         return [m for m, c in self._store.code_objects.items() if c.private]
 
+    def code_exclusive(self) -> AbstractContextManager[None]:
+        """Keep the Store's guest out of machine code (waits for it to call back)."""
+        return self._store.code_gate.exclusive()
+
     # -- the Store's public debugging API -----------------------------------------
 
     def edit_breakpoints(self) -> BreakpointEdit:
@@ -343,6 +368,10 @@ class StoreDebug:
         """Install (or with ``None`` remove) the handler of debug events."""
         self.handler = handler
 
+    def set_guest_exit_handler(self, handler: Callable[[Any], None] | None) -> None:
+        """Install (or with ``None`` remove) the handler of ends of outermost calls."""
+        self.exit_handler = handler
+
     def debug_frame_table(self, module: object) -> FrameTable:
         """The frame table of ``module`` (instantiated in this Store)."""
         return self.debug_code(module).frame_table
@@ -352,10 +381,11 @@ class StoreDebug:
         if self._pause is None:
             return []
         if self._frames is None:
-            fp, pc, saved, site = self._pause
+            fp, pc, saved, site, stop = self._pause
             self._frames = FrameList(
-                lambda: self._top_frame(fp, pc, saved, site),
-                lambda top: self._build_frames(fp, pc, saved, site, _MEMORY, top),
+                lambda: self._top_frame(fp, pc, saved, site, stop),
+                lambda top: self._build_frames(fp, pc, saved, site, _MEMORY, stop, top),
+                stop,
             )
         return self._frames
 
@@ -398,10 +428,12 @@ class StoreDebug:
             else:
                 continue
             outer = (self._pause, self._frames)
-            self._pause, self._frames = (fp, return_address, saved, site), None
+            stop = self.new_stop()
+            self._pause, self._frames = (fp, return_address, saved, site, stop), None
             try:
                 answer = handler(store, event)
             finally:
+                stop.end()
                 self._pause, self._frames = outer
             if answer is Resume.ABORT:
                 return _ABORT
@@ -444,11 +476,33 @@ class StoreDebug:
     def _on_interrupt(
         self, store: Store, check: Site, event: DebugEvent, fp: int, return_address: int, saved: int
     ) -> int:
-        """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens."""
-        if self.handler is None or store.vm.interrupt == INTERRUPT_DEADLINE:
+        """An interrupt check saw the flag: pause (INTERRUPTED), or trap if nobody listens.
+
+        A flag holding only ``INTERRUPT_EDIT`` was an edit from another
+        thread waiting for the code gate: the gate is open while this runs,
+        and the guest waits at it on the way back until the edit is done.
+        """
+        flag = store.vm.interrupt & ~INTERRUPT_EDIT  # the editor clears its own bit
+        if not flag:
+            return 0
+        if self.handler is None or flag & INTERRUPT_DEADLINE:
             return _INTERRUPT  # the runtime clears the flag when the trap arrives
-        store.vm.interrupt = 0
-        return self._deliver(event, (fp, return_address, saved, check))
+        store.clear_interrupt_bits(INTERRUPT_REQUEST)
+        stop = self.new_stop()
+        return self._deliver(event, (fp, return_address, saved, check, stop))
+
+    def on_guest_exit(self, store: Store) -> None:
+        """The outermost guest call ended: single-stepping ends with it.
+
+        NB: otherwise a step requested at the last instruction, or at a
+        trap, would stop a later, unrelated call at its first instruction.
+        """
+        if self.state.is_single_step:
+            with self.state.edit() as edit:
+                edit.single_step(False)
+        handler = self.exit_handler
+        if handler is not None:
+            handler(store)
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         """A host function raised; its Wasm callers are live: emit HOST_ERROR."""
@@ -457,9 +511,10 @@ class StoreDebug:
         _mark_reported(exc)
         ctx = store.vm
         fp, pc = int(ctx.last_exit_fp), int(ctx.last_exit_pc)
-        frames = self._build_frames(fp, pc, 0, None, _MEMORY)
+        stop = self.new_stop()
+        frames = self._build_frames(fp, pc, 0, None, _MEMORY, stop)
         event = _event_at(DebugEventKind.HOST_ERROR, frames, exception=exc)
-        self._deliver(event, (fp, pc, 0, None), frames)
+        self._deliver(event, (fp, pc, 0, None, stop), frames)
 
     def on_trap(self, store: Store, trap: BaseException, fp: int, pc: int) -> None:
         """Compiled code trapped at native ``pc`` in frame ``fp``: emit TRAP.
@@ -470,35 +525,44 @@ class StoreDebug:
         _mark_reported(trap)
         if self.handler is None:
             return
-        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, trapped=True)
+        stop = self.new_stop()
+        frames = self._build_frames(fp, pc, 0, None, _READ_ONLY, stop, trapped=True)
         event = _event_at(DebugEventKind.TRAP, frames, trap=trap)
-        self._deliver(event, (fp, pc, 0, None), frames)
+        self._deliver(event, (fp, pc, 0, None, stop), frames)
 
     def _deliver(
         self,
         event: DebugEvent,
-        pause: tuple[int, int, int, Site | None],
+        pause: tuple[int, int, int, Site | None, StopToken],
         frames: Sequence[DebugFrame] | None = None,
     ) -> int:
         handler = self.handler
+        stop = pause[4]
         if handler is None:
+            stop.end()
             return 0
         outer = (self._pause, self._frames)
         self._pause, self._frames = pause, frames
         try:
             answer = handler(self._store, event)
         finally:
+            stop.end()
             self._pause, self._frames = outer
         return _ABORT if answer is Resume.ABORT else 0
 
     # -- frames --------------------------------------------------------------------
 
+    def new_stop(self) -> StopToken:
+        """The token of a new stop (the next generation)."""
+        self.generation += 1
+        return StopToken(self.generation)
+
     def _top_frame(
-        self, fp: int, native_pc: int, saved: int, site: Site | None
+        self, fp: int, native_pc: int, saved: int, site: Site | None, stop: StopToken
     ) -> DebugFrame | None:
         """The innermost frame alone, without walking the stack (patch-site stops)."""
         if site is None:
-            frames = self._build_frames(fp, native_pc, saved, site, _MEMORY)
+            frames = self._build_frames(fp, native_pc, saved, site, _MEMORY, stop)
             return frames[0] if frames else None
         # NB: built at every stop while stepping: the code object, the instance
         # and the register view are looked up once and remembered
@@ -512,9 +576,7 @@ class StoreDebug:
         instance = self._instances.get(vmctx)
         if instance is None:
             instance = self._instances[vmctx] = self._store.instance_of_vmctx(vmctx)
-        regs = self._regs
-        if regs is None or regs.base != saved:
-            regs = self._regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
+        regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS, stop)
         frame = DebugFrame(
             module=code.module,
             instance=instance,
@@ -523,8 +585,9 @@ class StoreDebug:
             fp=fp,
             native_pc=native_pc,
             site=site,
-            locals=FrameValues("locals", site.locals, fp, _MEMORY, regs),
-            stack=FrameValues("stack", site.stack, fp, _MEMORY, regs),
+            locals=FrameValues("locals", site.locals, fp, _MEMORY, regs, stop),
+            stack=FrameValues("stack", site.stack, fp, _MEMORY, regs, stop),
+            stop=stop,
         )
         FrameValues.pair(frame.locals, frame.stack)
         return frame
@@ -536,6 +599,7 @@ class StoreDebug:
         saved: int,
         site: Site | None,
         memory: MemoryAccess,
+        stop: StopToken,
         top: DebugFrame | None = None,
         *,
         trapped: bool = False,
@@ -558,7 +622,7 @@ class StoreDebug:
             if depth == 0 and site is not None:
                 row: Site | None = site
                 pc = site.pc
-                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS)
+                regs = SavedRegisters(saved, _GPR_OFFSETS, _XMM_OFFSETS, stubs.SAVED_FLAGS, stop)
             elif depth == 0 and trapped:
                 # the stack as the trapping instruction found it (its patch-site row),
                 # register-held values taken from the slots the trap stub stored them to
@@ -597,8 +661,9 @@ class StoreDebug:
                 fp=wf.fp,
                 native_pc=wf.pc,
                 site=row,
-                locals=FrameValues("locals", locs_locals, wf.fp, memory, regs),
-                stack=FrameValues("stack", locs_stack, wf.fp, memory, regs),
+                locals=FrameValues("locals", locs_locals, wf.fp, memory, regs, stop),
+                stack=FrameValues("stack", locs_stack, wf.fp, memory, regs, stop),
+                stop=stop,
             )
             FrameValues.pair(frame.locals, frame.stack)
             if out:

@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..wasm.types import ValType
+from .x64 import Reg
 
 if TYPE_CHECKING:
     from .masm import MacroAssembler
@@ -62,9 +63,11 @@ CONST, LOCAL, REG, MEM = 0, 1, 2, 3
 
 Entry = tuple[int, ValType, int]
 
-RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
-R8, R9, R10, R11, R12, R13, R14, R15 = range(8, 16)
-XMM0 = 16
+# NB: plain ints (the allocator's lists and the stack's tuples hold register
+# numbers), taken from the encoder's one register enumeration
+RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = (int(r) for r in tuple(Reg)[:8])
+R8, R9, R10, R11, R12, R13, R14, R15 = (int(r) for r in tuple(Reg)[8:])
+XMM0 = len(Reg)  # XMM n is register number XMM0 + n
 
 # Allocation order: the list is popped from its end, so the registers that
 # instructions need by name (rax, rdx for division, rcx for shifts) go last.

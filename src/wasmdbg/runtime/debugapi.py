@@ -88,6 +88,14 @@ class StoreDebugMixin:
         """
         self._debug_support().set_debug_handler(handler)
 
+    def set_guest_exit_handler(self, handler: Callable[[Any], None] | None) -> None:
+        """Call ``handler(store)`` each time the outermost guest call returns or traps.
+
+        By then single-stepping is already off (it ends with the call); a
+        debugger uses this to end its own stepping and run-to state too.
+        """
+        self._debug_support().set_guest_exit_handler(handler)
+
     def clear_debug_handler(self) -> None:
         """Stop delivering debug events."""
         if self._debug_hook is not None:

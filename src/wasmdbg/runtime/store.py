@@ -37,11 +37,12 @@ checks it at function entries and loop headers and traps with
 ``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
 so the Store stays usable (but a passed epoch deadline sets it again: as in
 Wasmtime, every call traps until ``set_epoch_deadline`` moves the deadline).
-A flag set while no Wasm runs interrupts the next call.  Code compiled for debugging calls the breakpoint trampoline at
-the check instead: with a debug handler installed the guest *pauses* there
-(an INTERRUPTED event; the flag is cleared) and runs on when the handler
-returns; without one, or when the flag holds ``INTERRUPT_DEADLINE`` (an
-epoch deadline passed), it unwinds with ``INTERRUPT`` as above::
+A flag set while no Wasm runs interrupts the next call.  Code compiled for
+debugging calls the breakpoint trampoline at the check instead: with a debug
+handler installed the guest *pauses* there (an INTERRUPTED event; the flag is
+cleared) and runs on when the handler returns; without one, or when the flag
+holds ``INTERRUPT_DEADLINE`` (an epoch deadline passed), it unwinds with
+``INTERRUPT`` as above::
 
     flag set ──► check ──┬─ plain code ─────────────────► trap INTERRUPT
                          └─ debug code ─► trampoline ─┬─ handler ─► pause, resume
@@ -76,6 +77,7 @@ from ..jit import abi
 from ..wasm import types as core
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
+from .debug.gate import CodeGate
 from .debugapi import StoreDebugMixin
 from .engine import Engine
 from .sigint import SigintInterrupt
@@ -93,13 +95,16 @@ if TYPE_CHECKING:
     from .module import Module
     from .table import Table
 
-__all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
+__all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
 
-#: Values of the ``interrupt`` flag: compiled code only tests it for non-zero;
+#: Bits of the ``interrupt`` flag: compiled code only tests it for non-zero;
 #: a debug handler pauses the guest on a request (``interrupt()``, Ctrl-C) but
-#: not on an epoch deadline, which always traps.
+#: not on an epoch deadline, which always traps.  ``INTERRUPT_EDIT`` only asks
+#: debug-mode code to call back so a breakpoint edit from another thread can
+#: take the code gate (see ``runtime.debug.gate``); it never stops the guest.
 INTERRUPT_REQUEST = 1
 INTERRUPT_DEADLINE = 2
+INTERRUPT_EDIT = 4
 
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
@@ -129,6 +134,11 @@ class DebugHook(Protocol):
         """A host function raised ``exc``; its Wasm callers are still live
         (``store.vm.last_exit_fp``/``last_exit_pc``).  Raising here replaces
         the exception the Python caller gets."""
+        ...
+
+    def on_guest_exit(self, store: Store) -> None:
+        """The outermost guest call returned or trapped (no Wasm frame is
+        left): stepping ends with it."""
         ...
 
     def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
@@ -228,6 +238,12 @@ class Store(StoreDebugMixin):
         self._limits = StoreLimits()
         self._epoch_deadline: int | None = None
         self._wasi: WasiConfig | None = None
+        # NB: the guest holds the gate while it runs machine code, so an edit
+        # from another thread never patches under it; only debug Stores pay.
+        self._flag_lock = threading.Lock()
+        self._gate: CodeGate | None = None
+        if engine.config.guest_debug:
+            self._gate = CodeGate(self._request_edit_stop, self._cancel_edit_stop)
 
     # -- wasmtime-py API -------------------------------------------------------
     def data(self) -> Any:
@@ -305,7 +321,7 @@ class Store(StoreDebugMixin):
     def _check_epoch(self, epoch: int) -> None:
         if self._epoch_deadline is not None and epoch >= self._epoch_deadline:
             # NB: a deadline ends the call even under a debugger: no pause
-            self._ctx.interrupt = INTERRUPT_DEADLINE
+            self.set_interrupt_bits(INTERRUPT_DEADLINE)
 
     def interrupt(self) -> None:
         """Make the running (or next) guest call trap with ``INTERRUPT``.
@@ -315,7 +331,30 @@ class Store(StoreDebugMixin):
         installed the guest pauses there instead (an INTERRUPTED event) and
         resumes when the handler returns.
         """
-        self._ctx.interrupt = INTERRUPT_REQUEST
+        self.set_interrupt_bits(INTERRUPT_REQUEST)
+
+    def set_interrupt_bits(self, bits: int) -> None:
+        """Set ``bits`` in the interrupt flag (any thread)."""
+        with self._flag_lock:
+            self._ctx.interrupt |= bits
+
+    def clear_interrupt_bits(self, bits: int) -> None:
+        """Clear ``bits`` of the interrupt flag (any thread)."""
+        with self._flag_lock:
+            self._ctx.interrupt &= ~bits
+
+    def _request_edit_stop(self) -> None:
+        self.set_interrupt_bits(INTERRUPT_EDIT)
+
+    def _cancel_edit_stop(self) -> None:
+        self.clear_interrupt_bits(INTERRUPT_EDIT)
+
+    @property
+    def code_gate(self) -> CodeGate:
+        """The gate between this Store's running guest and code patching (debug Stores)."""
+        if self._gate is None:
+            raise WasmError("only a Store whose Engine has Config(debug=True) patches code")
+        return self._gate
 
     def interrupt_on_sigint(self) -> SigintInterrupt:
         """A context manager under which Ctrl-C (SIGINT) interrupts this Store's guest.
@@ -424,12 +463,22 @@ class Store(StoreDebugMixin):
             if self._thread != threading.get_ident() or self._entry is None:
                 self._bind_thread()
             self._depth = 1
+            gate = self._gate
             try:
-                status = self._entry(vmctx, code, slots, nslots)
+                if gate is not None:
+                    gate.enter()
+                    try:
+                        status = self._entry(vmctx, code, slots, nslots)
+                    finally:
+                        gate.leave()
+                else:
+                    status = self._entry(vmctx, code, slots, nslots)
                 if status:
                     self._raise_trap(status)
             finally:
                 self._depth = 0
+                if self._debug_hook is not None:
+                    self._debug_hook.on_guest_exit(self)
             return
         if threading.get_ident() != self._thread:
             raise WasmError("the Store is running Wasm on another thread (a Store is single-threaded)")
@@ -437,8 +486,16 @@ class Store(StoreDebugMixin):
         saved = _Activation(ctx.last_exit_fp, ctx.last_exit_pc, ctx.entry_fp, ctx.entry_rsp)
         self._activations.append(saved)
         self._depth = depth + 1
+        gate = self._gate
         try:
-            status = self._entry(vmctx, code, slots, nslots)
+            if gate is not None:
+                gate.enter()
+                try:
+                    status = self._entry(vmctx, code, slots, nslots)
+                finally:
+                    gate.leave()
+            else:
+                status = self._entry(vmctx, code, slots, nslots)
             if status:
                 self._raise_trap(status)
         finally:
@@ -459,7 +516,7 @@ class Store(StoreDebugMixin):
                 exc = Trap("a host function failed")
             raise exc
         if status == _INTERRUPT:
-            ctx.interrupt = 0
+            self.clear_interrupt_bits(INTERRUPT_REQUEST | INTERRUPT_DEADLINE)
             # NB: a passed epoch deadline keeps trapping until it is moved
             self._check_epoch(self.engine._epoch)
         if reported is not None and reported[0] == status:
@@ -527,6 +584,16 @@ class Store(StoreDebugMixin):
         return _HOST_ERROR
 
     def _hostcall(self, host_ctx: int, host_id: int, slots: int) -> int:
+        gate = self._gate
+        if gate is None:
+            return self._run_hostcall(host_id, slots)
+        gate.leave()
+        try:
+            return self._run_hostcall(host_id, slots)
+        finally:
+            gate.enter()
+
+    def _run_hostcall(self, host_id: int, slots: int) -> int:
         try:
             func = self._hosts[host_id]
             if func is None:
@@ -541,6 +608,16 @@ class Store(StoreDebugMixin):
             return status
 
     def _libcall(self, vmctx: int, op: int, slots: int) -> int:
+        gate = self._gate
+        if gate is None:
+            return self._run_libcall(vmctx, op, slots)
+        gate.leave()
+        try:
+            return self._run_libcall(vmctx, op, slots)
+        finally:
+            gate.enter()
+
+    def _run_libcall(self, vmctx: int, op: int, slots: int) -> int:
         try:
             inst = self._instances[peek(vmctx + _VMCTX_INSTANCE_ID)]
             if inst is None:
@@ -550,12 +627,22 @@ class Store(StoreDebugMixin):
             return self._fail(exc)
 
     def _debughook(self, fp: int, return_address: int, saved: int) -> int:
+        gate = self._gate
+        if gate is None:
+            return self._run_debughook(fp, return_address, saved)
+        gate.leave()
+        try:
+            return self._run_debughook(fp, return_address, saved)
+        finally:
+            gate.enter()
+
+    def _run_debughook(self, fp: int, return_address: int, saved: int) -> int:
         if not saved:
             return self._report_trap(fp, return_address)
         hook = self._debug_hook
         if hook is None:
             # only an interrupt check gets here without a hook: nobody pauses it
-            return _INTERRUPT if self._ctx.interrupt else 0
+            return _INTERRUPT if self._ctx.interrupt & ~INTERRUPT_EDIT else 0
         try:
             return int(hook.on_breakpoint(self, fp, return_address, saved))
         except BaseException as exc:

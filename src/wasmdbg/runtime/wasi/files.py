@@ -10,7 +10,7 @@ memory); anything that must be copied goes in chunks of at most
 :data:`~.guest.CHUNK` bytes.
 
 Behaviour follows Wasmtime's preview-1 implementation where the two could
-differ: reading a descriptor not opened for reading (or writing one not
+differ: a transfer uses only the first non-empty iovec; reading a descriptor not opened for reading (or writing one not
 opened for writing) is ``EBADF``; a stream cannot seek (``ESPIPE``);
 ``fd_readdir`` lists ``.`` and ``..`` first (cookies 1 and 2), then the
 host's entries in the host's order (cookies 3, 4, ...), truncating the
@@ -32,7 +32,6 @@ from .abi import (
     DIRENT,
     FDSTAT,
     FILESTAT,
-    MUTATE_RIGHTS,
     NOT_DIR_RIGHTS,
     PREOPEN_INHERITING,
     PREOPEN_RIGHTS,
@@ -239,10 +238,6 @@ def _fdflags(host_fd: int) -> int:
         flags |= Fdflags.APPEND
     if fl & os.O_NONBLOCK:
         flags |= Fdflags.NONBLOCK
-    if fl & os.O_SYNC == os.O_SYNC:
-        flags |= Fdflags.SYNC
-    elif fl & os.O_DSYNC:
-        flags |= Fdflags.DSYNC
     return flags
 
 
@@ -257,9 +252,8 @@ def fd_fdstat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
             base, inheriting = PREOPEN_RIGHTS, PREOPEN_INHERITING
         else:
             base = inheriting = ALL_RIGHTS & ~NOT_DIR_RIGHTS
-        if not entry.mutable:
-            base &= ~MUTATE_RIGHTS
-            inheriting &= ~(MUTATE_RIGHTS | WRITE_RIGHTS)
+        # NB: a read-only preopen reports the same rights (as in Wasmtime); the calls that
+        # would change something below it fail with EPERM instead
         rec = FDSTAT.pack(Filetype.DIRECTORY, 0, base, inheriting)
     else:
         # NB: as Wasmtime does, a file's rights say only whether it reads and writes,
@@ -389,6 +383,8 @@ def _check(result: int) -> None:
 def fd_filestat_set_times(ctx: WasiCtx, mem: GuestMemory, fd: int, atim: int, mtim: int, fst: int) -> None:
     entry = _opened(ctx, fd)
     times = _times(atim, mtim, fst)
+    if not entry.mutable:
+        raise WasiErrno(Errno.PERM)
     _check(_futimens(entry.fd, times))
 
 
@@ -491,6 +487,8 @@ def path_open(
         raise WasiErrno(Errno.INVAL)
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiErrno(Errno.INVAL)
+    if fdflags & (Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC):
+        raise WasiErrno(Errno.NOTSUP)  # NB: as Wasmtime: no synchronous-I/O descriptors
     write = bool(base & WRITE_RIGHTS)
     # NB: as in Wasmtime, a descriptor asked for neither reading nor writing can read
     read = bool(base & READ_RIGHTS) or not write
@@ -506,15 +504,10 @@ def path_open(
     ):
         if oflags & obit:
             flags |= host
-    for bit, host in (
-        (Fdflags.APPEND, os.O_APPEND),
-        (Fdflags.DSYNC, os.O_DSYNC),
-        (Fdflags.RSYNC, os.O_RSYNC),
-        (Fdflags.SYNC, os.O_SYNC),
-        (Fdflags.NONBLOCK, os.O_NONBLOCK),
-    ):
-        if fdflags & bit:
-            flags |= host
+    if fdflags & Fdflags.APPEND:
+        flags |= os.O_APPEND
+    if fdflags & Fdflags.NONBLOCK:
+        flags |= os.O_NONBLOCK
     follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
     with resolve(d.fd, path, follow=follow) as r:
         if r.trailing_slash:

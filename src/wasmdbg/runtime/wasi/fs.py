@@ -144,8 +144,10 @@ def resolve(root: int, path: bytes, *, follow: bool) -> Resolved:
                 if not target:
                     raise WasiErrno(Errno.NOENT)
                 parts = target.split(b"/")
-                if last and trailing:
-                    parts.append(b"")
+                if last:
+                    trailing = trailing or target.endswith(b"/")
+                    if trailing:
+                        parts.append(b"")
                 pending.extend(reversed(parts))
                 continue
             if last:
