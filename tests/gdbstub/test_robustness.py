@@ -86,6 +86,15 @@ def test_handshake_and_unknown_packets(server: Server) -> None:
     client = Client(server.port)
     assert client.ask("qSupported:xmlRegisters=i386") == f"PacketSize={PACKET_SIZE:x};qXfer:libraries:read+;QStartNoAckMode+"
     client.no_ack()
+    for packet, reply in [("QThreadSuffixSupported", "OK"), ("QListThreadsInStopReply", "OK"),
+                          ("QEnableErrorStrings", "OK"), ("vCont?", "vCont;c;C;s;S"), ("qC", "QC1"),
+                          ("qfThreadInfo", "m1"), ("qsThreadInfo", "l"), ("Hg1", "OK")]:
+        assert client.ask(packet, acked=False) == reply, packet
+    assert client.ask("qHostInfo", acked=False).startswith("triple:" + b"wasm32-unknown-wasi-wasm".hex())
+    info = client.ask("qProcessInfo", acked=False)
+    assert info.startswith(f"pid:{server.proc.pid:x};parent-pid:") and "ptrsize:4;" in info
+    assert client.ask("qThreadStopInfo1", acked=False) == client.ask("?", acked=False)
+    assert client.ask("qRegisterInfo0", acked=False).startswith("name:pc;")
     assert client.ask("qNoSuchPacket", acked=False) == ""
     assert client.ask("jThreadsInfo", acked=False) == ""
     assert client.ask("Z1,4000000000000000,1", acked=False) == ""  # hardware breakpoints

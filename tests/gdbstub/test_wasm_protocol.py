@@ -174,3 +174,18 @@ def test_vcont() -> None:
     for bad in ("vCont", "vCont;", "vCont;x", "vCont;cc", "vCont;s:zz", "vCont;C:1"):
         with pytest.raises(ProtocolError):
             parse_vcont(bad)
+
+
+def test_return_address_after_each_kind_of_call() -> None:
+    from wasmdbg.errors import DebugError
+    from wasmdbg.gdbstub.server import return_address
+
+    code = bytes([0x10, 0x85, 0x01, 0x11, 0x02, 0x00, 0x12, 0x01, 0x13, 0x80, 0x01, 0x00, 0x6A])
+    assert return_address(code, 0) == 3  # call 133
+    assert return_address(code, 3) == 6  # call_indirect type 2, table 0
+    assert return_address(code, 6) == 8  # return_call 1
+    assert return_address(code, 8) == 12  # return_call_indirect type 128, table 0
+    assert return_address(code, 12) == 12  # i32.add: not a call
+    assert return_address(code, 99) == 99
+    with pytest.raises(DebugError):
+        return_address(bytes([0x10, 0x80]), 0)  # truncated LEB128
