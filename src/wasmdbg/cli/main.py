@@ -8,6 +8,7 @@ Subcommands::
     wasmdbg run [OPTIONS] FILE [ARGS...]
                                       run a WASI program like ``wasmtime run``
                                       (options, exit codes, trap reports: cli/run.py)
+    wasmdbg dap [--port N]            a Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
 
 Every failure prints one readable message to stderr and exits non-zero;
 no traceback reaches the user for bad input.
@@ -106,6 +107,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-failures", type=int, default=5, metavar="N", help="failures listed per file")
     p.set_defaults(run=_cmd_spec)
 
+    p = sub.add_parser("dap", help="serve the Debug Adapter Protocol (VS Code, nvim-dap) on stdio")
+    p.add_argument("--port", type=int, default=None, metavar="N",
+                   help="listen on 127.0.0.1:N for one client instead (0: any free port)")
+    p.set_defaults(run=_cmd_dap)
+
     # NB: `run` has its own parser (cli/run.py): main() hands it every word after
     # `run`, since the words after the module belong to the guest.  This entry
     # only lists it in `wasmdbg --help`.
@@ -123,6 +129,12 @@ def _cmd_run(words: Sequence[str]) -> int:
         print(f"error: {exc} (see `wasmdbg run --help`)", file=sys.stderr)
         return 2
     return run(opts)
+
+
+def _cmd_dap(args: argparse.Namespace) -> int:
+    from ..dap.server import serve_socket, serve_stdio
+
+    return serve_stdio() if args.port is None else serve_socket(args.port)
 
 
 def _die_of_sigint() -> None:
