@@ -288,3 +288,22 @@ def test_detach_lets_the_guest_run_to_its_exit(server: Server) -> None:
     assert client.ask("D", acked=False) == "OK"
     status, out, _ = server.finish()
     assert status == 1 and "hello 6 3 120" in out
+
+
+def test_each_recursive_frame_answers_its_own_locals(server: Server) -> None:
+    from wasmdbg.wasm.decoder import decode_module
+
+    mdef = decode_module(server.program.read_bytes())
+    (body,) = [b for b in mdef.bodies if mdef.func_name(b.func_index) == "fact"]
+    client = Client(server.port)
+    client.no_ack()
+    assert client.ask(f"Z0,{(1 << 62) | body.code_start:x},1", acked=False) == "OK"
+    for _ in range(5):  # fact(5) .. fact(1)
+        assert "reason:breakpoint;" in client.ask("c", acked=False)
+    stack = bytes.fromhex(client.ask("qWasmCallStack:1", acked=False))
+    assert len(stack) // 8 >= 6
+    # parameter n is local 0 of each fact frame: 1 innermost, then 2, 3, 4, 5
+    values = [int.from_bytes(bytes.fromhex(client.ask(f"qWasmLocal:{i};0", acked=False)), "little")
+              for i in range(5)]
+    assert values == [1, 2, 3, 4, 5]
+    finish_by_kill(client, server)
