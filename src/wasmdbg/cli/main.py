@@ -8,6 +8,8 @@ Subcommands::
     wasmdbg run [OPTIONS] FILE [ARGS...]
                                       run a WASI program like ``wasmtime run``
                                       (options, exit codes, trap reports: cli/run.py)
+    wasmdbg debug [OPTIONS] [-ex CMD]... [-x FILE] [--batch] FILE [ARGS...]
+                                      the gdb-style debugger (cli/repl.py; run's options)
     wasmdbg dap [--port N]            a Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
 
 Every failure prints one readable message to stderr and exits non-zero;
@@ -117,7 +119,15 @@ def _build_parser() -> argparse.ArgumentParser:
     # only lists it in `wasmdbg --help`.
     sub.add_parser("run", help="run a WASI program, or call one exported function, like `wasmtime run`",
                    add_help=False)
+    sub.add_parser("debug", help="debug a WASI program with gdb's commands (-ex CMD, -x FILE, --batch)",
+                   add_help=False)
     return parser
+
+
+def _cmd_debug(words: Sequence[str]) -> int:
+    from .repl import debug_main
+
+    return debug_main(words)
 
 
 def _cmd_run(words: Sequence[str]) -> int:
@@ -172,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # of main([...]) in the same process gets the status instead.
             _die_of_sigint()
         return run_status
+    if words[:1] == ["debug"]:
+        return _cmd_debug(words[1:])
     parser = _build_parser()
     args = parser.parse_args(words)
     if getattr(args, "all_sites", False):

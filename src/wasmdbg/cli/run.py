@@ -418,8 +418,23 @@ def _report(path: str, what: str, cause: str, frames: Sequence[Any]) -> str:
 
     chain = [what]
     if frames:
-        chain.append("error while executing at wasm backtrace:\n" + format_backtrace(frames))
+        chain.append("error while executing at wasm backtrace:\n" + _with_sources(format_backtrace(frames), frames))
     chain.append(cause)
     lines = [f"Error: failed to run main module `{path}`", "", "Caused by:"]
     lines += [f"    {i}: {step}" for i, step in enumerate(chain)]
     return "\n".join(lines)
+
+
+def _with_sources(text: str, frames: Sequence[Any]) -> str:
+    """The backtrace with ``at FILE:LINE:COLUMN`` under each frame that has DWARF lines."""
+    from ..debug.source import source_position
+
+    out = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i < len(frames) and not line.lstrip().startswith("..."):
+            frame = frames[i]
+            for where in source_position(frame.module, frame.module_offset):
+                out.append(f"                    at {where}")
+    return "\n".join(out)
