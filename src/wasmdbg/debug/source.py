@@ -60,6 +60,7 @@ section, ``$globalN``, ``$stackN``, ``$pc`` and ``{TYPE} ADDR``.
 from __future__ import annotations
 
 import math
+import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -665,7 +666,22 @@ class SourceDebugger:
         for bp in self.breakpoints:
             bp.installed = []
             self._install(bp)
-        self.session.start(launch.entry)
+        # NB: the guest thread inherits this thread's signal mask: with SIGINT
+        # blocked while it is created, Ctrl-C always lands on the front end's
+        # thread (which pauses the guest), never on the guest thread in the
+        # middle of machine code (a signal frame pushed on its stack there has
+        # been seen to crash the process).
+        session = self.session
+        try:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                session.start(launch.entry)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C fires here
+        except KeyboardInterrupt:
+            if session.state.name == "NOT_STARTED":
+                raise
+            session.pause()
         return self._wait()
 
     def kill(self) -> None:
