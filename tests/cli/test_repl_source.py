@@ -200,6 +200,15 @@ def test_list_and_info_source_and_line() -> None:
     assert "Current source file is recursion.c\n" in out and "Contains 69 lines.\n" in out
 
 
+def test_list_ranges() -> None:
+    out = session("recursion.O0.wasm", "list 16,18", "list recursion.c:25,", "list ,5")
+    lines = out.splitlines()
+    assert lines[:3] == ["16\tlong long factorial(int n) {", "17\t    if (n > depth_reached)",
+                         "18\t        depth_reached = n;"]
+    assert lines[3] == "25\tint fib(int n) {" and lines[12].startswith("34\t")
+    assert lines[13].startswith("1\t/* recursion.c") and lines[-1].startswith("5\t")
+
+
 def test_info_functions_lists_source_functions() -> None:
     out = session("recursion.O0.wasm", "info functions ^fib$|^hanoi$")
     assert "File recursion.c:\n" in out

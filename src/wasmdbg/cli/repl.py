@@ -1419,7 +1419,7 @@ class Repl(cmd.Cmd):
         return native_listing(launch.store, self.program.module, func)
 
     def do_list(self, arg: str) -> None:
-        """List source lines: list [LINE | FUNCTION | FILE:LINE | FILE:FUNCTION]; again to go on.
+        """List source lines: list [LINE | FUNCTION | FILE:LINE | FILE:FUNCTION | FIRST,LAST]; again to go on.
 
         Lists ten lines around the place given (or around the current line),
         or the ten lines after the last listing.
@@ -1427,6 +1427,16 @@ class Repl(cmd.Cmd):
         if self.dbg.info is None:
             raise DebugError("No symbol table is loaded.  Use the \"file\" command.")
         text = arg.strip()
+        if "," in text:  # list FIRST,LAST  /  list FIRST,  /  list ,LAST
+            first_text, _, last_text = text.partition(",")
+            if first_text.strip():
+                file, first = self._list_center(first_text.strip())
+                last = self._list_center(last_text.strip())[1] if last_text.strip() else first + self.listsize - 1
+            else:
+                file, last = self._list_center(last_text.strip())
+                first = max(last - self.listsize + 1, 1)
+            self._print_lines(file, first, last)
+            return
         if text:
             center = self._list_center(text)
         elif self._list_last is not None:
