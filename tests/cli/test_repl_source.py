@@ -256,3 +256,20 @@ def test_start_and_silent_breakpoint_commands() -> None:
     assert "Breakpoint 2, " not in out  # silent
     assert out.count("= 300\n") == 2  # fib(3) runs twice within fib(5)
     assert "[Inferior 1 (wasm) exited normally]" in out
+
+
+def test_a_variable_on_the_operand_stack_at_O2() -> None:
+    from wasmdbg.dwarf import load_debug_info
+    from wasmdbg.dwarf.locations import WasmStack
+    from wasmdbg.wasm.decoder import decode_module
+
+    info, _ = load_debug_info(decode_module((PROGRAMS / "recursion.O2.wasm").read_bytes()))
+    assert info is not None
+    fib = info.function_named("fib")
+    assert fib is not None
+    var = next(v for v in fib.root.variables if v.name == "a")
+    where = next(r for r in var.ranges if isinstance(r.location, WasmStack))
+    out = session("recursion.O2.wasm", f"break *0x{where.low:x}", "run", "print a", "print $stack0", "info locals")
+    assert "Breakpoint 1, fib (n=2) at recursion.c:" in out
+    assert "$1 = 1\n$2 = 1\n" in out  # fib(1), still on the operand stack
+    assert "a = 1\n" in out
