@@ -8,8 +8,9 @@ evaluator (Wasm-level values in :mod:`.source`, C values over DWARF types).
 Grammar, loosest binding first (all binary operators left-associative except
 ``=`` and ``?:``)::
 
+    top      := assign ( ',' assign )*     the comma operator (top level only)
     expr     := assign
-    assign   := cond ( '=' assign )?
+    assign   := cond ( ASSIGN_OP assign )?  '=' and '+=' '-=' '*=' '/=' '%=' '&=' '|=' '^=' '<<=' '>>='
     cond     := at ( '?' expr ':' cond )?
     at       := or ( '@' or )*             gdb's artificial array: LVALUE@COUNT
     or       := and ( '||' and )*          and := bitor ( '&&' bitor )*
@@ -18,9 +19,9 @@ Grammar, loosest binding first (all binary operators left-associative except
     rel      := shift ( ('<'|'<='|'>'|'>=') shift )*
     shift    := add ( ('<<'|'>>') add )*   add := mul ( ('+'|'-') mul )*
     mul      := unary ( ('*'|'/'|'%') unary )*
-    unary    := ('-'|'+'|'!'|'~'|'*'|'&') unary | 'sizeof' unary
+    unary    := ('-'|'+'|'!'|'~'|'*'|'&'|'++'|'--') unary | 'sizeof' unary
               | '(' TYPE ')' unary | '{' TYPE '}' unary | postfix
-    postfix  := primary ( '[' expr ']' | '.' NAME | '->' NAME )*
+    postfix  := primary ( '[' expr ']' | '.' NAME | '->' NAME | '++' | '--' )*
     primary  := NUMBER | CHAR | STRING | NAME | '$'NAME | '$'DIGITS | '$' | '(' expr ')'
 
 ``(TYPE)`` is a cast only when the parenthesised words name a type: the
@@ -87,7 +88,7 @@ class TypeName:
 
 @dataclass(frozen=True, slots=True)
 class Unary:
-    """``op operand`` for ``- + ! ~ * & sizeof``."""
+    """``op operand`` for ``- + ! ~ * & sizeof ++ --``; ``post++`` / ``post--`` are the postfix forms."""
 
     op: str
     operand: Node
@@ -95,7 +96,7 @@ class Unary:
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    """``left op right`` (``=`` is assignment)."""
+    """``left op right`` (``=`` is assignment, ``+=`` etc. compound assignment, ``,`` the comma operator)."""
 
     op: str
     left: Node
@@ -147,7 +148,7 @@ _TOKEN = re.compile(
   | (?P<char>'(?:\\.|[^\\'])+')
   | (?P<str>"(?:\\.|[^\\"])*")
   | (?P<name>\$?[A-Za-z_][A-Za-z_0-9]*|\$\d+|\$\$?\d*)
-  | (?P<op>->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>=!~&|^?:()\[\]{}.,@])
+  | (?P<op><<=|>>=|->|\+\+|--|[-+*/%&|^]=(?!=)|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>=!~&|^?:()\[\]{}.,@])
     """,
     re.VERBOSE,
 )
@@ -156,6 +157,9 @@ _TOKEN = re.compile(
 BASE_TYPE_WORDS = frozenset(
     ["void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool", "struct", "union", "enum", "const", "volatile", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64"]
 )
+
+#: Assignment operators: ``=`` and the compound ones (``a += b`` is ``a = a + b``, ``a`` evaluated once).
+ASSIGN_OPS = frozenset(["=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="])
 
 _ESCAPES = {"n": 10, "t": 9, "r": 13, "0": 0, "\\": 92, "'": 39, '"': 34, "a": 7, "b": 8, "f": 12, "v": 11}
 
@@ -240,10 +244,18 @@ class _Parser:
             got = self.peek()[1] or "end of expression"
             raise DebugError(f"expected {op!r} in expression, got {got!r}")
 
+    def top(self) -> Node:
+        node = self.expression()
+        while self.accept(","):
+            node = Binary(",", node, self.expression())
+        return node
+
     def expression(self) -> Node:
         left = self.conditional()
-        if self.accept("="):
-            return Binary("=", left, self.expression())
+        kind, tok = self.peek()
+        if kind == "op" and tok in ASSIGN_OPS:
+            self.i += 1
+            return Binary(tok, left, self.expression())
         return left
 
     def conditional(self) -> Node:
@@ -292,7 +304,7 @@ class _Parser:
 
     def unary(self) -> Node:
         kind, tok = self.peek()
-        if kind == "op" and tok in ("-", "+", "!", "~", "*", "&"):
+        if kind == "op" and tok in ("-", "+", "!", "~", "*", "&", "++", "--"):
             self.i += 1
             return Unary(tok, self.unary())
         if kind == "name" and tok == "sizeof":
@@ -326,6 +338,8 @@ class _Parser:
                 node = Member(node, self.member_name())
             elif self.accept("->"):
                 node = Member(node, self.member_name(), arrow=True)
+            elif self.peek() in (("op", "++"), ("op", "--")):
+                node = Unary("post" + self.take()[1], node)
             else:
                 return node
 
@@ -362,7 +376,7 @@ def parse_expression(text: str, is_type: Callable[[str], bool] = lambda _name: F
     if not text.strip():
         raise DebugError("an expression is required")
     parser = _Parser(text, is_type)
-    node = parser.expression()
+    node = parser.top()
     if parser.peek()[0] != "end":
         raise DebugError(f"junk {parser.peek()[1]!r} at the end of the expression")
     return node

@@ -17,12 +17,19 @@ What gdb prints, by type::
     function pointer       {int (int, int)} 0x1 <add>
     T [n]                  {10, 20, 30}    char [n]       "wasm\\000\\000\\000"
     struct / union         {x = 3, y = 4}
-    runs of 10 or more equal elements: 0 <repeats 16 times>
+    runs of more than 10 equal elements (gdb's threshold): 0 <repeats 16 times>
 
 Arithmetic follows C on wasm32 (``int`` and ``long`` are 32 bits, pointers
 32 bits): the usual arithmetic conversions, pointer +/- integer scaled by
 the pointee size, pointer - pointer in elements, comparisons giving
-``int``.
+``int``.  Assignment converts to the destination's type and writes back
+through the value's address or writer (a bitfield rewrites only its bits);
+``+=`` and the other compound operators, ``++``/``--`` (prefix and
+postfix) and the comma operator evaluate as C does.
+
+This is the debugger's one C value layer: DWARF (``wasmdbg.dwarf``) says
+where a variable lives and what its type is; everything about its value is
+here.
 """
 
 from __future__ import annotations
@@ -242,7 +249,7 @@ def string_text(data: bytes, *, limit: int = PRINT_ELEMENTS, truncated: bool = F
         while j < len(shown) and shown[j] == shown[i]:
             j += 1
         run = j - i
-        if run >= REPEAT_THRESHOLD:
+        if run > REPEAT_THRESHOLD:
             if current:
                 parts.append('"' + current + '"')
                 current = ""
@@ -368,7 +375,7 @@ def _format_array(value: CValue, core: ArrayType, ctx: Context, fmt: str | None)
         j = i
         while j < len(texts) and items[j].data == items[i].data:
             j += 1
-        if j - i >= REPEAT_THRESHOLD:
+        if j - i > REPEAT_THRESHOLD:
             parts.append(f"{texts[i]} <repeats {j - i} times>")
         else:
             parts.extend(texts[i:j])
@@ -429,7 +436,8 @@ def _arith_type(a: CType, b: CType) -> CType:
     if (isinstance(a, BaseType) and a.is_float) or (isinstance(b, BaseType) and b.is_float):
         fa = a if isinstance(a, BaseType) and a.is_float else None
         fb = b if isinstance(b, BaseType) and b.is_float else None
-        return DOUBLE if (fa and fa.size == 8) or (fb and fb.size == 8) or not (fa and fb) else BASE_TYPES["float"]
+        # C's usual conversions: the wider floating type wins; an integer operand converts to it.
+        return DOUBLE if (fa and fa.size == 8) or (fb and fb.size == 8) else BASE_TYPES["float"]
     sa, ua = _rank(a)
     sb, ub = _rank(b)
     size = max(sa, sb)
@@ -459,6 +467,8 @@ class CEvaluator:
         else:
             base = BASE_TYPES.get(" ".join(words)) or self.ctx.find_type(words)
         if base is None:
+            if len(words) == 2 and words[0] in ("struct", "union", "enum"):
+                raise DebugError(f"No {words[0]} type named {words[1]}.")
             raise DebugError(f'No symbol "{" ".join(words)}" in current context.')
         for _ in range(tn.pointers):
             base = PointerType(base)
@@ -539,6 +549,13 @@ class CEvaluator:
         value = self.eval(node.operand)
         if node.op == "*":
             return self._deref(value)
+        if node.op in ("++", "--", "post++", "post--"):
+            # ++x is x += 1; x++ stores the same but yields the old value.
+            old = self._decay(value)
+            if value.optimized_out:
+                raise DebugError("value has been optimized out")
+            new = self._store(value, self._apply(node.op[-1], value, value_of(INT, 1)))
+            return old if node.op.startswith("post") else new
         value = self._decay(value)
         if node.op == "!":
             return value_of(INT, int(not scalar_of(value)))
@@ -600,31 +617,42 @@ class CEvaluator:
     def _conditional(self, node: ex.Conditional) -> CValue:
         return self.eval(node.then) if self.truth(self.eval(node.test)) else self.eval(node.other)
 
+    def _store(self, target: CValue, source: CValue) -> CValue:
+        """Assign ``source`` to the lvalue ``target``; the value it now holds."""
+        source = self._decay(source)
+        tcore = target.core
+        if isinstance(tcore, StructType | ArrayType):
+            if source.core.size != tcore.size:
+                raise DebugError("Invalid cast.")
+            data = source.data
+        else:
+            data = value_of(target.type, scalar_of(source)).data
+            if target.bits is not None:
+                data = (int.from_bytes(data, "little") & ((1 << target.bits[1]) - 1)).to_bytes(len(data), "little")
+        _write(target, data, self.ctx)
+        if target.address is not None and target.bits is None:
+            return self._load(target.type, target.address)
+        if target.bits is not None:
+            base = target.data
+            old = int.from_bytes(base, "little")
+            offset, size = target.bits
+            mask = ((1 << size) - 1) << offset
+            new = (old & ~mask) | ((int.from_bytes(data, "little") << offset) & mask)
+            return replace(target, data=new.to_bytes(len(base), "little"))
+        return replace(target, data=data)
+
     def _binary(self, node: ex.Binary) -> CValue:
         op = node.op
         if op == "=":
             target = self.eval(node.left)
-            source = self._decay(self.eval(node.right))
-            tcore = target.core
-            if isinstance(tcore, StructType | ArrayType):
-                if source.core.size != tcore.size:
-                    raise DebugError("Invalid cast.")
-                data = source.data
-            else:
-                data = value_of(target.type, scalar_of(source)).data
-                if target.bits is not None:
-                    data = (int.from_bytes(data, "little") & ((1 << target.bits[1]) - 1)).to_bytes(len(data), "little")
-            _write(target, data, self.ctx)
-            if target.address is not None and target.bits is None:
-                return self._load(target.type, target.address)
-            if target.bits is not None:
-                base = target.data
-                old = int.from_bytes(base, "little")
-                offset, size = target.bits
-                mask = ((1 << size) - 1) << offset
-                new = (old & ~mask) | ((int.from_bytes(data, "little") << offset) & mask)
-                return replace(target, data=new.to_bytes(len(base), "little"))
-            return replace(target, data=data)
+            return self._store(target, self.eval(node.right))
+        if op in ex.ASSIGN_OPS:
+            # NB: the target is evaluated once (a[i++] += 1 bumps i once), as C does.
+            target = self.eval(node.left)
+            return self._store(target, self._apply(op[:-1], target, self.eval(node.right)))
+        if op == ",":
+            self.eval(node.left)
+            return self.eval(node.right)
         if op == "@":
             first = self.eval(node.left)
             count = int(scalar_of(self._decay(self.eval(node.right))))
@@ -639,8 +667,12 @@ class CEvaluator:
             if op == "&&":
                 return value_of(INT, int(left and self.truth(self.eval(node.right))))
             return value_of(INT, int(left or self.truth(self.eval(node.right))))
-        a = self._decay(self.eval(node.left))
-        b = self._decay(self.eval(node.right))
+        return self._apply(op, self.eval(node.left), self.eval(node.right))
+
+    def _apply(self, op: str, left: CValue, right: CValue) -> CValue:
+        """``left op right`` for an arithmetic, bitwise, shift or comparison operator."""
+        a = self._decay(left)
+        b = self._decay(right)
         ca, cb = a.core, b.core
         pa, pb = isinstance(ca, PointerType), isinstance(cb, PointerType)
         if op in ("+", "-") and (pa or pb):

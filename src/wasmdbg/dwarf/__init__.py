@@ -10,17 +10,14 @@ note instead of raising when DWARF is absent or broken)::
     loc = info.location_of(pc)                        # file, line, column, inline chain
     for v in info.variables_at(pc): v.location_at(pc) # WasmLocal(2), Memory(12, FRAME_BASE) ...
 
-    from wasmdbg.dwarf.cexpr import DebugContext, evaluate
-    from wasmdbg.dwarf.cvalue import format_value
-    ctx = DebugContext(info, pc, target)              # target: cvalue.Target over a frame
-    format_value(evaluate("p->next->value + 1", ctx), target)
+    info.type_named("struct point", pc)               # a C type (types.CType)
 
 Submodules: ``sections`` (framing, the address map, :class:`DwarfError`),
 ``lines`` (line tables), ``dies`` (a fast skim of top-level DIEs),
 ``scopes`` (functions, inlining, variables), ``locations`` (where a
-variable lives), ``types`` (C types and their spelling), ``cvalue`` (C
-values on an abstract target, gdb's print format), ``cexpr`` (the
-C-expression evaluator).
+variable lives), ``types`` (C types and their spelling).  C *values* and
+the C-expression evaluator live one layer up, in ``wasmdbg.debug.values``
+and ``wasmdbg.debug.expr``: this package owns the facts, not the values.
 
 This package imports only ``wasmdbg.wasm``, ``wasmdbg.errors`` and pyelftools.
 """

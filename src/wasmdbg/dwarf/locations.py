@@ -20,7 +20,7 @@ Wasm::
 
 :func:`resolve` turns a location into a :class:`Place` (a memory address,
 a local, a global, a stack slot or a plain value) for one frame, through
-the :class:`FrameReader` protocol; the value layer (``cvalue``) then reads
+the :class:`FrameReader` protocol; the debugger's value layer (``wasmdbg.debug.values``) then reads
 or writes the place.
 """
 

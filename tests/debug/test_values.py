@@ -1,39 +1,61 @@
-"""C values and expressions over real DWARF types, on a fake target.
+"""The debugger's C values and expressions (debug/values.py, debug/expr.py)
+over real DWARF types, on a fake paused frame.
 
-The fake target's memory starts as the module's data segments, so the
+The fake frame's memory starts as the module's data segments, so the
 globals of types.c hold their initial values; locals are placed where
-their DWARF locations say, relative to a chosen frame base.
+their DWARF locations say, relative to a chosen frame base.  The fake is a
+:class:`wasmdbg.debug.values.Context` built straight on
+:class:`~wasmdbg.dwarf.DebugInfo` (the debugger's own context,
+``CFrameContext``, is exercised by the transcript tests on running programs).
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
-from dwarf_oracle import debug_info, marker
 
-from wasmdbg.dwarf import DebugInfo, DwarfError
-from wasmdbg.dwarf.cexpr import DebugContext, evaluate, parse_type_name
-from wasmdbg.dwarf.cvalue import format_value, string_literal
-from wasmdbg.dwarf.locations import FRAME_BASE, OPTIMIZED_OUT, Memory, WasmLocal
-from wasmdbg.dwarf.types import type_name
+from wasmdbg.debug import expr as ex
+from wasmdbg.debug import values as cv
+from wasmdbg.dwarf import DebugInfo
+from wasmdbg.dwarf.locations import FRAME_BASE, OPTIMIZED_OUT, Memory, PlaceKind, WasmLocal, resolve
+from wasmdbg.dwarf.types import CType, FunctionType, strip_typedefs, type_name
+from wasmdbg.errors import DebugError
+from wasmdbg.wasm.decoder import decode_module
 
+PROGRAMS = Path(__file__).resolve().parent.parent / "programs" / "c"
 FRAME = 0x2000  # the frame base we give main's frame
 
 
-@dataclass
-class FakeTarget:
-    memory: bytearray
-    locals: dict[int, int | float] = field(default_factory=dict)
-    globals: dict[int, int | float] = field(default_factory=dict)
-    stack: dict[int, int | float] = field(default_factory=dict)
-    writes: list[tuple[str, int, object]] = field(default_factory=list)
+def debug_info(name: str) -> DebugInfo:
+    return DebugInfo(decode_module((PROGRAMS / f"{name}.wasm").read_bytes()))
 
+
+def marker(source: str, name: str) -> int:
+    for i, text in enumerate((PROGRAMS / source).read_text().splitlines(), 1):
+        if re.search(rf"// MARK: {re.escape(name)}\b", text):
+            return i
+    raise LookupError(f"no marker {name!r} in {source}")
+
+
+class FakeContext:
+    """One paused frame at ``pc``: linear memory and Wasm locals in Python containers."""
+
+    def __init__(self, info: DebugInfo, pc: int, memory: bytearray, locals_: dict[int, int] | None = None) -> None:
+        self.info = info
+        self.pc = pc
+        self.memory = memory
+        self.locals = locals_ if locals_ is not None else {}
+        self.writes: list[tuple[str, int, object]] = []
+        func = info.function_at(pc)
+        self.frame_base = func.frame_base if func is not None else None
+
+    # FrameReader (for DWARF locations) and Context
     def read_memory(self, address: int, size: int) -> bytes:
         if address < 0 or address + size > len(self.memory):
-            raise DwarfError(f"Cannot access memory at address 0x{address:x}")
+            raise DebugError(f"Cannot access memory at address 0x{address:x}")
         return bytes(self.memory[address : address + size])
 
     def write_memory(self, address: int, data: bytes) -> None:
@@ -41,24 +63,61 @@ class FakeTarget:
         self.memory[address : address + len(data)] = data
         self.writes.append(("memory", address, data))
 
-    def read_local(self, index: int) -> int | float:
+    def read_local(self, index: int) -> int:
         return self.locals.get(index, 0)
 
-    def write_local(self, index: int, value: int | float) -> None:
-        self.locals[index] = value
-        self.writes.append(("local", index, value))
+    def read_global(self, index: int) -> int:
+        return 0
 
-    def read_global(self, index: int) -> int | float:
-        return self.globals.get(index, 0)
+    def read_stack(self, index: int) -> int:
+        return 0
 
-    def write_global(self, index: int, value: int | float) -> None:
-        self.globals[index] = value
+    def lookup(self, name: str) -> cv.CValue | None:
+        var = self.info.lookup_variable(name, self.pc)
+        if var is not None:
+            return self.variable(var.type, var.location_at(self.pc))
+        found = self.info.enumerator(name, self.pc)
+        if found is not None:
+            return cv.value_of(found[0], found[1])
+        func = self.info.function_named(name)
+        if func is not None and func.func_index is not None:
+            return cv.CValue(FunctionType(cv.INT, ()), b"", func.func_index)
+        return None
 
-    def read_stack(self, index: int) -> int | float:
-        return self.stack.get(index, 0)
+    def variable(self, ctype: CType, location: object) -> cv.CValue:
+        place = resolve(location, self, self.frame_base)  # type: ignore[arg-type]
+        if place is None:
+            return cv.CValue(ctype, b"", optimized_out=True)
+        assert not isinstance(place, list)
+        size = strip_typedefs(ctype).size
+        if place.kind == PlaceKind.MEMORY:
+            return cv.CValue(ctype, self.read_memory(place.where, size), place.where)
+        assert place.kind == PlaceKind.LOCAL
+        index = place.where
 
-    def write_stack(self, index: int, value: int | float) -> None:
-        self.stack[index] = value
+        def write(data: bytes) -> None:
+            self.locals[index] = int.from_bytes(data, "little", signed=True)
+            self.writes.append(("local", index, self.locals[index]))
+
+        data = (self.locals.get(index, 0) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        return cv.CValue(ctype, data, None, write)
+
+    def dollar(self, name: str) -> cv.CValue:
+        raise DebugError(f"no convenience variable {name}")
+
+    def find_type(self, words: tuple[str, ...]) -> CType | None:
+        return self.info.type_named(" ".join(words), self.pc)
+
+    def function_for_pointer(self, value: int) -> str | None:
+        return {1: "add", 2: "mul"}.get(value)
+
+    # what the debugger does for print
+    def evaluate(self, text: str) -> cv.CValue:
+        node = ex.parse_expression(text, lambda word: self.info.type_named(word, self.pc) is not None)
+        return cv.CEvaluator(self).eval(node)
+
+    def p(self, text: str) -> str:
+        return cv.format_value(self.evaluate(text), self)
 
 
 def _memory_of(info: DebugInfo) -> bytearray:
@@ -81,16 +140,14 @@ class Frame:
         self.pc = match.pcs[0]
         main = self.info.function_at(self.pc)
         assert main is not None and isinstance(main.frame_base, WasmLocal)
-        self.target = FakeTarget(_memory_of(self.info))
-        self.target.locals[main.frame_base.index] = FRAME
-        self.ctx = DebugContext(self.info, self.pc, self.target)
+        self.ctx = FakeContext(self.info, self.pc, _memory_of(self.info), {main.frame_base.index: FRAME})
         self.address = {}
         for v in main.root.variables:
             loc = v.location
             assert isinstance(loc, Memory) and loc.base is FRAME_BASE
             self.address[v.name] = FRAME + loc.offset
         label = 0x3000
-        self.target.memory[label : label + 4] = b"box\0"
+        self.ctx.memory[label : label + 4] = b"box\0"
         self.put("c", b"A")
         self.put("uc", b"\xff")
         self.put("s", struct.pack("<h", -300))
@@ -116,11 +173,10 @@ class Frame:
 
     def put(self, name: str, data: bytes) -> None:
         a = self.address[name]
-        self.target.memory[a : a + len(data)] = data
+        self.ctx.memory[a : a + len(data)] = data
 
     def p(self, expr: str) -> str:
-        names = {1: "add", 2: "mul"}
-        return format_value(evaluate(expr, self.ctx), self.target, names.get)
+        return self.ctx.p(expr)
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +285,40 @@ def test_print_locals(frame: Frame, expr: str, text: str) -> None:
     assert frame.p(expr) == text
 
 
+def test_integer_deref_reads_an_int_there(frame: Frame) -> None:
+    # gdb reads an int at an integer's value: *g_counter is the int at address 42.
+    assert frame.p("*g_counter") == frame.p("*(int *)42")
+
+
+def test_print_formats(frame: Frame) -> None:
+    assert cv.format_value(frame.ctx.evaluate("i"), frame.ctx, "x") == "0xfffffffb"
+    assert cv.format_value(frame.ctx.evaluate("arr"), frame.ctx, "x") == "{0xa, 0x14, 0x1e, 0x28, 0x32}"
+    assert cv.format_value(frame.ctx.evaluate("c"), frame.ctx, "d") == "65"
+    assert cv.format_value(frame.ctx.evaluate("*ip@3"), frame.ctx) == "{30, 40, 50}"
+
+
+def test_compound_assignment_and_increments() -> None:
+    f = Frame()
+    assert f.p("i -= 10") == "-15"
+    assert f.p("i *= -2") == "30"
+    assert f.p("i /= 4") == "7"
+    assert f.p("i %= 4") == "3"
+    assert f.p("i <<= 3") == "24"
+    assert f.p("i >>= 1") == "12"
+    assert f.p("i &= 10") == "8"
+    assert f.p("i |= 3") == "11"
+    assert f.p("i ^= 1") == "10"
+    assert f.p("ip++") == f"(int *) 0x{FRAME + 128 + 8:x}"
+    assert f.p("*ip") == "40"
+    assert f.p("*--ip") == "30"
+    assert f.p("arr[2] += 5, arr[2]") == "35"
+    assert f.p("fl.mode += 1") == "6"
+    assert f.p("fl") == "{ready = 1, mode = 6, delta = -3, count = 1}"
+    assert f.p("++fl.delta") == "-2"
+    assert f.p("fl.count--") == "1"
+    assert f.p("fl") == "{ready = 1, mode = 6, delta = -2, count = 0}"
+
+
 def test_main_local_addresses_are_as_compiled(frame: Frame) -> None:
     # The locals the table above relies on lie where clang put them.
     assert frame.address["pt"] == FRAME + 96 and frame.address["arr"] == FRAME + 128
@@ -272,21 +362,23 @@ def test_assignment() -> None:
     ("expr", "message"),
     [
         ("nosuch", 'No symbol "nosuch" in current context.'),
-        ("*g_counter", "Attempt to take contents of a non-pointer value."),
+        ("*g_greeting[0].x", "not a structure"),
+        ("*pt", "Attempt to take contents of a non-pointer value."),
         ("g_counter / 0", "Division by zero"),
         ("pt.z", "There is no member named z."),
         ("g_counter.x", "not a structure"),
-        ("pt->x", "needs a pointer"),
-        ("1 +", "syntax error"),
-        ("g_counter $ 1", "Invalid character"),
+        ("pt->x", "Attempt to take contents of a non-pointer value."),
+        ("1 +", "unexpected 'end of expression'"),
+        ("g_counter $ 1", "junk '$'"),
         ("3 = 4", "not an lvalue"),
         ("*(int *)0x7fffffff", "Cannot access memory at address 0x7fffffff"),
-        ("", "Argument required"),
+        ("", "an expression is required"),
+        ("g_counter # 1", "invalid character"),
         ("(struct nosuch *)0", "No struct type named nosuch."),
     ],
 )
 def test_errors(frame: Frame, expr: str, message: str) -> None:
-    with pytest.raises(DwarfError, match=re.escape(message)):
+    with pytest.raises(DebugError, match=re.escape(message)):
         frame.p(expr)
 
 
@@ -298,14 +390,15 @@ def test_values_in_wasm_locals_and_optimized_out() -> None:
     pc = fib.breakpoint_pc
     loc = n.location_at(pc)
     assert isinstance(loc, WasmLocal)
-    target = FakeTarget(bytearray(65536), locals={loc.index: 10})
-    ctx = DebugContext(info, pc, target)
-    assert format_value(evaluate("n", ctx)) == "10"
-    assert format_value(evaluate("n * 2 + 1", ctx)) == "21"
-    assert format_value(evaluate("n = 3", ctx)) == "3"
-    assert target.writes[-1] == ("local", loc.index, 3)
-    with pytest.raises(DwarfError, match="not located in memory"):
-        evaluate("&n", ctx)
+    ctx = FakeContext(info, pc, bytearray(65536), {loc.index: 10})
+    assert ctx.p("n") == "10"
+    assert ctx.p("n * 2 + 1") == "21"
+    assert ctx.p("n = 3") == "3"
+    assert ctx.writes[-1] == ("local", loc.index, 3)
+    assert ctx.p("n += 4") == "7" and ctx.locals[loc.index] == 7
+    assert ctx.p("n++") == "7" and ctx.p("n") == "8"
+    with pytest.raises(DebugError, match="not located in memory"):
+        ctx.evaluate("&n")
     # Where no location-list entry covers the pc, a variable is optimized out.
     main = info.function_named("main")
     assert main is not None
@@ -315,10 +408,10 @@ def test_values_in_wasm_locals_and_optimized_out() -> None:
         for pc in range(main.entry_pc, main.high_pc)
         if v.location_at(pc) is OPTIMIZED_OUT and v in info.variables_at(pc)
     )
-    ctx = DebugContext(info, pc, FakeTarget(bytearray(65536)))
-    assert format_value(evaluate(v.name, ctx)) == "<optimized out>"
-    with pytest.raises(DwarfError, match="optimized out"):
-        evaluate(v.name + " + 1", ctx)
+    ctx = FakeContext(info, pc, bytearray(65536))
+    assert ctx.p(v.name) == "<optimized out>"
+    with pytest.raises(DebugError, match="optimized out"):
+        ctx.evaluate(v.name + " + 1")
 
 
 def test_type_names(frame: Frame) -> None:
@@ -333,12 +426,14 @@ def test_type_names(frame: Frame) -> None:
         ("enum color", "enum color"),
         ("binop", "binop"),
     ]:
-        assert type_name(parse_type_name(text, frame.ctx)) == spelled
+        node = ex.parse_expression(f"sizeof({text})", lambda word: frame.info.type_named(word) is not None)
+        assert isinstance(node, ex.Unary) and isinstance(node.operand, ex.Cast)
+        assert type_name(cv.CEvaluator(frame.ctx).resolve_type(node.operand.type)) == spelled
 
 
 def test_string_literal_repeats() -> None:
-    assert string_literal(b"hi" + b"\0" * 29) == "\"hi\", '\\000' <repeats 29 times>"
-    assert string_literal(b"a" * 10) == '"aaaaaaaaaa"'
-    assert string_literal(b"x" + b"a" * 11 + b"y") == '"x", \'a\' <repeats 11 times>, "y"'
-    assert string_literal(b'q"\\\t') == '"q\\"\\\\\\t"'
-    assert string_literal(b"") == '""'
+    assert cv.string_text(b"hi" + b"\0" * 29) == "\"hi\", '\\000' <repeats 29 times>"
+    assert cv.string_text(b"a" * 10) == '"aaaaaaaaaa"'
+    assert cv.string_text(b"x" + b"a" * 11 + b"y") == '"x", \'a\' <repeats 11 times>, "y"'
+    assert cv.string_text(b'q"\\\t') == '"q\\"\\\\\\t"'
+    assert cv.string_text(b"") == '""'
