@@ -9,6 +9,7 @@ Every error wasmdbg raises on purpose derives from :class:`WasmError`
      ├── LinkError             imports that cannot be satisfied
      ├── Trap                  the guest trapped (defined in the runtime)
      └── DebugError            a debugger request that cannot be honoured
+          └── ProtocolError    a Debug Adapter Protocol message that cannot be read
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "DebugError",
     "DecodeError",
     "LinkError",
+    "ProtocolError",
     "UnsupportedError",
     "ValidationError",
     "WasmError",
@@ -68,3 +70,15 @@ class LinkError(WasmError):
 
 class DebugError(WasmError):
     """A debugger request cannot be carried out (e.g. writing a constant)."""
+
+
+class ProtocolError(DebugError):
+    """A Debug Adapter Protocol message is malformed (bad header, bad JSON, too big).
+
+    ``fatal`` is true when the stream cannot be read on past it (the
+    message's length is unknown); otherwise the next message can be read.
+    """
+
+    def __init__(self, message: str, *, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.fatal = fatal

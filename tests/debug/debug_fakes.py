@@ -17,15 +17,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wasmdbg.debug.edit import BreakpointEdit, BreakpointState
-from wasmdbg.debug.events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from wasmdbg.errors import DebugError
 from wasmdbg.jit.frametable import NOP5, FrameTable, FrameTableBuilder, Loc, Site
+from wasmdbg.runtime.debug.edit import BreakpointEdit, BreakpointState
+from wasmdbg.runtime.debug.events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from wasmdbg.wasm.module import ModuleDef, NameSection
 from wasmdbg.wasm.types import ValType
 
@@ -174,6 +175,7 @@ class FakeStore:
         self.codes: dict[object, FakeCode] = {}
         self.state = BreakpointState(self)
         self.handler: DebugHandler | None = None
+        self.exit_handler: Callable[[Any], None] | None = None
         self.interrupt_flag = False
         self.frames: list[FakeFrame] = []  # innermost last while running
         self.seen = Recorder()
@@ -189,6 +191,9 @@ class FakeStore:
     def debug_modules(self) -> Iterable[object]:
         return list(self.codes)
 
+    def code_exclusive(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
     # -- DebugStore ----------------------------------------------------------
 
     def edit_breakpoints(self) -> AbstractContextManager[BreakpointEdit]:
@@ -200,8 +205,14 @@ class FakeStore:
     def debug_frame_table(self, module: object) -> FrameTable:
         return self.debug_code(module).frame_table
 
+    def resolve_breakpoint(self, module: object, pc: int) -> int:
+        return self.state.resolve(module, pc)
+
     def set_debug_handler(self, handler: DebugHandler | None) -> None:
         self.handler = handler
+
+    def set_guest_exit_handler(self, handler: Callable[[Any], None] | None) -> None:
+        self.exit_handler = handler
 
     def interrupt(self) -> None:
         self.interrupt_flag = True
@@ -253,6 +264,12 @@ class Guest:
             return body(self, *args)
         finally:
             store.frames.pop()
+            if not store.frames:  # as the runtime: stepping ends with the outermost call
+                if store.state.is_single_step:
+                    with store.state.edit() as edit:
+                        edit.single_step(False)
+                if store.exit_handler is not None:
+                    store.exit_handler(store)
 
     def check_interrupt(self) -> None:
         if self.store.interrupt_flag:

@@ -22,9 +22,15 @@ class Scripted(Debugger):
         super().__init__(store)
         self.script = list(script)
         self.stops: list[Stop] = []
+        # len(stop.frames) at each stop when record_depths (frames go stale after it;
+        # counting them walks the stack, which some tests count)
+        self.record_depths = False
+        self.depths: list[int] = []
 
     def user_stop(self, stop: Stop) -> None:
         self.stops.append(stop)
+        if self.record_depths:
+            self.depths.append(len(stop.frames))
         assert self.script, f"unexpected stop {stop.reason} at {stop.pc}"
         expect, action = self.script.pop(0)
         f = stop.frame

@@ -151,10 +151,11 @@ def test_conditional_breakpoint_in_recursive_function() -> None:
     w = World()
     entry = pcs(w.module, FACT)[0]
     dbg = Scripted(w.store, [((BP, FACT, entry, (2,)), "continue")])
+    dbg.record_depths = True
     bp = dbg.set_break_function(w.module, "fact", cond="n == 2")
     assert w.call("fact", 5) == 120
     assert dbg.script == [] and bp.hits == 5  # every enabled hit counts: n = 5 ... 1
-    assert len(dbg.stops[0].frames) == 4
+    assert dbg.depths[0] == 4
 
 
 def test_ignore_count_and_temporary() -> None:

@@ -154,6 +154,7 @@ class _Hook:
         self.added: list[CodeObject] = []
         self.traps: list[Trap] = []
         self.host_errors: list[BaseException] = []
+        self.exits = 0
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         frames = store.wasm_frames(fp, return_address)
@@ -170,6 +171,9 @@ class _Hook:
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
         self.host_errors.append(exc)
+
+    def on_guest_exit(self, store: Store) -> None:
+        self.exits += 1
 
 
 def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:
@@ -197,6 +201,7 @@ def test_debug_hook_seam() -> None:
     assert ex["add"](store, 40, 2) == 42
     (_fp, ret, labels) = hook.hits[0]
     assert ret == site + 5 and labels == ["spin:2"]
+    assert hook.exits == 1  # the end of the outermost call is reported
     # another Store running the same module does not see the patch
     other = Store(engine)
     other._debug_hook = _Hook()

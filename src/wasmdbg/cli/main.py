@@ -8,6 +8,9 @@ Subcommands::
     wasmdbg run [OPTIONS] FILE [ARGS...]
                                       run a WASI program like ``wasmtime run``
                                       (options, exit codes, trap reports: cli/run.py)
+    wasmdbg debug [OPTIONS] [-ex CMD]... [-x FILE] [--batch] FILE [ARGS...]
+                                      the gdb-style debugger (cli/repl.py; run's options)
+    wasmdbg dap [--port N]            a Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
 
 Every failure prints one readable message to stderr and exits non-zero;
 no traceback reaches the user for bad input.
@@ -106,12 +109,25 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-failures", type=int, default=5, metavar="N", help="failures listed per file")
     p.set_defaults(run=_cmd_spec)
 
+    p = sub.add_parser("dap", help="serve the Debug Adapter Protocol (VS Code, nvim-dap) on stdio")
+    p.add_argument("--port", type=int, default=None, metavar="N",
+                   help="listen on 127.0.0.1:N for one client instead (0: any free port)")
+    p.set_defaults(run=_cmd_dap)
+
     # NB: `run` has its own parser (cli/run.py): main() hands it every word after
     # `run`, since the words after the module belong to the guest.  This entry
     # only lists it in `wasmdbg --help`.
     sub.add_parser("run", help="run a WASI program, or call one exported function, like `wasmtime run`",
                    add_help=False)
+    sub.add_parser("debug", help="debug a WASI program with gdb's commands (-ex CMD, -x FILE, --batch)",
+                   add_help=False)
     return parser
+
+
+def _cmd_debug(words: Sequence[str]) -> int:
+    from .repl import debug_main
+
+    return debug_main(words)
 
 
 def _cmd_run(words: Sequence[str]) -> int:
@@ -125,6 +141,12 @@ def _cmd_run(words: Sequence[str]) -> int:
     return run(opts)
 
 
+def _cmd_dap(args: argparse.Namespace) -> int:
+    from ..dap.server import serve_socket, serve_stdio
+
+    return serve_stdio() if args.port is None else serve_socket(args.port)
+
+
 def _die_of_sigint() -> None:
     """End the process the way Ctrl-C ends ``wasmtime``: killed by SIGINT."""
     import os
@@ -136,9 +158,21 @@ def _die_of_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
+    """``--gdb-port=N [run] FILE ARGS`` (how LLDB's Wasm launcher calls a runtime) -> ``run --gdb-port=N FILE ARGS``.
+
+    NB: LLDB puts its port argument first, before ``platform.plugin.wasm.runtime-args``.
+    """
+    words = list(argv)
+    if words and words[0].startswith("--gdb-port="):
+        rest = words[2:] if len(words) > 1 and words[1] == "run" else words[1:]
+        return ["run", words[0], *rest]
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
-    words = sys.argv[1:] if argv is None else list(argv)
+    words = _lldb_launcher_words(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         from .run import EXIT_INTERRUPTED
 
@@ -148,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # of main([...]) in the same process gets the status instead.
             _die_of_sigint()
         return run_status
+    if words[:1] == ["debug"]:
+        return _cmd_debug(words[1:])
     parser = _build_parser()
     args = parser.parse_args(words)
     if getattr(args, "all_sites", False):

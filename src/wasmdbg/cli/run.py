@@ -11,6 +11,9 @@ included)::
     --env NAME            pass the host's NAME (nothing if the host has none)
     --invoke NAME         call export NAME with ARGS parsed by its parameter types
     --argv0 NAME          the guest's argv[0] (default: MODULE as written)
+    -g, --gdb-port [ADDR:]PORT
+                          run _start under the GDB remote server for LLDB (gdbstub/):
+                          listen on ADDR (127.0.0.1), wait for the debugger to resume
 
 The guest sees only what it is given: no directories and no environment
 unless named.  ``argv`` is always ``[argv0, *ARGS]``, with ``--invoke`` too.
@@ -45,6 +48,20 @@ Ctrl-C interrupts the guest (a machine-code SIGINT handler sets the
 interrupt flag, see :mod:`wasmdbg.runtime.sigint`), unless SIGINT was
 ignored when wasmdbg started (``nohup``, ``trap '' INT``): then it stays
 ignored, as it would for ``wasmtime``.
+
+Known differences from ``wasmtime run`` (tests/cli/test_vs_wasmtime.py
+checks everything else it can: stdout, stderr's first line, exit status,
+the trap's cause, frame names and call-site offsets):
+
+* bad input is reported on one line (wasmtime adds a "Caused by:" list);
+* no "using `--invoke` ... is experimental" warning;
+* the innermost frame's offset is the trapping instruction's; Cranelift may
+  name the branch guarding it (``br_if`` + ``unreachable`` fold into one trap);
+* an out-of-bounds access has no "memory fault at wasm address ..." step,
+  and there is no ``WASMTIME_BACKTRACE_DETAILS`` note;
+* a backtrace deeper than 20 frames ends with a count of the rest;
+* words that are not UTF-8 reach the guest as bytes (wasmtime refuses them);
+* only the options above: no ``-O``/``-C``/``-W``/``-S``, ``--preload`` ...
 """
 
 from __future__ import annotations
@@ -82,6 +99,7 @@ class RunOptions:
     dirs: tuple[tuple[str, str], ...] = ()
     env: tuple[tuple[str, str | None], ...] = ()  # value None: inherit NAME from the host
     argv0: str | None = None
+    gdb_port: str | None = None  # [ADDR:]PORT: serve a debugger (gdbstub)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and print its results",
     )
     p.add_argument("--argv0", metavar="NAME", help="the guest's argv[0] (default: MODULE)")
+    p.add_argument(
+        "-g", "--gdb-port", metavar="[ADDR:]PORT",
+        help="serve one LLDB connection (GDB remote protocol) on ADDR (default 127.0.0.1):PORT; "
+        "the guest waits before its first instruction until the debugger resumes it",
+    )
     p.add_argument("module", metavar="MODULE", help="the .wasm (or .wat) file to run")
     return p
 
@@ -160,8 +183,18 @@ def parse_run_args(argv: Sequence[str]) -> RunOptions:
         if not name:
             raise UsageError(f"invalid --env {spec!r}: expected NAME=VAL or NAME")
         env.append((name, value if sep else None))
+    if ns.gdb_port is not None:
+        from ..gdbstub.server import parse_listen_address
+
+        try:
+            parse_listen_address(ns.gdb_port)
+        except WasmError as exc:
+            raise UsageError(str(exc)) from exc
+        if ns.invoke is not None:
+            raise UsageError("--gdb-port debugs a command's _start; it cannot be combined with --invoke")
     return RunOptions(
-        module=ns.module, args=tuple(guest), invoke=ns.invoke, dirs=tuple(dirs), env=tuple(env), argv0=ns.argv0
+        module=ns.module, args=tuple(guest), invoke=ns.invoke, dirs=tuple(dirs), env=tuple(env), argv0=ns.argv0,
+        gdb_port=ns.gdb_port,
     )
 
 
@@ -174,6 +207,14 @@ class _Failure(Exception):
         self.status = status
 
 
+class _Exit(Exception):
+    """The guest called ``proc_exit`` with a status the process can exit with."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Interrupted(Exception):
     """Ctrl-C reached the guest."""
 
@@ -181,9 +222,21 @@ class _Interrupted(Exception):
 def run(opts: RunOptions) -> int:
     """Run the command line ``opts``; the process exit status (see the module docstring).
 
-    Returns :data:`EXIT_INTERRUPTED` after Ctrl-C; the caller decides whether
-    the process then dies of SIGINT.
+    Returns :data:`EXIT_INTERRUPTED` after Ctrl-C (while compiling, too); the
+    caller decides whether the process then dies of SIGINT.
     """
+    try:
+        return _load_and_run(opts)
+    except _Exit as exit_:
+        return exit_.status
+    except (KeyboardInterrupt, _Interrupted):
+        return EXIT_INTERRUPTED
+    except _Failure as failure:
+        print(failure.text, file=sys.stderr)
+        return failure.status
+
+
+def _load_and_run(opts: RunOptions) -> int:
     import wasmdbg
 
     api: Any = wasmdbg
@@ -196,30 +249,22 @@ def run(opts: RunOptions) -> int:
         return _fail(f'failed to open wasm module "{path}": {exc.strerror or exc}')
     except WasmError as exc:
         return _fail(f"failed to parse WebAssembly module `{path}`: {exc}")
-    engine = api.Engine()
+    config = api.Config()
+    config.guest_debug = opts.gdb_port is not None
+    engine = api.Engine(config)
     try:
         module = api.Module(engine, data)
     except WasmError as exc:
         return _fail(f"failed to parse WebAssembly module `{path}`: {exc}")
-    try:
-        wasi = _wasi_config(api, opts)
-    except _Failure as failure:
-        return _fail(failure.text)
+    wasi = _wasi_config(api, opts)
     store = api.Store(engine)
     store.set_wasi(wasi)
     linker = api.Linker(engine)
     linker.define_wasi()
-    try:
-        try:
-            with store.interrupt_on_sigint():
-                return _run_module(api, store, linker, module, opts)
-        except KeyboardInterrupt:
-            raise _Interrupted from None
-    except _Interrupted:
-        return EXIT_INTERRUPTED
-    except _Failure as failure:
-        print(failure.text, file=sys.stderr)
-        return failure.status
+    with store.interrupt_on_sigint():
+        if opts.gdb_port is not None:
+            return _run_under_debugger(api, store, linker, module, opts)
+        return _run_module(api, store, linker, module, opts)
 
 
 def _fail(message: str) -> int:
@@ -241,11 +286,11 @@ def _wasi_config(api: Any, opts: RunOptions) -> Any:
     for host, guest in opts.dirs:
         if not os.path.isdir(host):
             why = "No such file or directory" if not os.path.exists(host) else "Not a directory"
-            raise _Failure(f"failed to open directory `{host}` for --dir: {why}", 1)
+            raise _Failure(f"Error: failed to open directory `{host}` for --dir: {why}", 1)
         try:
             wasi.preopen_dir(host, guest)
         except (WasmError, OSError) as exc:
-            raise _Failure(f"failed to open directory `{host}` for --dir: {exc}", 1) from exc
+            raise _Failure(f"Error: failed to open directory `{host}` for --dir: {exc}", 1) from exc
     wasi.inherit_stdin()
     wasi.inherit_stdout()
     wasi.inherit_stderr()
@@ -256,62 +301,95 @@ def _run_module(api: Any, store: Any, linker: Any, module: Any, opts: RunOptions
     path = opts.module
     try:
         instance = linker.instantiate(store, module)
-    except api.ExitTrap as exit_:  # NB: before Trap, in case ExitTrap is one
-        return _exit_status(api, path, "failed to instantiate", exit_)
-    except api.Trap as trap:
-        raise _Failure(_report(api, path, "failed to instantiate", trap), EXIT_TRAP) from trap
     except WasmError as exc:
+        if isinstance(exc, api.Trap | api.ExitTrap):
+            _raise_for(api, path, f'failed to instantiate "{path}"', exc)
         raise _Failure(f"Error: failed to run main module `{path}`: {exc}", 1) from exc
     exports = instance.exports(store)
     if opts.invoke is None:
-        what = "failed to invoke command default"
         func = exports.get("")
         if not isinstance(func, api.Func):
             func = exports.get("_start")
         if not isinstance(func, api.Func):
             return 0  # NB: as wasmtime: a module without a command entry point runs nothing
-        values: list[Any] = []
-        result_types: list[str] = []
-    else:
-        what = f"failed to invoke `{opts.invoke}`"
-        func, values, result_types = _prepare_invoke(api, store, exports, opts)
-    try:
-        results = func(store, *values)
-    except api.ExitTrap as exit_:
-        return _exit_status(api, path, what, exit_)
-    except api.Trap as trap:
-        if trap.trap_code == api.TrapCode.INTERRUPT:
-            raise _Interrupted from None
-        raise _Failure(_report(api, path, what, trap), EXIT_TRAP) from trap
-    except WasmError as exc:
-        raise _Failure(_report(api, path, what, exc), 1) from exc
+        _call(api, store, func, [], path, "failed to invoke command default")
+        return 0
+    name = opts.invoke
+    func = exports.get(name)
+    if not isinstance(func, api.Func):
+        raise _Failure(f"Error: failed to run main module `{path}`: no func export named `{name}` found", 1)
+    ty = func.type(store)
+    values = _invoke_arguments(path, name, [str(p) for p in ty.params], opts.args)
+    result_types = [str(r) for r in ty.results]
+    initialize = exports.get("_initialize")
+    if isinstance(initialize, api.Func) and name != "_initialize":
+        _call(api, store, initialize, [], path, "failed to invoke `_initialize`")
+    results = _call(api, store, func, values, path, f"failed to invoke `{name}`")
     # NB: one result comes back bare (None for a null reference), several as a list
     if len(result_types) == 1:
         results = [results]
     elif not result_types:
         results = []
-    for value, ty in zip(results, result_types, strict=True):
-        print(format_value(value, ty))
+    for value, ty_name in zip(results, result_types, strict=True):
+        print(format_value(value, ty_name))
     sys.stdout.flush()
     return 0
 
 
-def _prepare_invoke(api: Any, store: Any, exports: Any, opts: RunOptions) -> tuple[Any, list[Any], list[str]]:
-    name = opts.invoke
+def _run_under_debugger(api: Any, store: Any, linker: Any, module: Any, opts: RunOptions) -> int:
+    """``--gdb-port``: ``_start`` under the GDB remote server, until the guest ends."""
+    from ..gdbstub.server import ModuleTarget, serve_guest
+
     path = opts.module
-    func = exports.get(name)
-    if not isinstance(func, api.Func):
-        raise _Failure(f"Error: failed to run main module `{path}`: no func export named `{name}` found", 1)
-    initialize = exports.get("_initialize")
-    if isinstance(initialize, api.Func) and name != "_initialize":
-        try:
-            initialize(store)
-        except api.Trap as trap:
-            raise _Failure(_report(api, path, "failed to invoke `_initialize`", trap), EXIT_TRAP) from trap
-    ty = func.type(store)
-    params = [str(p) for p in ty.params]
-    results = [str(r) for r in ty.results]
-    texts = opts.args
+    try:
+        instance = linker.instantiate(store, module)
+    except WasmError as exc:
+        raise _Failure(f"Error: failed to run main module `{path}`: {exc}", 1) from exc
+    start = instance.exports(store).get("_start")
+    if not isinstance(start, api.Func):
+        raise _Failure(f"Error: failed to run main module `{path}`: no _start to debug", 1)
+    server = serve_guest(
+        store, lambda: start(store), [ModuleTarget(path, module, instance)], opts.gdb_port or "",
+        announce=lambda host, port: print(f"wasmdbg: waiting for a debugger on {host}:{port}",
+                                          file=sys.stderr, flush=True),
+    )
+    if isinstance(server.guest_error, WasmError):
+        _raise_for(api, path, "failed to invoke command default", server.guest_error)
+    return int(server.status)
+
+
+def _call(api: Any, store: Any, func: Any, values: list[Any], path: str, what: str) -> Any:
+    """``func(store, *values)``; what can go wrong becomes the matching exit."""
+    try:
+        return func(store, *values)
+    except WasmError as exc:
+        _raise_for(api, path, what, exc)
+
+
+def _raise_for(api: Any, path: str, what: str, exc: WasmError) -> NoReturn:
+    """Turn a failed call into its exit: :class:`_Exit`, :class:`_Interrupted` or :class:`_Failure`."""
+    if isinstance(exc, api.ExitTrap):  # NB: first, in case an ExitTrap is also a Trap
+        code = int(exc.code)
+        if 0 <= code < _EXIT_LIMIT:
+            raise _Exit(code) from None
+        # NB: wasmtime refuses statuses a shell would misread (256 is not success,
+        # 128+N looks like a signal): it reports an error and exits with 1.
+        cause = f"exit with invalid exit status outside of [0..{_EXIT_LIMIT})"
+        raise _Failure(_report(path, what, cause, _host_backtrace(exc)), 1) from None
+    if isinstance(exc, api.Trap):
+        if exc.trap_code == api.TrapCode.INTERRUPT:
+            raise _Interrupted from None
+        raise _Failure(_report(path, what, exc.cause, exc.frames), EXIT_TRAP) from None
+    raise _Failure(_report(path, what, str(exc), _host_backtrace(exc)), 1) from None
+
+
+def _host_backtrace(exc: BaseException) -> list[Any]:
+    """The Wasm frames under a host function's exception (the Store records them)."""
+    frames = getattr(exc, "wasm_backtrace", None)
+    return list(frames) if frames else []
+
+
+def _invoke_arguments(path: str, name: str, params: list[str], texts: Sequence[str]) -> list[Any]:
     if len(texts) < len(params):
         want = f"{len(params)} argument{'s' if len(params) != 1 else ''}"
         raise _Failure(
@@ -331,32 +409,32 @@ def _prepare_invoke(api: Any, store: Any, exports: Any, opts: RunOptions) -> tup
                 f"is {text!r}, not a valid {param}: {exc}",
                 1,
             ) from exc
-    return func, values, results
+    return values
 
 
-def _exit_status(api: Any, path: str, what: str, exit_: Any) -> int:
-    code = int(exit_.code)
-    if 0 <= code < _EXIT_LIMIT:
-        return code
-    # NB: wasmtime refuses statuses a shell would misread (256 is not success,
-    # 128+N looks like a signal): it reports an error and exits with 1.
-    error = WasmError(f"exit with invalid exit status outside of [0..{_EXIT_LIMIT})")
-    error.wasm_backtrace = getattr(exit_, "wasm_backtrace", None) or []  # type: ignore[attr-defined]
-    raise _Failure(_report(api, path, what, error), 1)
-
-
-def _report(api: Any, path: str, what: str, exc: BaseException) -> str:
+def _report(path: str, what: str, cause: str, frames: Sequence[Any]) -> str:
     """Wasmtime's error chain: the failed step, the backtrace, the cause."""
     from ..runtime.trap import format_backtrace
 
-    if isinstance(exc, api.Trap):
-        frames, cause = exc.frames, exc.cause
-    else:
-        frames, cause = getattr(exc, "wasm_backtrace", None) or [], str(exc)
     chain = [what]
     if frames:
-        chain.append("error while executing at wasm backtrace:\n" + format_backtrace(frames))
+        chain.append("error while executing at wasm backtrace:\n" + _with_sources(format_backtrace(frames), frames))
     chain.append(cause)
     lines = [f"Error: failed to run main module `{path}`", "", "Caused by:"]
     lines += [f"    {i}: {step}" for i, step in enumerate(chain)]
     return "\n".join(lines)
+
+
+def _with_sources(text: str, frames: Sequence[Any]) -> str:
+    """The backtrace with ``at FILE:LINE:COLUMN`` under each frame that has DWARF lines."""
+    from ..debug.source import source_position
+
+    out = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i < len(frames) and not line.lstrip().startswith("..."):
+            frame = frames[i]
+            for where in source_position(frame.module, frame.module_offset):
+                out.append(f"                    at {where}")
+    return "\n".join(out)

@@ -3,7 +3,7 @@
  * Built without libc (no imports) with DWARF debug info, so it can be run and
  * debugged by wasmdbg without WASI:
  *
- *     wasmdbg run   hello.wasm --invoke fib 20
+ *     wasmdbg run --invoke fib hello.wasm 20
  *     wasmdbg debug hello.wasm --invoke run
  *
  * Rebuild with benchmarks/programs/build.sh.

@@ -71,6 +71,11 @@ class Global:
         self._cell.value = py_to_bits(as_store(store), self._ty.valtype, val)
 
     @property
+    def wasm_type(self) -> core.GlobalType:
+        """The global's type as the decoder spells it (value type and mutability)."""
+        return self._ty
+
+    @property
     def cell_address(self) -> int:
         """Address of the 8-byte cell compiled code reads."""
         return self._cell_addr

@@ -12,10 +12,10 @@ addresses sit in the VMStoreContext:
 * ``libcall(vmctx, op, slots)`` runs a runtime operation (``memory.grow``,
   ``table.copy`` ...; see :mod:`~wasmdbg.runtime.libcall`);
 * ``debughook(fp, return_address, saved)`` forwards a breakpoint or a
-  debug-mode interrupt check to ``Store._debug_hook`` (the seam the
-  debugger fills; this package never imports ``wasmdbg.debug``); with
-  ``saved = 0`` it is the trap path of debug-mode code reporting a trap
-  before the stack unwinds.
+  debug-mode interrupt check to the Store's debug support
+  (:class:`~wasmdbg.runtime.debug.support.StoreDebug`); with ``saved = 0``
+  it is the trap path of debug-mode code reporting a trap before the stack
+  unwinds.
 
 A callback must never let an exception escape (ctypes would print and
 swallow it and report success): it catches everything, stashes the
@@ -37,11 +37,12 @@ checks it at function entries and loop headers and traps with
 ``TrapCode.INTERRUPT``.  The flag is cleared when that trap reaches Python,
 so the Store stays usable (but a passed epoch deadline sets it again: as in
 Wasmtime, every call traps until ``set_epoch_deadline`` moves the deadline).
-A flag set while no Wasm runs interrupts the next call.  Code compiled for debugging calls the breakpoint trampoline at
-the check instead: with a debug handler installed the guest *pauses* there
-(an INTERRUPTED event; the flag is cleared) and runs on when the handler
-returns; without one, or when the flag holds ``INTERRUPT_DEADLINE`` (an
-epoch deadline passed), it unwinds with ``INTERRUPT`` as above::
+A flag set while no Wasm runs interrupts the next call.  Code compiled for
+debugging calls the breakpoint trampoline at the check instead: with a debug
+handler installed the guest *pauses* there (an INTERRUPTED event; the flag is
+cleared) and runs on when the handler returns; without one, or when the flag
+holds ``INTERRUPT_DEADLINE`` (an epoch deadline passed), it unwinds with
+``INTERRUPT`` as above::
 
     flag set ──► check ──┬─ plain code ─────────────────► trap INTERRUPT
                          └─ debug code ─► trampoline ─┬─ handler ─► pause, resume
@@ -51,17 +52,24 @@ Traps in debug-mode code are reported to the debug hook (``on_trap``) from
 the trap path itself, before the stack pointer is reset, so the handler
 sees live frames; the Trap built there is the one the caller gets.
 
-Debugger seams (for ``wasmdbg.debug``):
+Guest debugging (``Config(debug=True)``): the Store builds its
+:class:`~wasmdbg.runtime.debug.support.StoreDebug` when it is created; the
+public debugging methods (``edit_breakpoints()``, ``set_debug_handler()``,
+``debug_frames()`` ...) come from :mod:`wasmdbg.runtime.debug.api`.  The
+callbacks call it through :class:`DebugHook` (``on_code_added`` for every
+module mapped, ``on_trap``/``on_host_error`` before the Python caller sees a
+trap or host error, ``on_guest_exit`` when the outermost call ends).  The
+guest holds the Store's code gate (:mod:`wasmdbg.runtime.debug.gate`) while
+it runs machine code, and releases it in every callback, so an edit from
+any thread never patches under it::
 
-* ``store.code_objects``: ``Module -> CodeObject``; with
-  ``Config.guest_debug`` each entry is this Store's private copy;
-* ``store._debug_hook``: an object following :class:`DebugHook`
-  (installed by ``wasmdbg.debug`` through ``debugapi.set_debug_support``);
-  ``on_code_added`` is called for every module mapped later, ``on_trap`` and
-  ``on_host_error`` before the Python caller sees a trap or host error;
-* :meth:`wasm_frames` walks live frames from a (fp, pc) pair, crossing
-  host frames; :meth:`instance_of_vmctx` maps a frame's VMContext to its
-  Instance.
+    _call:  gate.enter ─► entry (machine code) ─► gate.leave
+    callback:  gate.leave ─► Python ─► gate.enter (waits out an edit)
+
+What the debugger reads of a Store: :meth:`code_of`, :meth:`code_at`,
+:meth:`mapped_code`, :attr:`breakpoint_trampoline`; :meth:`wasm_frames`
+walks live frames from a (fp, pc) pair, crossing host frames;
+:meth:`instance_of_vmctx` maps a frame's VMContext to its Instance.
 """
 
 from __future__ import annotations
@@ -76,13 +84,22 @@ from ..jit import abi
 from ..wasm import types as core
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
-from .debugapi import StoreDebugMixin
+from .debug.api import StoreDebugMixin
+from .debug.gate import CodeGate
+from .debug.support import StoreDebug
 from .engine import Engine
 from .sigint import SigintInterrupt
 from .stackwalk import WasmFrame, to_api_frame, walk
 from .stubs import StubCode
 from .trap import Frame, Trap, format_backtrace
-from .vmcontext import VMContext, VMStoreContext, peek
+from .vmcontext import (
+    INTERRUPT_DEADLINE,
+    INTERRUPT_EDIT,
+    INTERRUPT_REQUEST,
+    VMContext,
+    VMStoreContext,
+    peek,
+)
 from .wasi import WasiConfig
 
 if TYPE_CHECKING:
@@ -93,13 +110,8 @@ if TYPE_CHECKING:
     from .module import Module
     from .table import Table
 
-__all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
+__all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
 
-#: Values of the ``interrupt`` flag: compiled code only tests it for non-zero;
-#: a debug handler pauses the guest on a request (``interrupt()``, Ctrl-C) but
-#: not on an epoch deadline, which always traps.
-INTERRUPT_REQUEST = 1
-INTERRUPT_DEADLINE = 2
 
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
@@ -111,7 +123,7 @@ _CB3 = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64, ctypes
 
 
 class DebugHook(Protocol):
-    """What the debug layer installs as ``Store._debug_hook``."""
+    """What the Store's callbacks call (its StoreDebug; tests may put a stand-in here)."""
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         """A patch site fired, or an interrupt check saw the flag (debug-mode
@@ -129,6 +141,11 @@ class DebugHook(Protocol):
         """A host function raised ``exc``; its Wasm callers are still live
         (``store.vm.last_exit_fp``/``last_exit_pc``).  Raising here replaces
         the exception the Python caller gets."""
+        ...
+
+    def on_guest_exit(self, store: Store) -> None:
+        """The outermost guest call returned or trapped (no Wasm frame is
+        left): stepping ends with it."""
         ...
 
     def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
@@ -216,6 +233,9 @@ class Store(StoreDebugMixin):
         #: ``Module -> CodeObject`` for every module instantiated here.
         self.code_objects: dict[Module, CodeObject] = {}
         self._registry = CodeRegistry()
+        # NB: the hook the callbacks call is the debug support itself; tests may
+        # put a stand-in there to drive the seams by hand
+        self._debug: StoreDebug | None = None
         self._debug_hook: DebugHook | None = None
         self._pending: BaseException | None = None
         # (status, trap, what the hook raised) reported by debug-mode trap code
@@ -228,6 +248,14 @@ class Store(StoreDebugMixin):
         self._limits = StoreLimits()
         self._epoch_deadline: int | None = None
         self._wasi: WasiConfig | None = None
+        # NB: the guest holds the gate while it runs machine code, so an edit
+        # from another thread never patches under it; only debug Stores pay.
+        self._flag_lock = threading.Lock()
+        self._gate: CodeGate | None = None
+        if engine.config.guest_debug:
+            self._gate = CodeGate(self._request_edit_stop, self._cancel_edit_stop)
+            self._debug = StoreDebug(self)
+            self._debug_hook = self._debug
 
     # -- wasmtime-py API -------------------------------------------------------
     def data(self) -> Any:
@@ -305,7 +333,7 @@ class Store(StoreDebugMixin):
     def _check_epoch(self, epoch: int) -> None:
         if self._epoch_deadline is not None and epoch >= self._epoch_deadline:
             # NB: a deadline ends the call even under a debugger: no pause
-            self._ctx.interrupt = INTERRUPT_DEADLINE
+            self.set_interrupt_bits(INTERRUPT_DEADLINE)
 
     def interrupt(self) -> None:
         """Make the running (or next) guest call trap with ``INTERRUPT``.
@@ -315,7 +343,30 @@ class Store(StoreDebugMixin):
         installed the guest pauses there instead (an INTERRUPTED event) and
         resumes when the handler returns.
         """
-        self._ctx.interrupt = INTERRUPT_REQUEST
+        self.set_interrupt_bits(INTERRUPT_REQUEST)
+
+    def set_interrupt_bits(self, bits: int) -> None:
+        """Set ``bits`` in the interrupt flag (any thread)."""
+        with self._flag_lock:
+            self._ctx.interrupt |= bits
+
+    def clear_interrupt_bits(self, bits: int) -> None:
+        """Clear ``bits`` of the interrupt flag (any thread)."""
+        with self._flag_lock:
+            self._ctx.interrupt &= ~bits
+
+    def _request_edit_stop(self) -> None:
+        self.set_interrupt_bits(INTERRUPT_EDIT)
+
+    def _cancel_edit_stop(self) -> None:
+        self.clear_interrupt_bits(INTERRUPT_EDIT)
+
+    @property
+    def code_gate(self) -> CodeGate:
+        """The gate between this Store's running guest and code patching (debug Stores)."""
+        if self._gate is None:
+            raise WasmError("only a Store whose Engine has Config(debug=True) patches code")
+        return self._gate
 
     def interrupt_on_sigint(self) -> SigintInterrupt:
         """A context manager under which Ctrl-C (SIGINT) interrupts this Store's guest.
@@ -403,6 +454,38 @@ class Store(StoreDebugMixin):
             hook.on_code_added(self, code)
         return code
 
+    def code_of(self, module: object) -> CodeObject | None:
+        """The code of ``module`` as mapped in this Store (None if not instantiated here)."""
+        for mod, code in self.code_objects.items():
+            if mod is module:
+                return code
+        return None
+
+    def mapped_code(self) -> list[CodeObject]:
+        """Every module's code mapped in this Store, in instantiation order."""
+        return list(self.code_objects.values())
+
+    def code_at(self, address: int) -> CodeObject | None:
+        """The code object whose machine code holds ``address``."""
+        return self._registry.lookup(address)
+
+    @property
+    def breakpoint_trampoline(self) -> int:
+        """Address of the breakpoint trampoline enabled patch sites call."""
+        return self._stub_code.breakpoint_address
+
+    def _notify_debugger(self, method: str, *args: Any) -> BaseException | None:
+        """Tell the debug hook about a trap or host error (frames still walkable).
+
+        Returns what the hook raised (nothing may escape: this can run inside
+        a ctypes callback); the caller raises that instead of the original.
+        """
+        try:
+            getattr(self._debug_hook, method)(self, *args)
+        except BaseException as exc:
+            return exc
+        return None
+
     # -- calling into Wasm -------------------------------------------------------
     def _bind_thread(self) -> None:
         """Point the stack limit at the calling thread's stack."""
@@ -424,12 +507,22 @@ class Store(StoreDebugMixin):
             if self._thread != threading.get_ident() or self._entry is None:
                 self._bind_thread()
             self._depth = 1
+            gate = self._gate
             try:
-                status = self._entry(vmctx, code, slots, nslots)
+                if gate is not None:
+                    gate.enter()
+                    try:
+                        status = self._entry(vmctx, code, slots, nslots)
+                    finally:
+                        gate.leave()
+                else:
+                    status = self._entry(vmctx, code, slots, nslots)
                 if status:
                     self._raise_trap(status)
             finally:
                 self._depth = 0
+                if self._debug_hook is not None:
+                    self._debug_hook.on_guest_exit(self)
             return
         if threading.get_ident() != self._thread:
             raise WasmError("the Store is running Wasm on another thread (a Store is single-threaded)")
@@ -437,8 +530,16 @@ class Store(StoreDebugMixin):
         saved = _Activation(ctx.last_exit_fp, ctx.last_exit_pc, ctx.entry_fp, ctx.entry_rsp)
         self._activations.append(saved)
         self._depth = depth + 1
+        gate = self._gate
         try:
-            status = self._entry(vmctx, code, slots, nslots)
+            if gate is not None:
+                gate.enter()
+                try:
+                    status = self._entry(vmctx, code, slots, nslots)
+                finally:
+                    gate.leave()
+            else:
+                status = self._entry(vmctx, code, slots, nslots)
             if status:
                 self._raise_trap(status)
         finally:
@@ -459,7 +560,7 @@ class Store(StoreDebugMixin):
                 exc = Trap("a host function failed")
             raise exc
         if status == _INTERRUPT:
-            ctx.interrupt = 0
+            self.clear_interrupt_bits(INTERRUPT_REQUEST | INTERRUPT_DEADLINE)
             # NB: a passed epoch deadline keeps trapping until it is moved
             self._check_epoch(self.engine._epoch)
         if reported is not None and reported[0] == status:
@@ -527,6 +628,16 @@ class Store(StoreDebugMixin):
         return _HOST_ERROR
 
     def _hostcall(self, host_ctx: int, host_id: int, slots: int) -> int:
+        gate = self._gate
+        if gate is None:
+            return self._run_hostcall(host_id, slots)
+        gate.leave()
+        try:
+            return self._run_hostcall(host_id, slots)
+        finally:
+            gate.enter()
+
+    def _run_hostcall(self, host_id: int, slots: int) -> int:
         try:
             func = self._hosts[host_id]
             if func is None:
@@ -541,6 +652,16 @@ class Store(StoreDebugMixin):
             return status
 
     def _libcall(self, vmctx: int, op: int, slots: int) -> int:
+        gate = self._gate
+        if gate is None:
+            return self._run_libcall(vmctx, op, slots)
+        gate.leave()
+        try:
+            return self._run_libcall(vmctx, op, slots)
+        finally:
+            gate.enter()
+
+    def _run_libcall(self, vmctx: int, op: int, slots: int) -> int:
         try:
             inst = self._instances[peek(vmctx + _VMCTX_INSTANCE_ID)]
             if inst is None:
@@ -550,16 +671,24 @@ class Store(StoreDebugMixin):
             return self._fail(exc)
 
     def _debughook(self, fp: int, return_address: int, saved: int) -> int:
-        if not saved:
-            return self._report_trap(fp, return_address)
-        hook = self._debug_hook
-        if hook is None:
-            # only an interrupt check gets here without a hook: nobody pauses it
-            return _INTERRUPT if self._ctx.interrupt else 0
+        # NB: one Python frame between the trampoline and the hook: every
+        # breakpoint hit and single step passes here
+        gate = self._gate
+        if gate is not None:
+            gate.leave()
         try:
-            return int(hook.on_breakpoint(self, fp, return_address, saved))
+            if not saved:
+                return self._report_trap(fp, return_address)
+            hook = self._debug_hook
+            if hook is None:
+                # only an interrupt check gets here without a hook: nobody pauses it
+                return _INTERRUPT if self._ctx.interrupt & ~INTERRUPT_EDIT else 0
+            return hook.on_breakpoint(self, fp, return_address, saved)
         except BaseException as exc:
             return self._fail(exc)
+        finally:
+            if gate is not None:
+                gate.enter()
 
     def _report_trap(self, fp: int, pc: int) -> int:
         """Debug-mode code trapped at (``fp``, ``pc``); the frames are still live.

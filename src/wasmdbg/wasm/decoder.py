@@ -292,6 +292,7 @@ class _Decoder:
 
     def code_section(self, r: Reader) -> None:
         m = self.m
+        m.code_offset = r.pos
         n = r.count()
         self.code_count = n
         nfuncs = len(self.func_section_types or ())

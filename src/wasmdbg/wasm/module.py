@@ -168,6 +168,9 @@ class ModuleDef:
     num_imported_tables: int = 0
     num_imported_memories: int = 0
     num_imported_globals: int = 0
+    # Where the Code section's payload (its function count) starts in ``raw``:
+    # DWARF code addresses are relative to it.  0 when there is no Code section.
+    code_offset: int = 0
 
     def func_type(self, func_index: int) -> FuncType:
         """The signature of function ``func_index`` (imports included)."""

@@ -4,7 +4,8 @@
 ``*_file``, ``*_custom``, ``preopen_dir``); ``store.set_wasi(config)`` gives
 a Store its WASI configuration and ``linker.define_wasi()`` defines every
 preview-1 function, Store-independently (each call finds its Store's state
-through the Caller).
+through the Caller).  Arguments, environment values and file names may be
+any bytes.
 
 The package, bottom up::
 
@@ -17,6 +18,24 @@ The package, bottom up::
     state     WasiCtx: one Store's descriptor table and encoded args/env
     files     the fd_* and path_* functions
     host      the other functions, poll_oneoff, and the dispatcher and table
+
+Every function is implemented; their answers were checked side by side with
+Wasmtime's (rights, errno choices, descriptor numbering, ``fd_readdir``
+cookies, ``poll_oneoff`` events).  Where wasmdbg deliberately differs:
+
+* a pointer outside memory is ``EFAULT`` and an invalid enum or flag value
+  ``EINVAL`` (Wasmtime traps); a misaligned structure pointer is accepted
+  (Wasmtime traps);
+* more than 1024 iovecs, more than 4096 subscriptions or a path longer than
+  64 KiB is refused (``EINVAL``, ``EINVAL``, ``ENAMETOOLONG``) before
+  anything is copied (Wasmtime allocates for them);
+* a path or directory entry that is not UTF-8 works as bytes (Wasmtime:
+  ``EILSEQ``);
+* ``ino``/``dev`` and ``d_ino`` are the host's numbers (Wasmtime: a hash),
+  and the monotonic clock counts from the host's origin (Wasmtime: from
+  the engine's start);
+* a failure inside a WASI function itself (a bug, or an output callback
+  raising) is a :class:`~wasmdbg.runtime.trap.Trap` naming the function.
 """
 
 from .config import WasiConfig

@@ -190,21 +190,6 @@ PREOPEN_RIGHTS = Rights(0x07B7FE00)
 PREOPEN_INHERITING = Rights(0x0FF7FFFF)
 #: rights Wasmtime takes away from a directory opened by path_open (seek, write, set_size)
 NOT_DIR_RIGHTS = Rights.FD_SEEK | Rights.FD_WRITE | Rights.PATH_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_SIZE
-#: rights a directory loses when its preopen is not mutable
-MUTATE_RIGHTS = (
-    Rights.PATH_CREATE_DIRECTORY
-    | Rights.PATH_CREATE_FILE
-    | Rights.PATH_LINK_SOURCE
-    | Rights.PATH_LINK_TARGET
-    | Rights.PATH_RENAME_SOURCE
-    | Rights.PATH_RENAME_TARGET
-    | Rights.PATH_FILESTAT_SET_SIZE
-    | Rights.PATH_FILESTAT_SET_TIMES
-    | Rights.PATH_SYMLINK
-    | Rights.PATH_REMOVE_DIRECTORY
-    | Rights.PATH_UNLINK_FILE
-    | Rights.FD_FILESTAT_SET_TIMES
-)
 
 
 class Oflags(IntFlag):

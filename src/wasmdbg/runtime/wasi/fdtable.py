@@ -12,8 +12,12 @@ A :class:`File` remembers whether it was opened for reading and for
 writing (what Wasmtime keeps of ``fs_rights_base``); using it otherwise is
 ``EBADF``.  ``mutable`` (from the preopen) says whether paths below a
 :class:`Dir` may be created, changed or removed (else ``EPERM``), and a
-file below an immutable preopen cannot be opened for writing.  New
-descriptors get the lowest free number.
+file below an immutable preopen cannot be opened for writing.
+
+Numbering follows Wasmtime's, so programs that print descriptor numbers
+print the same ones: a new descriptor takes the *highest* number freed by
+``fd_close`` or ``fd_renumber`` and not yet reused, else one more than
+the highest in use.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Dir:
 
 
 Entry = Stdin | Stdout | File | Dir
+U32 = 0xFFFF_FFFF
 
 
 def _host_fd(entry: Entry) -> int | None:
@@ -73,24 +78,27 @@ def _host_fd(entry: Entry) -> int | None:
 class FdTable:
     """Guest descriptor numbers and their entries."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "_free")
 
     def __init__(self) -> None:
         self._entries: dict[int, Entry] = {}
+        self._free: set[int] = set()
 
     def insert(self, entry: Entry) -> int:
-        """Give ``entry`` the lowest free number."""
-        fd = 0
-        while fd in self._entries:
-            fd += 1
-        if fd > 0x7FFF_FFFF:  # pragma: no cover - the host runs out of fds long before
+        """Give ``entry`` a number (see the module docstring); returns it."""
+        if self._free:
+            fd = max(self._free)
+            self._free.discard(fd)
+        else:
+            fd = max(self._entries, default=-1) + 1
+        if fd > U32:  # pragma: no cover - the host runs out of fds long before
             raise WasiErrno(Errno.MFILE)
         self._entries[fd] = entry
         return fd
 
     def get(self, fd: int) -> Entry:
         """The entry of ``fd`` (``EBADF`` if none)."""
-        entry = self._entries.get(fd & 0xFFFF_FFFF)
+        entry = self._entries.get(fd & U32)
         if entry is None:
             raise WasiErrno(Errno.BADF)
         return entry
@@ -114,26 +122,30 @@ class FdTable:
     def close(self, fd: int) -> None:
         """Remove ``fd`` and release its host descriptor."""
         entry = self.get(fd)
-        del self._entries[fd & 0xFFFF_FFFF]
+        del self._entries[fd & U32]
+        self._free.add(fd & U32)
         host = _host_fd(entry)
         if host is not None:
             os.close(host)
 
     def renumber(self, src: int, dst: int) -> None:
         """Move ``src`` onto ``dst`` (both must be open), closing what ``dst`` held."""
-        src &= 0xFFFF_FFFF
-        dst &= 0xFFFF_FFFF
+        src &= U32
+        dst &= U32
         entry = self.get(src)
         self.get(dst)
         if src == dst:
             return
         self.close(dst)
+        self._free.discard(dst)
         self._entries[dst] = entry
         del self._entries[src]
+        self._free.add(src)
 
     def close_all(self) -> None:
         """Release every host descriptor (the Store is gone)."""
         entries, self._entries = self._entries, {}
+        self._free.clear()
         for entry in entries.values():
             host = _host_fd(entry)
             if host is not None:

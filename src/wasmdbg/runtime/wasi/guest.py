@@ -51,7 +51,7 @@ class GuestMemory:
         n &= U32
         if ptr + n > self.size:
             if self.size < 0:
-                raise WasmError("WASI needs the calling module to export its memory as `memory`")
+                raise WasmError("missing required memory export")
             raise WasiErrno(Errno.FAULT)
         return self.view[ptr : ptr + n]
 
@@ -76,16 +76,22 @@ class GuestMemory:
         self.span(ptr, 8)[:] = (value & 0xFFFF_FFFF_FFFF_FFFF).to_bytes(8, "little")
 
     def iovecs(self, iovs: int, count: int) -> list[memoryview]:
-        """The buffers an ``iovec`` array names, each checked, none copied.
+        """The first non-empty buffer an ``iovec`` array names (or none), not copied.
 
         ``EINVAL`` for more than :data:`IOV_MAX` entries, ``EFAULT`` if the
         array or any buffer lies outside memory; both before any I/O.
+
+        NB: only the first non-empty buffer takes part in the transfer, as in
+        Wasmtime: a ``readv``/``writev`` of several buffers moves at most the
+        first one's bytes (a short count, which callers such as wasi-libc's
+        stdio already handle by calling again).
         """
         count &= U32
         if count > IOV_MAX:
             raise WasiErrno(Errno.INVAL)
         table = self.span(iovs, IOVEC.size * count)
-        return [self.span(p, n) for p, n in IOVEC.iter_unpack(table)]
+        views = [self.span(p, n) for p, n in IOVEC.iter_unpack(table)]
+        return next(([v] for v in views if len(v)), [])
 
 
 def chunks(view: memoryview) -> Iterator[memoryview]:

@@ -134,7 +134,7 @@ def proc_exit(ctx: WasiCtx, mem: GuestMemory, code: int) -> None:
 
 
 def proc_raise(ctx: WasiCtx, mem: GuestMemory, sig: int) -> None:
-    raise Trap(f"proc_raise({sig}) is not supported")
+    raise WasiErrno(Errno.NOTSUP)  # as in Wasmtime: there are no signals
 
 
 # -- poll_oneoff -------------------------------------------------------------------------------
