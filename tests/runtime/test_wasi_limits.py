@@ -144,6 +144,39 @@ def test_non_utf8_arguments_and_environment() -> None:
         config.argv = [1]  # type: ignore[list-item]
 
 
+ECHO_ARGS_ENV = """
+(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $as (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $ag (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $es (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $eg (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $as (i32.const 0) (i32.const 4)))
+    (drop (call $ag (i32.const 100) (i32.const 1000)))
+    (i32.store (i32.const 16) (i32.const 1000)) (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $w (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))
+    (drop (call $es (i32.const 0) (i32.const 4)))
+    (drop (call $eg (i32.const 100) (i32.const 3000)))
+    (i32.store (i32.const 16) (i32.const 3000)) (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $w (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))
+"""
+
+
+def test_non_utf8_words_reach_the_guest_through_the_cli(tmp_path: Path) -> None:
+    # NB: `wasmtime run` refuses such words ("invalid UTF-8 was detected in one or more arguments")
+    wat = tmp_path / "echo.wat"
+    wat.write_text(ECHO_ARGS_ENV)
+    proc = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"wasmdbg", b"run", b"--env", b"K=v\xfe", os.fsencode(wat), b"a\xffb", b"x"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == os.fsencode(wat) + b"\0a\xffb\0x\0K=v\xfe\0"
+
+
 def test_inherited_environment_keeps_raw_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(os.environb, b"WASMDBG_RAW_TEST", b"\xff")
     config = wasmdbg.WasiConfig()
