@@ -1,4 +1,4 @@
-"""The path resolver (runtime/wasi/fs.py) on its own: escapes, symlink semantics, descriptor hygiene.
+"""The path resolver (runtime/wasi/fs.py): escapes, symlink semantics, descriptor hygiene.
 
 Layout under the root (``tmp_path / "root"``; ``tmp_path / "secret"`` is outside)::
 
@@ -123,14 +123,21 @@ def test_a_directory_descriptor_is_its_own_root(root: int) -> None:
 
 def test_no_descriptor_leaks_on_errors(root: int) -> None:
     before = open_fds()
-    for path in (b"a/b/../../..", b"a/b/c.txt/x", b"a/up/up", b"self", b"a/deep/../up/../..", b"out"):
+    for path in (
+        b"a/b/../../..",
+        b"a/b/c.txt/x",
+        b"a/up/up",
+        b"self",
+        b"a/deep/../up/../..",
+        b"out",
+    ):
         for _ in range(50):
             where(root, path)
     assert open_fds() == before
 
 
 def test_trailing_slash_never_follows_an_escaping_link(tmp_path: Path) -> None:
-    """mkdir/rename/unlink/symlink/link/rmdir on "link/" where link points out: nothing outside changes.
+    """mkdir/rename/unlink/symlink/link/rmdir on "link/", link pointing out: nothing outside changes.
 
     The errnos are Wasmtime's, call for call.
     """

@@ -167,15 +167,21 @@ def _parse_sub(ctx: WasiCtx, raw: bytes, now: float) -> _Sub:
     # NB: like Wasmtime, a closed descriptor fails the whole call (EBADF), not just its event
     # and so does one that cannot do what is asked (a directory, stdin for writing)
     entry = ctx.table.get(clock_or_fd)
-    sub = _Sub(userdata, EventType(tag), nbytes=1)  # Wasmtime reports 1 byte for every ready descriptor
+    sub = _Sub(
+        userdata, EventType(tag), nbytes=1
+    )  # Wasmtime reports 1 byte for every ready descriptor
     if sub.kind is EventType.FD_READ and isinstance(entry, Stdin):
         sub.wait_fd = entry.source.fd
-    elif not (isinstance(entry, File) or (sub.kind is EventType.FD_WRITE and isinstance(entry, Stdout))):
+    elif not (
+        isinstance(entry, File) or (sub.kind is EventType.FD_WRITE and isinstance(entry, Stdout))
+    ):
         raise WasiErrno(Errno.BADF)
     return sub
 
 
-def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs: int, nevents: int) -> None:
+def poll_oneoff(
+    ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs: int, nevents: int
+) -> None:
     n = nsubs & U32
     if n == 0 or n > MAX_SUBSCRIPTIONS:
         raise WasiErrno(Errno.INVAL)
@@ -183,7 +189,10 @@ def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs
     out = mem.span(out_ptr, EVENT.size * n)
     mem.span(nevents, 4)
     now = time.monotonic()
-    subs = [_parse_sub(ctx, raw[i : i + SUBSCRIPTION.size], now) for i in range(0, len(raw), SUBSCRIPTION.size)]
+    subs = [
+        _parse_sub(ctx, raw[i : i + SUBSCRIPTION.size], now)
+        for i in range(0, len(raw), SUBSCRIPTION.size)
+    ]
 
     def ready_now() -> list[_Sub]:
         t = time.monotonic()
@@ -228,11 +237,15 @@ def sock_accept(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, out: int) -
     _no_socket(ctx, fd)
 
 
-def sock_recv(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nread: int, oflags: int) -> None:
+def sock_recv(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nread: int, oflags: int
+) -> None:
     _no_socket(ctx, fd)
 
 
-def sock_send(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nwritten: int) -> None:
+def sock_send(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nwritten: int
+) -> None:
     _no_socket(ctx, fd)
 
 
