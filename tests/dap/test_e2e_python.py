@@ -406,3 +406,43 @@ def test_socket_transport() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_breakpoints_before_launch_resolve_with_breakpoint_events(client: Client) -> None:
+    client.request("initialize", {"adapterID": "wasmdbg"})
+    bps = client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "square"}, {"name": "nope"}]})
+    pending = bps["body"]["breakpoints"]
+    assert [b["verified"] for b in pending] == [False, False]
+    client.request("launch", {"program": str(POINTS), "args": ["sum"]})
+    changed = [client.event("breakpoint")["body"], client.event("breakpoint")["body"]]
+    client.event("initialized")
+    assert [c["reason"] for c in changed] == ["changed", "changed"]
+    assert [c["breakpoint"]["id"] for c in changed] == [b["id"] for b in pending]
+    assert changed[0]["breakpoint"]["verified"] is True
+    assert changed[1]["breakpoint"]["verified"] is False and "nope" in changed[1]["breakpoint"]["message"]
+    client.request("configurationDone")
+    assert client.event("stopped")["body"]["hitBreakpointIds"] == [pending[0]["id"]]
+    client.request("setFunctionBreakpoints", {"breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+
+
+def test_instruction_breakpoint_set_while_running(client: Client) -> None:
+    client.start("spin")
+    client.request("configurationDone")
+    time.sleep(0.3)
+    # the spin loop is the only `loop` in main at -O0: break on its first instruction
+    bps = client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "main"}]})["body"]["breakpoints"]
+    listing = _disassemble(client, bps[0]["instructionReference"], 600)
+    client.request("setFunctionBreakpoints", {"breakpoints": []})
+    main = [i for i in listing if i.get("symbol") == "main"]
+    loops = [k for k, i in enumerate(main) if i["instruction"] == "loop"]
+    assert len(loops) == 1
+    target = main[loops[0] + 1]["address"]
+    ibp = client.request("setInstructionBreakpoints", {"breakpoints": [{"instructionReference": target}]})
+    assert ibp["body"]["breakpoints"][0]["verified"]
+    stopped = client.event("stopped")["body"]
+    assert stopped["reason"] == "instruction breakpoint"
+    assert _top(client)["instructionPointerReference"] == target
+    client.request("terminate")
+    assert _finish(client) == 137

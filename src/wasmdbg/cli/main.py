@@ -8,6 +8,8 @@ Subcommands::
     wasmdbg run [OPTIONS] FILE [ARGS...]
                                       run a WASI program like ``wasmtime run``
                                       (options, exit codes, trap reports: cli/run.py)
+    wasmdbg debug [OPTIONS] [-ex CMD]... [-x FILE] [--batch] FILE [ARGS...]
+                                      the gdb-style debugger (cli/repl.py; run's options)
     wasmdbg dap [--port N]            a Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
 
 Every failure prints one readable message to stderr and exits non-zero;
@@ -117,7 +119,15 @@ def _build_parser() -> argparse.ArgumentParser:
     # only lists it in `wasmdbg --help`.
     sub.add_parser("run", help="run a WASI program, or call one exported function, like `wasmtime run`",
                    add_help=False)
+    sub.add_parser("debug", help="debug a WASI program with gdb's commands (-ex CMD, -x FILE, --batch)",
+                   add_help=False)
     return parser
+
+
+def _cmd_debug(words: Sequence[str]) -> int:
+    from .repl import debug_main
+
+    return debug_main(words)
 
 
 def _cmd_run(words: Sequence[str]) -> int:
@@ -148,9 +158,21 @@ def _die_of_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
+    """``--gdb-port=N [run] FILE ARGS`` (how LLDB's Wasm launcher calls a runtime) -> ``run --gdb-port=N FILE ARGS``.
+
+    NB: LLDB puts its port argument first, before ``platform.plugin.wasm.runtime-args``.
+    """
+    words = list(argv)
+    if words and words[0].startswith("--gdb-port="):
+        rest = words[2:] if len(words) > 1 and words[1] == "run" else words[1:]
+        return ["run", words[0], *rest]
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
-    words = sys.argv[1:] if argv is None else list(argv)
+    words = _lldb_launcher_words(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         from .run import EXIT_INTERRUPTED
 
@@ -160,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # of main([...]) in the same process gets the status instead.
             _die_of_sigint()
         return run_status
+    if words[:1] == ["debug"]:
+        return _cmd_debug(words[1:])
     parser = _build_parser()
     args = parser.parse_args(words)
     if getattr(args, "all_sites", False):

@@ -31,10 +31,12 @@ Request order (anything else gets an error response; the adapter lives on)::
 The client's ``seq`` must increase from message to message; a request with
 a missing or non-increasing ``seq`` is refused.
 
-Ids: the one thread is ``1``.  Frame ids, variable references and their
-handles are valid for one stop; every resume forgets them.  Breakpoint ids
-are the Session's breakpoint numbers, so ``hitBreakpointIds`` needs no
-table.  Addresses (``memoryReference``, ``instructionPointerReference``,
+Ids: the one thread is ``1``.  Frame ids (depths, innermost 1) and
+variable references are valid for one stop; every resume forgets them.
+Breakpoint ids are the adapter's own (a breakpoint set before launch needs
+one before the Session numbers it); ``hitBreakpointIds`` maps back.
+Breakpoints sent between initialize and launch are answered unverified and
+resolved at launch, each with a ``breakpoint`` event.  Addresses (``memoryReference``, ``instructionPointerReference``,
 ``instructionReference``) are ``0x``-hex: module offsets for code, linear
 memory addresses for data.
 """
@@ -129,6 +131,13 @@ class _VarRef:
     frame: Frame | None
 
 
+#: requests a client may send between initialize and launch (breakpoints wait for launch)
+_BEFORE_LAUNCH = frozenset(
+    ["setBreakpoints", "setFunctionBreakpoints", "setInstructionBreakpoints", "setExceptionBreakpoints", "threads"]
+)
+#: seconds a breakpoint edit may wait for a running guest to reach a safe point
+EDIT_TIMEOUT = 10.0
+
 _STOP_REASONS = {
     StopReason.BREAKPOINT: "breakpoint",
     StopReason.STEP: "step",
@@ -156,7 +165,9 @@ class Adapter:
         self._stop: Stop | None = None
         self._refs: dict[int, _VarRef] = {}
         self._next_ref = 1
-        self._source_bps: dict[str, list[int]] = {}
+        self._next_id = 1
+        self._ids: dict[int, int] = {}  # Session breakpoint number -> DAP breakpoint id
+        self._pending: dict[str, tuple[dict[str, Any], list[int]]] = {}
         self._function_bps: list[int] = []
         self._instruction_bps: list[int] = []
         self._filters: set[str] = {FILTER_TRAPS}
@@ -253,7 +264,7 @@ class Adapter:
             if state is not AdapterState.INITIALIZED:
                 raise RequestError("launch: a program was already launched")
             return
-        if state is AdapterState.INITIALIZED:
+        if state is AdapterState.INITIALIZED and command not in _BEFORE_LAUNCH:
             raise RequestError(f"{command} before launch")
         if command == "configurationDone" and state is not AdapterState.CONFIGURING:
             raise RequestError("configurationDone was already answered")
@@ -292,6 +303,8 @@ class Adapter:
 
     def _after_launch(self, args: dict[str, Any]) -> None:
         if self.state is AdapterState.CONFIGURING:
+            with self._lock:
+                self._resolve_pending()
             self._event("initialized")
 
     def _req_configurationDone(self, args: dict[str, Any]) -> None:
@@ -339,37 +352,77 @@ class Adapter:
             condition=condition, hit=hit, message=message, evaluate=show, log=self._logpoint
         )
 
-    def _describe(self, bp: Breakpoint, **extra: Any) -> dict[str, Any]:
+    def _describe(self, bp: Breakpoint, bp_id: int) -> dict[str, Any]:
+        self._ids[bp.number] = bp_id
         out: dict[str, Any] = {
-            "id": bp.number,
+            "id": bp_id,
             "verified": True,
             "instructionReference": _hex(bp.site_pc),
         }
         if bp.site_pc != bp.pc:
             out["message"] = f"moved from 0x{bp.pc:x} to the next instruction boundary"
-        out.update(extra)
         return out
 
     def _clear(self, numbers: list[int]) -> None:
         _, session = self._need()
         for number in numbers:
             with contextlib.suppress(DebugError):
-                session.clear_break(number)
+                session.clear_break(number, timeout=EDIT_TIMEOUT)
+            self._ids.pop(number, None)
         numbers.clear()
 
+    def _new_ids(self, count: int) -> list[int]:
+        ids = list(range(self._next_id, self._next_id + count))
+        self._next_id += count
+        return ids
+
+    def _breakpoints(
+        self,
+        command: str,
+        args: dict[str, Any],
+        ids: list[int] | None,
+        place: Callable[[dict[str, Any], Any], Breakpoint],
+        numbers: list[int],
+    ) -> dict[str, Any]:
+        """Replace one group of breakpoints; ``place(spec, cond)`` sets one.
+
+        Before launch the specs are kept and answered unverified; launch
+        resolves them and sends a ``breakpoint`` event for each (same ids).
+        """
+        specs = _list(args.get("breakpoints", []), "breakpoints")
+        if ids is None:
+            ids = self._new_ids(len(specs))
+        if self.session is None:
+            self._pending[command] = (args, ids)
+            return {
+                "breakpoints": [
+                    {"id": i, "verified": False, "message": "resolved when the program is launched"}
+                    for i in ids
+                ]
+            }
+        self._clear(numbers)
+        out = []
+        for spec, bp_id in zip(specs, ids, strict=True):
+            try:
+                bp = place(spec, self._condition(spec))
+            except DebugError as exc:
+                out.append({"id": bp_id, "verified": False, "message": _message(exc)})
+                continue
+            numbers.append(bp.number)
+            out.append(self._describe(bp, bp_id))
+        return {"breakpoints": out}
+
     def _req_setBreakpoints(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._need()
         source = args.get("source") or {}
         key = str(source.get("path") or source.get("name") or "")
-        old = self._source_bps.setdefault(key, [])
-        self._clear(old)
         specs = args.get("breakpoints")
         if specs is None:
-            specs = [{"line": line} for line in args.get("lines", [])]
+            specs = [{"line": line} for line in _list(args.get("lines", []), "lines")]
         out = []
-        for spec in _list(specs, "breakpoints"):
+        for spec, bp_id in zip(_list(specs, "breakpoints"), self._new_ids(len(specs)), strict=True):
             out.append(
                 {
+                    "id": bp_id,
                     "verified": False,
                     "line": spec.get("line"),
                     "message": f"{key or 'this source'}: no line table (the module has no DWARF line information)",
@@ -377,37 +430,33 @@ class Adapter:
             )
         return {"breakpoints": out}
 
-    def _req_setFunctionBreakpoints(self, args: dict[str, Any]) -> dict[str, Any]:
-        program, session = self._need()
-        self._clear(self._function_bps)
-        out = []
-        for spec in _list(args.get("breakpoints", []), "breakpoints"):
+    def _req_setFunctionBreakpoints(
+        self, args: dict[str, Any], ids: list[int] | None = None
+    ) -> dict[str, Any]:
+        def place(spec: dict[str, Any], cond: Any) -> Breakpoint:
+            program, session = self._need()
             name = str(spec.get("name", ""))
-            try:
-                cond = self._condition(spec)
-                bp = session.set_break_function(program.module, name, cond=cond)
-            except DebugError as exc:
-                out.append({"verified": False, "message": _message(exc)})
-                continue
-            self._function_bps.append(bp.number)
-            out.append(self._describe(bp))
-        return {"breakpoints": out}
+            return session.set_break_function(program.module, name, cond=cond, timeout=EDIT_TIMEOUT)
 
-    def _req_setInstructionBreakpoints(self, args: dict[str, Any]) -> dict[str, Any]:
-        program, session = self._need()
-        self._clear(self._instruction_bps)
-        out = []
-        for spec in _list(args.get("breakpoints", []), "breakpoints"):
-            try:
-                pc = _address(spec.get("instructionReference")) + int(spec.get("offset", 0))
-                cond = self._condition(spec)
-                bp = session.set_break(program.module, pc, cond=cond)
-            except DebugError as exc:
-                out.append({"verified": False, "message": _message(exc)})
-                continue
-            self._instruction_bps.append(bp.number)
-            out.append(self._describe(bp))
-        return {"breakpoints": out}
+        return self._breakpoints("setFunctionBreakpoints", args, ids, place, self._function_bps)
+
+    def _req_setInstructionBreakpoints(
+        self, args: dict[str, Any], ids: list[int] | None = None
+    ) -> dict[str, Any]:
+        def place(spec: dict[str, Any], cond: Any) -> Breakpoint:
+            program, session = self._need()
+            pc = _address(spec.get("instructionReference")) + int(spec.get("offset", 0))
+            return session.set_break(program.module, pc, cond=cond, timeout=EDIT_TIMEOUT)
+
+        return self._breakpoints("setInstructionBreakpoints", args, ids, place, self._instruction_bps)
+
+    def _resolve_pending(self) -> None:
+        """Apply the breakpoints set before launch; a ``breakpoint`` event for each."""
+        pending, self._pending = self._pending, {}
+        for command, (args, ids) in pending.items():
+            method = getattr(self, "_req_" + command)
+            for bp in method(args, ids)["breakpoints"]:
+                self._event("breakpoint", {"reason": "changed", "breakpoint": bp})
 
     def _logpoint(self, text: str) -> None:
         self._event("output", {"category": "console", "output": text + "\n"})
@@ -541,7 +590,8 @@ class Adapter:
             "allThreadsStopped": True,
         }
         if stop.breakpoint is not None:
-            body["hitBreakpointIds"] = [stop.breakpoint.number]
+            number = stop.breakpoint.number
+            body["hitBreakpointIds"] = [self._ids.get(number, number)]
             if stop.breakpoint.number in self._function_bps:
                 body["reason"] = "function breakpoint"
             elif stop.breakpoint.number in self._instruction_bps:

@@ -1,0 +1,1751 @@
+"""What a person debugs: numbered breakpoints with many locations, stepping, values.
+
+:class:`SourceDebugger` sits on a :class:`~wasmdbg.debug.session.Session`
+(the guest runs on the session's worker thread; the caller of this class is
+the front end's thread) and speaks in the units of a gdb user: breakpoints by
+function name, ``*pc`` (and, with DWARF, ``file:line``), each numbered with a
+condition, an ignore count and a hit count; run control that blocks until the
+next stop the user should see; and values read and written by expression.
+It does no I/O: front ends format what it returns.
+
+One user breakpoint may have several locations (every copy of a source line);
+each location is one session breakpoint whose condition is a callable that
+applies the user breakpoint's rules on the guest thread, gdb's order::
+
+    location reached ─► user breakpoint disabled?      yes ─► run on
+                        condition given and false?    yes ─► run on
+                        hits += 1
+                        ignore count > 0?             yes ─► ignore -= 1, run on
+                        ─► STOP (a condition that fails to evaluate stops too)
+
+Run control (every call blocks until a stop or the exit)::
+
+    operation   how                                     stops when
+    cont        session.cont                            any breakpoint, trap
+    stepi       session.step_into                       next instruction, any frame
+    nexti       session.step_over                       next instruction, this frame or a caller
+    finish      internal breakpoint at the call's       the selected frame's caller resumes
+                return point, condition fp == caller's  (the returned values are on its stack)
+    advance     internal breakpoints at LOCATION        LOCATION in any frame, or the current
+                (+ the finish breakpoint)               frame returns
+    step_line   instruction steps (into / over), each   the pc starts an is_stmt line-table row
+                judged on this thread                   of another line (see below)
+
+Operations stop early, like gdb, at a user breakpoint or a trap.  A
+``proc_exit`` (WASI's exit, raised by a host function) is not a stop: the
+guest runs on to its exit.
+
+Line stepping (``step_line``) compares each stop with where it began: the
+Wasm frame (frame pointer, so recursion cannot fool it) and the inline
+depth (how many inlined calls contain the pc, from DWARF)::
+
+    stop in ...                       step (into)                    next / until
+    a deeper Wasm frame (a call)      with lines: run to the callee's  --  (step over never
+                                      first line after its prologue;   stops there)
+                                      without: finish it, go on
+    a caller (the frame returned)     at a line start: stop; mid-line: go on in the caller
+    the same frame, deeper inline     at a line start: stop            go on
+    the same frame and depth          a line start of another line: stop (until: not backwards)
+
+Source level (with DWARF, read by :mod:`wasmdbg.dwarf`): :class:`SourceFrame`
+expands a Wasm frame into its inlined calls (see :func:`source_frames`);
+expressions are C (:mod:`.expr` parses, :mod:`.values` evaluates and prints)
+over :class:`CFrameContext`, which reads variables through their DWARF
+locations (memory over the frame base, Wasm locals, globals, operand-stack
+slots, constants, pieces) and writes them back.  Without DWARF (or in a frame
+without it) expressions see the Wasm state: ``$localN``, names from the name
+section, ``$globalN``, ``$stackN``, ``$pc`` and ``{TYPE} ADDR``.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..dwarf import load_debug_info
+from ..dwarf.locations import PlaceKind
+from ..dwarf.locations import resolve as resolve_location
+from ..dwarf.types import VOID, BaseType, CType, EnumType, FunctionType, strip_typedefs
+from ..errors import DebugError, WasmError
+from ..wasm.code import iter_raw
+from ..wasm.types import ValType
+from . import expr as ex
+from . import values as cv
+from .breakpoints import Breakpoint
+from .debugger import StopReason
+from .session import Exited, Session, Stopped
+
+__all__ = [
+    "CFrameContext",
+    "Ended",
+    "Launch",
+    "PauseReason",
+    "Paused",
+    "SourceDebugger",
+    "SourceFrame",
+    "UserBreakpoint",
+    "WasmValue",
+    "source_frames",
+    "source_position",
+    "wasm_to_cvalue",
+]
+
+
+# --------------------------------------------------------------------------
+# What a run produces
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One run of the program: a fresh Store with the module instantiated, and its entry."""
+
+    store: Any
+    instance: Any
+    entry: Callable[[], Any]
+
+
+class PauseReason(Enum):
+    """Why a run-control operation returned with the guest paused."""
+
+    BREAKPOINT = "breakpoint"
+    STEP = "step"
+    FINISH = "finish"
+    LOCATION = "location"
+    TRAP = "trap"
+    HOST_ERROR = "host error"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The guest is paused; ``frames`` innermost first (live until it resumes).
+
+    ``breakpoint`` for BREAKPOINT; ``error`` the trap or host exception for
+    TRAP / HOST_ERROR; ``returned`` the values of the finished call (FINISH)
+    and ``finished`` the function index it returned from.
+    """
+
+    reason: PauseReason
+    frames: Sequence[Any]
+    breakpoint: UserBreakpoint | None = None
+    error: BaseException | None = None
+    returned: tuple[WasmValue, ...] = ()
+    finished: int | None = None
+
+    @property
+    def frame(self) -> Any:
+        """The innermost frame (``None`` when the stop has none)."""
+        return self.frames[0] if self.frames else None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The guest call finished: ``exit_code`` for a WASI exit, else ``result`` or ``error``."""
+
+    exit_code: int | None = None
+    result: Any = None
+    error: BaseException | None = None
+
+
+Outcome = Paused | Ended
+
+
+# --------------------------------------------------------------------------
+# Breakpoints
+
+
+class UserBreakpoint:
+    """One numbered breakpoint as the user set it (``spec``), with its locations.
+
+    ``pcs`` are the module pcs it resolved to (before slipping to sequence
+    points); ``commands`` are front-end command lines run when it stops.
+    """
+
+    def __init__(self, number: int, spec: str, pcs: Sequence[int], *, temporary: bool = False) -> None:
+        self.number = number
+        self.spec = spec
+        self.pcs = tuple(pcs)
+        self.temporary = temporary
+        self.enabled = True
+        self.cond: str | None = None
+        self.cond_node: ex.Node | None = None
+        self.cond_error: str | None = None
+        self.ignore = 0
+        self.hits = 0
+        self.commands: list[str] = []
+        self.installed: list[Breakpoint] = []
+
+    def __repr__(self) -> str:
+        return f"<UserBreakpoint {self.number} {self.spec!r} pcs={[hex(p) for p in self.pcs]}>"
+
+
+# --------------------------------------------------------------------------
+# Wasm-level values
+
+#: Memory types for ``{T} addr`` and casts: (struct code, size, is_float, signed).
+_MEMTYPES: dict[str, tuple[str, int, bool, bool]] = {
+    "i8": ("b", 1, False, True),
+    "u8": ("B", 1, False, False),
+    "i16": ("h", 2, False, True),
+    "u16": ("H", 2, False, False),
+    "i32": ("i", 4, False, True),
+    "u32": ("I", 4, False, False),
+    "i64": ("q", 8, False, True),
+    "u64": ("Q", 8, False, False),
+    "f32": ("f", 4, True, True),
+    "f64": ("d", 8, True, True),
+}
+
+#: C spellings of the same (wasm32: ``long`` and pointers are 4 bytes).
+_C_NAMES = {
+    "char": "i8", "signed char": "i8", "unsigned char": "u8", "_Bool": "u8", "bool": "u8",
+    "short": "i16", "short int": "i16", "unsigned short": "u16", "unsigned short int": "u16",
+    "int": "i32", "signed": "i32", "signed int": "i32", "unsigned": "u32", "unsigned int": "u32",
+    "long": "i32", "long int": "i32", "unsigned long": "u32", "unsigned long int": "u32",
+    "long long": "i64", "long long int": "i64", "unsigned long long": "u64",
+    "unsigned long long int": "u64", "float": "f32", "double": "f64",
+}
+
+_VALTYPE_MEM = {ValType.I32: "i32", ValType.I64: "i64", ValType.F32: "f32", ValType.F64: "f64"}
+
+
+def memtype_of(words: Sequence[str], pointers: int = 0) -> str:
+    """The memory type named by type words (``i32``, ``unsigned int`` ...); pointers are u32."""
+    if pointers:
+        return "u32"
+    text = " ".join(words)
+    name = _C_NAMES.get(text, text)
+    if name not in _MEMTYPES:
+        raise DebugError(f"no type named {text!r} at the Wasm level")
+    return name
+
+
+def wrap(value: int, mtype: str) -> int:
+    """``value`` wrapped to the width and signedness of an integer memory type."""
+    _code, size, _is_float, signed = _MEMTYPES[mtype]
+    bits = size * 8
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+class Place:
+    """Where a value can be written (an lvalue)."""
+
+    def write(self, value: int | float) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ListPlace(Place):
+    """Element ``index`` of a frame's ``locals`` or ``stack``."""
+
+    values: Any
+    index: int
+
+    def write(self, value: int | float) -> None:
+        self.values[self.index] = value
+
+
+@dataclass(frozen=True)
+class GlobalPlace(Place):
+    """A global of an instance."""
+
+    glob: Any
+    store: Any
+
+    def write(self, value: int | float) -> None:
+        try:
+            self.glob.set_value(self.store, value)
+        except Exception as exc:
+            raise DebugError(f"cannot set the global: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class MemoryPlace(Place):
+    """``mtype`` bytes at ``address`` of a linear memory."""
+
+    memory: Callable[[], memoryview]
+    address: int
+    mtype: str
+
+    def write(self, value: int | float) -> None:
+        code, _size, is_float, _signed = _MEMTYPES[self.mtype]
+        data = struct.pack("<" + code, float(value) if is_float else wrap(int(value), self.mtype))
+        write_memory(self.memory(), self.address, data)
+
+
+def read_memory(view: memoryview, address: int, size: int) -> bytes:
+    """``size`` bytes of linear memory at ``address`` (DebugError when out of bounds)."""
+    if address < 0 or address + size > len(view):
+        raise DebugError(f"Cannot access memory at address 0x{address:x}")
+    return bytes(view[address : address + size])
+
+
+def write_memory(view: memoryview, address: int, data: bytes) -> None:
+    """Write ``data`` to linear memory at ``address``."""
+    if address < 0 or address + len(data) > len(view):
+        raise DebugError(f"Cannot access memory at address 0x{address:x}")
+    if view.readonly:
+        raise DebugError("The program is not being run: its memory cannot be written.")
+    view[address : address + len(data)] = data
+
+
+@dataclass(frozen=True)
+class WasmValue:
+    """A value at the Wasm level: a number of memory type ``mtype``, maybe writable."""
+
+    value: int | float
+    mtype: str
+    place: Place | None = field(default=None, compare=False)
+
+    @property
+    def is_float(self) -> bool:
+        """True for f32 / f64."""
+        return _MEMTYPES[self.mtype][2]
+
+    @property
+    def size(self) -> int:
+        """The width in bytes."""
+        return _MEMTYPES[self.mtype][1]
+
+
+def format_float(value: float, mtype: str) -> str:
+    """A float the way gdb prints it (shortest text that reads back; ``inf``, ``nan(0x..)``)."""
+    if math.isnan(value):
+        bits = struct.unpack("<Q", struct.pack("<d", value))[0] & ((1 << 52) - 1)
+        if mtype == "f32":
+            bits = struct.unpack("<I", struct.pack("<f", value))[0] & ((1 << 23) - 1)
+        return ("-" if math.copysign(1, value) < 0 else "") + f"nan(0x{bits:x})"
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
+    if mtype == "f32":
+        for digits in range(1, 10):
+            text = f"{value:.{digits}g}"
+            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == value:
+                return text
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def format_scalar(value: int | float, mtype: str, fmt: str | None = None) -> str:
+    """One number in a gdb print format: ``x d u o t c f`` or ``None`` (natural)."""
+    _code, size, is_float, signed = _MEMTYPES[mtype]
+    if fmt in (None, "f") and is_float:
+        return format_float(float(value), mtype)
+    if fmt == "f" and not is_float:
+        return str(value)
+    if is_float:
+        if fmt == "d":
+            return str(int(value))
+        bits = int.from_bytes(struct.pack("<" + _MEMTYPES[mtype][0], value), "little")
+        value, signed = bits, False
+    ivalue = int(value)
+    mask = (1 << (size * 8)) - 1
+    if fmt is None or fmt == "d":
+        return str(wrap(ivalue, mtype) if signed or fmt == "d" else ivalue)
+    if fmt == "u":
+        return str(ivalue & mask)
+    if fmt == "x":
+        return f"0x{ivalue & mask:x}"
+    if fmt == "o":
+        return f"0{ivalue & mask:o}" if ivalue & mask else "0"
+    if fmt == "t":
+        return f"{ivalue & mask:b}"
+    if fmt == "c":
+        code = wrap(ivalue, "i8")
+        return f"{code} {char_literal(code & 0xFF)}"
+    if fmt == "a":
+        return f"0x{ivalue & mask:x}"
+    raise DebugError(f"undefined output format {fmt!r}")
+
+
+def char_literal(byte: int) -> str:
+    """``'a'``, ``'\\n'``, ``'\\377'`` as gdb shows a char."""
+    names = {0: "\\000", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
+             39: "\\'", 92: "\\\\"}
+    if byte in names:
+        return f"'{names[byte]}'"
+    if 32 <= byte < 127:
+        return f"'{chr(byte)}'"
+    return f"'\\{byte:03o}'"
+
+
+def c_string(data: bytes, limit: int = 200) -> str:
+    """``"text"`` with C escapes, ``...`` when cut at ``limit``."""
+    out = []
+    for b in data[:limit]:
+        if b == 34:
+            out.append('\\"')
+        elif b == 92:
+            out.append("\\\\")
+        elif 32 <= b < 127:
+            out.append(chr(b))
+        else:
+            lit = char_literal(b)[1:-1]
+            out.append(lit if lit != "'" else "'")
+    text = '"' + "".join(out) + '"'
+    return text + ("..." if len(data) > limit else "")
+
+
+# --------------------------------------------------------------------------
+# The debugger
+
+
+class SourceDebugger:
+    """Breakpoints, run control and values for one module (see the module docstring).
+
+    ``module`` is the runtime Module (``module.definition`` its ModuleDef);
+    one SourceDebugger outlives many runs: breakpoints stay, each
+    :meth:`start` makes a new Session on the Launch's Store.
+    """
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.mdef = module.definition
+        self.session: Session | None = None
+        self.launch: Launch | None = None
+        self._breakpoints: dict[int, UserBreakpoint] = {}
+        self._next_number = 1
+        self._by_session: dict[int, UserBreakpoint] = {}
+        self._internal: list[Breakpoint] = []
+        self.history: list[Any] = []
+        self.info, self.dwarf_note = load_debug_info(self.mdef)
+        self._types: dict[tuple[str, ...], CType] | None = None
+        self._stack_cache: tuple[object, list[SourceFrame]] | None = None
+        self._static: memoryview | None = None
+
+    # -- names ----------------------------------------------------------------
+
+    def function_names(self) -> dict[int, str]:
+        """Function index -> name (name section, then exports)."""
+        names: dict[int, str] = {}
+        for export in self.mdef.exports:
+            if int(export.kind) == 0:
+                names.setdefault(export.index, export.name)
+        names.update(self.mdef.names.functions)
+        return names
+
+    def function_name(self, func_index: int) -> str:
+        """A function's name, or ``func[N]``."""
+        return self.function_names().get(func_index) or f"func[{func_index}]"
+
+    def function_index(self, name: str) -> int:
+        """The defined function called ``name`` (or ``func[N]`` / ``N``)."""
+        for index, known in self.function_names().items():
+            if known == name:
+                return index
+        text = name[5:-1] if name.startswith("func[") and name.endswith("]") else name
+        if text.isdigit() and int(text) < len(self.mdef.func_type_indices):
+            return int(text)
+        raise DebugError(f'Function "{name}" not defined.')
+
+    def function_at(self, pc: int) -> int | None:
+        """The defined function whose code holds module offset ``pc``."""
+        for body in self.mdef.bodies:
+            if body.code_start <= pc < body.code_end:
+                return int(body.func_index)
+        return None
+
+    def local_name(self, func_index: int, index: int) -> str:
+        """A local's name from the name section, or ``$localN``."""
+        return self.mdef.names.locals.get(func_index, {}).get(index) or f"$local{index}"
+
+    def local_names(self, func_index: int) -> dict[int, str]:
+        """The name section's local names of one function."""
+        names: dict[int, str] = self.mdef.names.locals.get(func_index, {})
+        return names
+
+    def num_params(self, func_index: int) -> int:
+        """How many of a function's locals are its parameters."""
+        return len(self.mdef.func_type(func_index).params)
+
+    def next_pc(self, pc: int) -> int:
+        """The module offset of the instruction after the one at ``pc``."""
+        func = self.function_at(pc)
+        if func is None:
+            raise DebugError(f"pc 0x{pc:x} is not in any function's code")
+        body = self.mdef.body(func)
+        items = iter_raw(self.mdef.raw, pc, body.code_end, exact=False)
+        next(items)
+        following = next(items, None)
+        return following[0] if following is not None else body.code_end
+
+    # -- breakpoints ----------------------------------------------------------
+
+    def resolve(self, spec: str, frame: Any = None) -> list[int]:
+        """The pcs a location names: ``*ADDR``, a function name, (``+N``/``-N`` need DWARF)."""
+        spec = spec.strip()
+        if not spec:
+            if frame is None:
+                raise DebugError("No default breakpoint location now selected.")
+            return [frame.pc]
+        if spec.startswith("*"):
+            value = self.evaluate(spec[1:], frame) if frame is not None else None
+            pc = int(value.value) if value is not None else _parse_int(spec[1:])
+            if self.function_at(pc) is None:
+                raise DebugError(f"no code at address 0x{pc:x}")
+            return [pc]
+        if self.info is not None:
+            pcs = self._resolve_source(spec, frame)
+            if pcs is not None:
+                return pcs
+        func = self.function_index(spec)
+        if func < self.mdef.num_imported_funcs:
+            raise DebugError(f"{spec} is an imported function: it has no code to stop in")
+        return [self.mdef.body(func).code_start]
+
+    def _resolve_source(self, spec: str, frame: Any) -> list[int] | None:
+        """``FILE:LINE``, ``LINE``, ``+N``/``-N``, ``FILE:FUNCTION`` or a DWARF function name."""
+        info = self.info
+        assert info is not None
+        file: str | None = None
+        text = spec
+        if ":" in spec:
+            file, text = spec.rsplit(":", 1)
+        if text.lstrip("+-").isdigit():
+            number = int(text.lstrip("+-"))
+            if file is None:
+                here = self.source_position(frame)
+                if text[0] in "+-":
+                    if here is None:
+                        raise DebugError("No default source line now selected.")
+                    number = here[1] + (number if text[0] == "+" else -number)
+                if here is not None:
+                    file = here[0]
+                else:
+                    file = self.default_file()
+                if file is None:
+                    raise DebugError("No symbol table is loaded.")
+            match = info.lines_for(file, number)
+            if match is None:
+                if not any(p for p in info.source_files() if _file_match(p, file)):
+                    raise DebugError(f'No source file named {file}.')
+                raise DebugError(f'Line {number} out of range; "{file}" has no code after it.')
+            self.last_match = match
+            return list(info.breakpoint_pcs(match))
+        func = info.function_named(text)
+        if func is None:
+            if file is not None:
+                raise DebugError(f'Function "{text}" not defined in "{file}".')
+            return None
+        return [func.breakpoint_pc]
+
+    def default_file(self) -> str | None:
+        """The file of ``main`` (gdb's default source file)."""
+        info = self.info
+        if info is None:
+            return None
+        for name in ("main", "__main_argc_argv", "__original_main"):
+            func = info.function_named(name)
+            if func is not None and func.decl_file:
+                return str(func.decl_file)
+        return None
+
+    def source_position(self, frame: Any) -> tuple[str, int] | None:
+        """(file, line) of a Wasm or source frame, if known."""
+        if frame is None or self.info is None:
+            return None
+        if isinstance(frame, SourceFrame):
+            return (frame.file, frame.line) if frame.file and frame.line else None
+        row = self.info.line_at(int(frame.pc))
+        return (row.file, row.line) if row is not None and row.line else None
+
+    def line_of(self, pc: int) -> tuple[str, int] | None:
+        """(file, line) of a pc."""
+        if self.info is None:
+            return None
+        row = self.info.line_at(pc)
+        return (row.file, row.line) if row is not None and row.line else None
+
+    def add_breakpoint(self, spec: str, *, temporary: bool = False, frame: Any = None) -> UserBreakpoint:
+        """A new numbered breakpoint at ``spec`` (installed now if a run is live)."""
+        pcs = self.resolve(spec, frame)
+        bp = UserBreakpoint(self._next_number, spec.strip(), pcs, temporary=temporary)
+        self._next_number += 1
+        self._breakpoints[bp.number] = bp
+        if self._live():
+            self._install(bp)
+        return bp
+
+    @property
+    def breakpoints(self) -> list[UserBreakpoint]:
+        """Every user breakpoint, by number."""
+        return [self._breakpoints[n] for n in sorted(self._breakpoints)]
+
+    def get_breakpoint(self, number: int) -> UserBreakpoint:
+        """The breakpoint numbered ``number``."""
+        bp = self._breakpoints.get(number)
+        if bp is None:
+            raise DebugError(f"No breakpoint number {number}.")
+        return bp
+
+    def delete_breakpoint(self, number: int) -> None:
+        """Delete breakpoint ``number``."""
+        bp = self.get_breakpoint(number)
+        self._uninstall(bp)
+        del self._breakpoints[number]
+
+    def enable_breakpoint(self, number: int, enabled: bool = True) -> None:
+        """Enable (or disable) breakpoint ``number``."""
+        bp = self.get_breakpoint(number)
+        bp.enabled = enabled
+        if not enabled:
+            self._uninstall(bp)
+        elif self._live() and not bp.installed:
+            self._install(bp)
+
+    def set_condition(self, number: int, cond: str | None) -> None:
+        """Stop at breakpoint ``number`` only when ``cond`` is true (``None``: always)."""
+        bp = self.get_breakpoint(number)
+        bp.cond_node = self.parse(cond) if cond else None
+        bp.cond = cond or None
+        bp.cond_error = None
+
+    def set_ignore(self, number: int, count: int) -> None:
+        """Pass breakpoint ``number`` ``count`` times before stopping."""
+        if count < 0:
+            raise DebugError("an ignore count cannot be negative")
+        self.get_breakpoint(number).ignore = count
+
+    def _live(self) -> bool:
+        return self.session is not None and self.session.state.name in ("RUNNING", "PAUSED", "NOT_STARTED")
+
+    def _install(self, bp: UserBreakpoint) -> None:
+        session = self.session
+        if session is None or not bp.enabled:
+            return
+        for pc in bp.pcs:
+            placed = session.set_break(self.module, pc, cond=self._condition(bp))
+            bp.installed.append(placed)
+            self._by_session[placed.number] = bp
+
+    def _uninstall(self, bp: UserBreakpoint) -> None:
+        session = self.session
+        for placed in bp.installed:
+            self._by_session.pop(placed.number, None)
+            if session is not None and not placed.deleted:
+                session.clear_break(placed.number)
+        bp.installed = []
+
+    def _condition(self, bp: UserBreakpoint) -> Callable[[Any], bool]:
+        def hit(frame: Any) -> bool:
+            # NB: runs on the guest thread, inside the session's stop decision.
+            if not bp.enabled:
+                return False
+            if bp.cond_node is not None:
+                try:
+                    if not self.truth(self.eval_node(bp.cond_node, frame)):
+                        return False
+                    bp.cond_error = None
+                except Exception as exc:  # a broken condition stops, as in gdb
+                    bp.cond_error = str(exc)
+                    return True
+            bp.hits += 1
+            if bp.ignore > 0:
+                bp.ignore -= 1
+                return False
+            return True
+
+        return hit
+
+    # -- running ----------------------------------------------------------------
+
+    def start(self, launch: Launch) -> Outcome:
+        """Begin a run on ``launch`` (ending a live one) and wait for its first stop."""
+        self.kill()
+        self.launch = launch
+        self.session = Session(launch.store, stop_on_entry=False, stop_on_traps=True)
+        self._by_session.clear()
+        for bp in self.breakpoints:
+            bp.installed = []
+            self._install(bp)
+        # NB: the guest thread inherits this thread's signal mask: with SIGINT
+        # blocked while it is created, Ctrl-C always lands on the front end's
+        # thread (which pauses the guest), never on the guest thread in the
+        # middle of machine code (a signal frame pushed on its stack there has
+        # been seen to crash the process).
+        session = self.session
+        try:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                session.start(launch.entry)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C fires here
+        except KeyboardInterrupt:
+            if session.state.name == "NOT_STARTED":
+                raise
+            session.pause()
+        return self._wait()
+
+    def kill(self) -> None:
+        """End the live run, if any."""
+        session = self.session
+        if session is None:
+            return
+        session.close(timeout=5.0)
+        self.session = None
+        for bp in self.breakpoints:
+            bp.installed = []
+        self._by_session.clear()
+        self._internal = []
+
+    @property
+    def paused(self) -> bool:
+        """True while a run is paused."""
+        return self.session is not None and self.session.state.name == "PAUSED"
+
+    def _require_paused(self) -> Session:
+        if self.session is None or self.session.state.name == "EXITED":
+            raise DebugError("The program is not being run.")
+        if self.session.state.name != "PAUSED":
+            raise DebugError("The program is running.")
+        return self.session
+
+    def frames(self) -> list[Any]:
+        """The paused guest's Wasm frames, innermost first."""
+        if not self.paused or self.session is None or self.session.current is None:
+            return []
+        return list(self.session.current.frames)
+
+    def stack(self) -> list[SourceFrame]:
+        """The paused guest's source frames, innermost first (inlined calls expanded)."""
+        current = self.session.current if self.session is not None and self.paused else None
+        if current is None:
+            return []
+        if self._stack_cache is not None and self._stack_cache[0] is current:
+            return self._stack_cache[1]
+        out: list[SourceFrame] = []
+        for i, frame in enumerate(current.frames):
+            out.extend(source_frames(self.info, frame, innermost=i == 0, names=self.function_name))
+        self._stack_cache = (current, out)
+        return out
+
+    def cont(self) -> Outcome:
+        """Continue until a breakpoint, a trap or the exit."""
+        self._require_paused().cont()
+        return self._wait()
+
+    def stepi(self) -> Outcome:
+        """Run one Wasm instruction, entering calls."""
+        self._require_paused().step_into()
+        return self._wait()
+
+    def nexti(self) -> Outcome:
+        """Run one Wasm instruction, stepping over calls."""
+        self._require_paused().step_over()
+        return self._wait()
+
+    def finish(self, level: int = 0) -> Outcome:
+        """Run until frame ``level`` returns to its caller; FINISH carries the returned values."""
+        self._require_paused()
+        return self._finish_frames(self.frames(), level)
+
+    def _finish_frames(self, frames: Sequence[Any], level: int) -> Outcome:
+        session = self._require_paused()
+        if level + 1 >= len(frames):
+            raise DebugError('"finish" not meaningful in the outermost frame.')
+        callee, caller = frames[level], frames[level + 1]
+        func = callee.func_index
+        self._return_breakpoint(caller)
+        session.cont()
+        outcome = self._wait(internal=PauseReason.FINISH)
+        if isinstance(outcome, Paused) and outcome.reason == PauseReason.FINISH:
+            results = self.mdef.func_type(func).results
+            frame = outcome.frames[0]
+            stack = frame.stack
+            values = []
+            for i, ty in enumerate(results):
+                k = len(stack) - len(results) + i
+                values.append(WasmValue(stack[k], _VALTYPE_MEM[ty], ListPlace(stack, k)))
+            return Paused(PauseReason.FINISH, outcome.frames, returned=tuple(values), finished=func)
+        return outcome
+
+    def advance(self, spec: str, level: int = 0) -> Outcome:
+        """Run until ``spec`` is reached, or the frame at ``level`` returns."""
+        session = self._require_paused()
+        frames = self.frames()
+        pcs = self.resolve(spec, frames[level] if frames else None)
+        for pc in pcs:
+            self._internal.append(session.set_break(self.module, pc))
+        if level + 1 < len(frames):
+            self._return_breakpoint(frames[level + 1])
+        session.cont()
+        return self._wait(internal=PauseReason.LOCATION)
+
+    # -- source-level run control -------------------------------------------------
+
+    def step_line(self, *, into: bool, until: bool = False) -> Outcome:
+        """Run to the start of another source line (gdb's step / next / until).
+
+        ``into`` enters calls that have line information (stopping after
+        their prologue); calls without it, and (for next) every call and
+        inlined call, are run through.  ``until`` also runs on when the line
+        reached lies before the current pc in the same frame (a loop's
+        jump back).  A frame that returns stops at the next line start of
+        its caller.  Without line information at the pc, runs until the
+        function returns (as gdb does).
+        """
+        session = self._require_paused()
+        info = self.info
+        frames = self.frames()
+        top = frames[0]
+        if info is None or info.function_at(int(top.pc)) is None:
+            if len(frames) > 1:
+                return self.finish(0)
+            session.cont()
+            return self._wait()
+        fp0 = top.fp
+        start_pc = int(top.pc)
+        depth0 = self._inline_depth(start_pc)
+        line0 = self.line_of(start_pc)
+        while True:
+            if into:
+                session.step_into()
+            else:
+                session.step_over()
+            outcome = self._wait()
+            if not isinstance(outcome, Paused) or outcome.reason != PauseReason.STEP:
+                return outcome
+            frame = outcome.frames[0]
+            pc = int(frame.pc)
+            func = info.function_at(pc)
+            if frame.fp < fp0:  # entered a call (step only)
+                if func is not None:
+                    return self._run_to_in_frame(func.breakpoint_pc, frame)
+                outcome = self._finish_frames(outcome.frames, 0)
+                if not isinstance(outcome, Paused) or outcome.reason != PauseReason.FINISH:
+                    return outcome
+                continue
+            depth = self._inline_depth(pc) if func is not None else 0
+            starts = func is not None and self._starts_line(pc)
+            here = self.line_of(pc)
+            if frame.fp > fp0:  # the frame returned: finish the caller's line
+                if func is None or starts:
+                    return Paused(PauseReason.STEP, outcome.frames)
+                fp0, depth0, line0, start_pc = frame.fp, depth, here, pc
+                continue
+            if not starts or (here == line0 and depth == depth0):
+                if depth < depth0:
+                    depth0, line0 = depth, here
+                continue
+            if depth > depth0 and not into:
+                continue
+            if until and pc < start_pc and depth == depth0:
+                continue
+            return Paused(PauseReason.STEP, outcome.frames)
+
+    def _starts_line(self, pc: int) -> bool:
+        assert self.info is not None
+        row = self.info.line_at(pc)
+        return row is not None and row.pc == pc and row.is_stmt and row.line > 0
+
+    def _inline_depth(self, pc: int) -> int:
+        assert self.info is not None
+        func = self.info.function_at(pc)
+        return len(func.inline_chain(pc)) if func is not None else 0
+
+    def _run_to_in_frame(self, pc: int, frame: Any) -> Outcome:
+        """Continue to ``pc`` in the frame ``frame`` (its fp), e.g. past a prologue."""
+        session = self._require_paused()
+        if int(frame.pc) == pc:
+            return Paused(PauseReason.STEP, self.frames())
+        fp = frame.fp
+        self._internal.append(session.set_break(self.module, pc, cond=lambda f: f.fp == fp))
+        session.cont()
+        outcome = self._wait(internal=PauseReason.STEP)
+        return outcome
+
+    def finish_source(self, level: int) -> Outcome:
+        """Finish source frame ``level``: an inlined call runs to its end, a
+        function returns (FINISH with its value typed by DWARF)."""
+        stack = self.stack()
+        if not 0 <= level < len(stack):
+            raise DebugError("No frame at that level.")
+        sframe = stack[level]
+        if sframe.depth > 0:
+            return self._finish_inline(sframe)
+        frames = self.frames()
+        index = next(i for i, f in enumerate(frames) if f is sframe.wasm)
+        outcome = self.finish(index)
+        if isinstance(outcome, Paused) and outcome.reason == PauseReason.FINISH and sframe.function is not None:
+            rtype = self.return_type(sframe.function)
+            if rtype is None:
+                return Paused(PauseReason.FINISH, outcome.frames, finished=outcome.finished)
+            returned = outcome.returned
+            if len(returned) == 1:
+                value = _wasm_to_c(returned[0], rtype)
+                return Paused(PauseReason.FINISH, outcome.frames, returned=(value,), finished=outcome.finished)  # type: ignore[arg-type]
+        return outcome
+
+    def _finish_inline(self, sframe: SourceFrame) -> Outcome:
+        session = self._require_paused()
+        fp0 = sframe.wasm.fp
+        depth = sframe.depth
+        while True:
+            session.step_over()
+            outcome = self._wait()
+            if not isinstance(outcome, Paused) or outcome.reason != PauseReason.STEP:
+                return outcome
+            frame = outcome.frames[0]
+            if frame.fp != fp0 or self._inline_depth(int(frame.pc)) < depth:
+                return Paused(PauseReason.FINISH, outcome.frames)
+
+    def return_type(self, func: Any) -> CType | None:
+        """A DWARF function's return type (``None`` for void or unknown)."""
+        info = self.info
+        if info is None:
+            return None
+        try:
+            die = info.dwarf.get_DIE_from_refaddr(func.die_offset)
+            unit = next(u for u in info.units if u.cu.cu_offset <= func.die_offset < u.cu.cu_offset + u.cu.size)
+            while "DW_AT_type" not in die.attributes:
+                origin = die.attributes.get("DW_AT_abstract_origin") or die.attributes.get("DW_AT_specification")
+                if origin is None:
+                    return None
+                die = die.get_DIE_from_attribute(origin.name)
+            ctype: CType = unit.types.type_of(die)
+        except (StopIteration, WasmError, KeyError, AttributeError):
+            return None
+        return ctype
+
+    def _return_breakpoint(self, caller: Any) -> None:
+        """An internal breakpoint where ``caller``'s pending call returns, in that frame only."""
+        assert self.session is not None
+        target_fp = caller.fp
+        resume_pc = self.next_pc(caller.pc)
+        placed = self.session.set_break(self.module, resume_pc, cond=lambda frame: frame.fp == target_fp)
+        self._internal.append(placed)
+
+    def _clear_internal(self) -> None:
+        session = self.session
+        for placed in self._internal:
+            if session is not None and not placed.deleted:
+                session.clear_break(placed.number)
+        self._internal = []
+
+    def _wait(self, internal: PauseReason | None = None) -> Outcome:
+        session = self.session
+        if session is None:
+            raise DebugError("The program is not being run.")
+        internal_numbers = {bp.number for bp in self._internal}
+        while True:
+            try:
+                event = session.wait(timeout=0.1)
+            except KeyboardInterrupt:
+                session.pause()
+                continue
+            if event is None:
+                continue
+            if isinstance(event, Exited):
+                self._clear_internal()
+                return _ended(event)
+            outcome = self._paused(event, internal, internal_numbers)
+            if outcome is None:
+                session.cont()
+                continue
+            self._clear_internal()
+            return outcome
+
+    def _paused(
+        self, event: Stopped, internal: PauseReason | None, internal_numbers: set[int]
+    ) -> Paused | None:
+        stop = event.stop
+        frames = list(stop.frames)
+        reason = stop.reason
+        if reason == StopReason.HOST_ERROR:
+            exc = stop.event.exception
+            if type(exc).__name__ == "ExitTrap":
+                return None  # proc_exit: the guest is leaving, not failing
+            return Paused(PauseReason.HOST_ERROR, frames, error=exc)
+        if reason == StopReason.TRAP:
+            return Paused(PauseReason.TRAP, frames, error=stop.event.trap)
+        if reason == StopReason.INTERRUPTED:
+            return Paused(PauseReason.INTERRUPTED, frames)
+        if reason == StopReason.BREAKPOINT and stop.breakpoint is not None:
+            number = stop.breakpoint.number
+            user = self._by_session.get(number)
+            if user is not None:
+                if user.temporary:
+                    self.delete_breakpoint(user.number)
+                return Paused(PauseReason.BREAKPOINT, frames, breakpoint=user)
+            if number in internal_numbers and internal is not None:
+                return Paused(internal, frames)
+        if reason.name == "ENTRY":
+            return None
+        return Paused(PauseReason.STEP, frames)
+
+    # -- values -------------------------------------------------------------------
+
+    def evaluate(self, text: str, frame: Any) -> Any:
+        """Evaluate ``text`` in a source frame (C values) or a Wasm frame (Wasm values)."""
+        return self.eval_node(self.parse(text), frame)
+
+    @staticmethod
+    def truth(value: Any) -> bool:
+        """C truth of a value."""
+        if isinstance(value, cv.CValue):
+            return bool(cv.scalar_of(value))
+        return bool(value.value)
+
+    def c_frame(self, frame: Any) -> SourceFrame | None:
+        """The source frame to evaluate C in, for a Wasm or source frame (None: Wasm level)."""
+        if self.info is None:
+            return None
+        if isinstance(frame, SourceFrame):
+            return frame if frame.function is not None else None
+        if frame is None:
+            return None
+        top = source_frames(self.info, frame, innermost=True)[0]
+        return top if top.function is not None else None
+
+    def eval_node(self, node: ex.Node, frame: Any) -> Any:
+        """Evaluate a parsed expression: C over DWARF when the frame has it, else Wasm values."""
+        sframe = self.c_frame(frame)
+        if sframe is not None or (self.info is not None and frame is None):
+            return cv.CEvaluator(CFrameContext(self, sframe)).eval(node)
+        wasm = frame.wasm if isinstance(frame, SourceFrame) else frame
+        return _WasmEval(self, wasm).eval(node)
+
+    def parse(self, text: str) -> ex.Node:
+        """Parse an expression (DebugError on bad syntax)."""
+        types = self.named_types() if self.info is not None else {}
+        names = {w[0] for w in types if len(w) == 1}
+        return ex.parse_expression(text, lambda word: word in names)
+
+    def named_types(self) -> dict[tuple[str, ...], CType]:
+        """Types named at file scope: typedefs (``("Point",)``), tags (``("struct", "point")``)."""
+        if self._types is not None:
+            return self._types
+        found: dict[tuple[str, ...], CType] = {}
+        info = self.info
+        if info is not None:
+            tags = {"DW_TAG_typedef": None, "DW_TAG_structure_type": "struct",
+                    "DW_TAG_union_type": "union", "DW_TAG_enumeration_type": "enum"}
+            for unit in info.units:
+                try:
+                    for die in unit.top.iter_children():
+                        if die.tag not in tags or "DW_AT_name" not in die.attributes:
+                            continue
+                        name = die.attributes["DW_AT_name"].value
+                        name = name.decode() if isinstance(name, bytes) else str(name)
+                        prefix = tags[die.tag]
+                        key = (prefix, name) if prefix else (name,)
+                        if key not in found or getattr(found[key], "declaration", False):
+                            found[key] = unit.types.read(die)
+                except Exception:  # NB: types are a nicety; broken DWARF must not break print
+                    continue
+        self._types = found
+        return found
+
+    def global_values(self, frame: Any) -> list[Any]:
+        """The raw values of the frame's instance's globals."""
+        store = self.launch.store if self.launch is not None else None
+        return [g.value(store) for g in getattr(frame.instance, "globals", [])]
+
+    def global_place(self, frame: Any, index: int) -> WasmValue:
+        """Global ``index`` as a writable Wasm value."""
+        return self._global(frame, index)
+
+    def function_for_table_index(self, index: int, frame: Any) -> str | None:
+        """The name of the function at ``index`` of table 0 (a C function pointer)."""
+        frames = self.frames()
+        frame = frame or (frames[0] if frames else None)
+        if frame is None or self.launch is None:
+            return None
+        tables = getattr(frame.instance, "tables", None)
+        if not tables:
+            return None
+        try:
+            func = tables[0].get(self.launch.store, index)
+        except Exception:
+            return None
+        func_index = getattr(func, "func_index", None)
+        return self.function_name(func_index) if isinstance(func_index, int) else None
+
+    def lookup(self, name: str, frame: Any) -> WasmValue:
+        """A Wasm-level name: a local (named or ``$localN``), ``$globalN``, ``$pc``, ``$N``."""
+        if isinstance(frame, SourceFrame):
+            frame = frame.wasm
+        if frame is None and not (name.startswith("$") and name[1:].isdigit()):
+            raise DebugError(f'No symbol "{name}" in current context.')
+        if name.startswith("$"):
+            return self._dollar(name, frame)
+        for index, known in self.local_names(frame.func_index).items():
+            if known == name and index < len(frame.locals):
+                return self._local(frame, index)
+        raise DebugError(f'No symbol "{name}" in current context.')
+
+    def _local(self, frame: Any, index: int) -> WasmValue:
+        types = frame.locals.types()
+        return WasmValue(frame.locals[index], _VALTYPE_MEM[types[index]], ListPlace(frame.locals, index))
+
+    def _dollar(self, name: str, frame: Any) -> WasmValue:
+        body = name[1:]
+        if body == "" or body.isdigit() or ((body.startswith("$") and body[1:].isdigit()) or body == "$"):
+            return self._history(body)
+        for prefix in ("local", "l"):
+            if body.startswith(prefix) and body[len(prefix):].isdigit():
+                index = int(body[len(prefix):])
+                if index >= len(frame.locals):
+                    raise DebugError(f"{name}: the function has {len(frame.locals)} locals")
+                return self._local(frame, index)
+        for prefix in ("global", "g"):
+            if body.startswith(prefix) and body[len(prefix):].isdigit():
+                return self._global(frame, int(body[len(prefix):]))
+        for prefix in ("stack", "s"):
+            if body.startswith(prefix) and body[len(prefix):].isdigit():
+                index = int(body[len(prefix):])
+                stack = frame.stack
+                if index >= len(stack):
+                    raise DebugError(f"{name}: the operand stack holds {len(stack)} values")
+                return WasmValue(stack[index], _VALTYPE_MEM[stack.types()[index]], ListPlace(stack, index))
+        if body == "pc":
+            return WasmValue(frame.pc, "u32")
+        raise DebugError(f"unknown convenience name {name}")
+
+    def _global(self, frame: Any, index: int) -> WasmValue:
+        globals_ = getattr(frame.instance, "globals", [])
+        if index >= len(globals_):
+            raise DebugError(f"there is no global {index} ({len(globals_)} globals)")
+        glob = globals_[index]
+        store = self.launch.store if self.launch is not None else None
+        ty = glob.type(store).content
+        mtype = _VALTYPE_MEM.get(getattr(ty, "_ty", ty)) or _mtype_of_api(ty)
+        return WasmValue(glob.value(store), mtype, GlobalPlace(glob, store))
+
+    def _history(self, body: str) -> WasmValue:
+        if not self.history:
+            raise DebugError("History is empty.")
+        if body == "":
+            index = len(self.history)
+        elif body == "$":
+            index = len(self.history) - 1
+        elif body.startswith("$"):
+            index = len(self.history) - int(body[1:])
+        else:
+            index = int(body)
+        if not 1 <= index <= len(self.history):
+            raise DebugError(f"History has not yet reached ${index}.")
+        value: WasmValue = self.history[index - 1]
+        return value
+
+    def record(self, value: Any) -> int:
+        """Keep ``value`` in the value history; returns its ``$N`` number."""
+        self.history.append(value)
+        return len(self.history)
+
+    def memory_view(self, frame: Any) -> memoryview:
+        """Memory 0 of the frame's instance (DebugError when there is none)."""
+        if isinstance(frame, SourceFrame):
+            frame = frame.wasm
+        if frame is None:
+            frames = self.frames()
+            frame = frames[0] if frames else None
+            if frame is None:
+                return self.static_memory()
+        view = frame.memory if frame is not None else None
+        if view is None:
+            raise DebugError("the module has no linear memory")
+        mem: memoryview = view
+        return mem
+
+    def static_memory(self) -> memoryview:
+        """Memory 0 as the module starts it (active data segments over zeros), read-only.
+
+        What ``print`` of a global reads before ``run``, as gdb reads a
+        program's initialised data from the file.
+        """
+        if self._static is None:
+            memories = self.mdef.memories
+            if not memories:
+                raise DebugError("the module has no linear memory")
+            image = bytearray(int(memories[0].limits.min) * 65536)
+            for seg in self.mdef.datas:
+                expr = seg.offset_expr
+                if int(seg.mode) != 0 or seg.memory != 0 or expr is None or len(expr.instrs) != 1:
+                    continue
+                op, imm = expr.instrs[0]
+                if op not in (0x41, 0x42) or not isinstance(imm, int):  # i32.const / i64.const
+                    continue
+                start = imm & 0xFFFF_FFFF
+                if start + len(seg.data) <= len(image):
+                    image[start : start + len(seg.data)] = seg.data
+            self._static = memoryview(bytes(image))
+        return self._static
+
+    def read_memory(self, frame: Any, address: int, size: int) -> bytes:
+        """Bytes of linear memory."""
+        return read_memory(self.memory_view(frame), address, size)
+
+
+def _mtype_of_api(ty: Any) -> str:
+    text = str(ty)
+    for name in ("i32", "i64", "f32", "f64"):
+        if name in text:
+            return name
+    raise DebugError(f"global of type {text} cannot be shown")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip(), 0)
+    except ValueError:
+        raise DebugError(f"bad address {text.strip()!r}") from None
+
+
+def _ended(event: Exited) -> Ended:
+    error = event.error
+    code = getattr(event, "exit_code", None)
+    if code is None and error is not None and type(error).__name__ == "ExitTrap":
+        code = int(getattr(error, "code", 0))
+    if code is not None:
+        return Ended(exit_code=code)
+    return Ended(result=event.result, error=error)
+
+
+class _WasmEval:
+    """Expression evaluation over Wasm values (ints wrap to their type, C-like arithmetic)."""
+
+    def __init__(self, debugger: SourceDebugger, frame: Any) -> None:
+        self.dbg = debugger
+        self.frame = frame
+
+    def eval(self, node: ex.Node) -> WasmValue:
+        method: Callable[[Any], WasmValue] = getattr(self, "_" + type(node).__name__.lower())
+        return method(node)
+
+    def _number(self, node: ex.Number) -> WasmValue:
+        if isinstance(node.value, float):
+            return WasmValue(node.value, "f64")
+        if node.is_char:
+            return WasmValue(node.value, "i8")
+        return WasmValue(node.value, "i32" if -(1 << 31) <= node.value < (1 << 31) else "i64")
+
+    def _str(self, node: ex.Str) -> WasmValue:
+        raise DebugError("string literals need a program to hold them")
+
+    def _name(self, node: ex.Name) -> WasmValue:
+        return self.dbg.lookup(node.name, self.frame)
+
+    def _memory(self, address: int, mtype: str) -> WasmValue:
+        view = self.dbg.memory_view(self.frame)
+        code, size, _f, _s = _MEMTYPES[mtype]
+        raw = read_memory(view, address, size)
+        value = struct.unpack("<" + code, raw)[0]
+        return WasmValue(value, mtype, MemoryPlace(lambda: self.dbg.memory_view(self.frame), address, mtype))
+
+    def _cast(self, node: ex.Cast) -> WasmValue:
+        inner = self.eval(node.operand)
+        if node.at_address:
+            return self._memory(int(inner.value), memtype_of(node.type.words, node.type.pointers))
+        mtype = memtype_of(node.type.words, node.type.pointers)
+        return _convert(inner, mtype)
+
+    def _unary(self, node: ex.Unary) -> WasmValue:
+        if node.op == "sizeof":
+            if isinstance(node.operand, ex.Cast):
+                return WasmValue(_MEMTYPES[memtype_of(node.operand.type.words, node.operand.type.pointers)][1], "u32")
+            return WasmValue(self.eval(node.operand).size, "u32")
+        value = self.eval(node.operand)
+        if node.op == "*":
+            return self._memory(int(value.value), "i32")
+        if node.op == "&":
+            if isinstance(value.place, MemoryPlace):
+                return WasmValue(value.place.address, "u32")
+            raise DebugError("Attempt to take address of value not located in memory.")
+        if node.op == "-":
+            return _arith(value, "-", None)
+        if node.op == "+":
+            return value
+        if node.op == "!":
+            return WasmValue(int(not value.value), "i32")
+        if node.op == "~":
+            if value.is_float:
+                raise DebugError("Argument to complement operation not an integer")
+            return WasmValue(wrap(~int(value.value), value.mtype), value.mtype)
+        raise DebugError(f"unknown operator {node.op}")
+
+    def _binary(self, node: ex.Binary) -> WasmValue:
+        if node.op == "=":
+            target = self.eval(node.left)
+            value = self.eval(node.right)
+            if target.place is None:
+                raise DebugError("Left operand of assignment is not an lvalue.")
+            converted = _convert(value, target.mtype)
+            target.place.write(converted.value)
+            return WasmValue(converted.value, target.mtype, target.place)
+        if node.op == "&&":
+            left = self.eval(node.left)
+            return WasmValue(int(bool(left.value) and bool(self.eval(node.right).value)), "i32")
+        if node.op == "||":
+            left = self.eval(node.left)
+            return WasmValue(int(bool(left.value) or bool(self.eval(node.right).value)), "i32")
+        return _arith(self.eval(node.left), node.op, self.eval(node.right))
+
+    def _conditional(self, node: ex.Conditional) -> WasmValue:
+        return self.eval(node.then) if self.eval(node.test).value else self.eval(node.other)
+
+    def _index(self, node: ex.Index) -> WasmValue:
+        raise DebugError("indexing needs type information (DWARF); use {type} ADDR or x/")
+
+    def _member(self, node: ex.Member) -> WasmValue:
+        raise DebugError("members need type information (DWARF)")
+
+
+def _convert(value: WasmValue, mtype: str) -> WasmValue:
+    if _MEMTYPES[mtype][2]:
+        v = float(value.value)
+        if mtype == "f32":
+            v = struct.unpack("<f", struct.pack("<f", v))[0] if math.isfinite(v) else v
+        return WasmValue(v, mtype)
+    if value.is_float:
+        if not math.isfinite(float(value.value)):
+            raise DebugError("cannot convert a non-finite float to an integer")
+        return WasmValue(wrap(int(value.value), mtype), mtype)
+    return WasmValue(wrap(int(value.value), mtype), mtype)
+
+
+def _arith(left: WasmValue, op: str, right: WasmValue | None) -> WasmValue:
+    if right is None:
+        if left.is_float:
+            return WasmValue(-float(left.value), left.mtype)
+        return WasmValue(wrap(-int(left.value), left.mtype), left.mtype)
+    if left.is_float or right.is_float:
+        mtype = "f64" if "f64" in (left.mtype, right.mtype) or not (left.is_float and right.is_float) else "f32"
+        a, b = float(left.value), float(right.value)
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return WasmValue(int(_compare(a, op, b)), "i32")
+        if op == "+":
+            r = a + b
+        elif op == "-":
+            r = a - b
+        elif op == "*":
+            r = a * b
+        elif op == "/":
+            r = a / b if b else (math.copysign(math.inf, a) if a else math.nan)
+        else:
+            raise DebugError(f"Integer only operation {op}.")
+        return _convert(WasmValue(r, "f64"), mtype)
+    size = max(left.size, right.size, 4)
+    unsigned = any(not _MEMTYPES[v.mtype][3] and v.size >= size for v in (left, right))
+    mtype = {4: "i32", 8: "i64"}[size]
+    if unsigned:
+        mtype = "u" + mtype[1:]
+    a, b = wrap(int(left.value), mtype), wrap(int(right.value), mtype)
+    if op in ("==", "!=", "<", "<=", ">", ">="):
+        return WasmValue(int(_compare(a, op, b)), "i32")
+    if op in ("/", "%"):
+        if b == 0:
+            raise DebugError("Division by zero")
+        q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+        r = q if op == "/" else a - q * b
+    elif op == "+":
+        r = a + b
+    elif op == "-":
+        r = a - b
+    elif op == "*":
+        r = a * b
+    elif op == "<<":
+        r = a << (b & (size * 8 - 1))
+    elif op == ">>":
+        r = a >> (b & (size * 8 - 1))
+    elif op == "&":
+        r = a & b
+    elif op == "|":
+        r = a | b
+    elif op == "^":
+        r = a ^ b
+    else:
+        raise DebugError(f"unknown operator {op}")
+    return WasmValue(wrap(r, mtype), mtype)
+
+
+def _compare(a: float, op: str, b: float) -> bool:
+    return {
+        "==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b,
+    }[op]
+
+
+def iter_values(values: Any) -> Iterator[tuple[int, Any]]:
+    """``(index, value or the DebugError)`` for each value of a frame's list."""
+    for i in range(len(values)):
+        try:
+            yield i, values[i]
+        except DebugError as exc:
+            yield i, exc
+
+
+# --------------------------------------------------------------------------
+# Source level: frames over DWARF
+#
+# One Wasm frame is one or more source frames: the concrete function, and
+# above it one frame per inlined call that contains the pc (innermost
+# first), as gdb shows them::
+#
+#     Wasm frame (pc in process, inside smooth's copy, inside clamp's copy)
+#       -> #0 clamp   at inline.c:17      (line of pc)        inline depth 2
+#          #1 smooth  at inline.c:32      (clamp's call site)  inline depth 1
+#          #2 process at inline.c:40      (smooth's call site) inline depth 0
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """A frame as a C programmer sees it.
+
+    ``wasm`` is the Wasm frame it lives in; ``function`` the DWARF function
+    (``None`` without line information); ``depth`` the inline depth (0 for
+    the concrete function); ``scopes`` the scopes whose variables it sees,
+    innermost first; ``file``/``line`` where it is (for an outer frame of an
+    inlined call, the call site); ``at_line_start`` whether the pc starts
+    that line's code.
+    """
+
+    wasm: Any
+    function: Any
+    name: str
+    depth: int
+    scopes: tuple[Any, ...]
+    file: str | None
+    line: int
+    at_line_start: bool
+
+    @property
+    def pc(self) -> int:
+        """The Wasm pc of the frame."""
+        return int(self.wasm.pc)
+
+    @property
+    def has_source(self) -> bool:
+        """True when the frame has a file and line."""
+        return self.file is not None and self.line > 0
+
+    def variables(self) -> list[Any]:
+        """The variables visible in this frame, innermost scope first (shadowed ones dropped)."""
+        seen: set[str] = set()
+        out = []
+        for scope in self.scopes:
+            for v in scope.variables:
+                if v.name not in seen:
+                    seen.add(v.name)
+                    out.append(v)
+        return out
+
+    def parameters(self) -> list[Any]:
+        """The parameters of this frame's function (or inlined copy)."""
+        return list(self.scopes[-1].parameters) if self.scopes else []
+
+
+def source_frames(
+    info: Any, frame: Any, *, innermost: bool, names: Callable[[int], str] | None = None
+) -> list[SourceFrame]:
+    """The source frames of one Wasm frame (innermost first).
+
+    ``innermost`` is true for the Wasm frame that is executing; a caller's
+    pc is its call instruction, so its line is the call's line.
+    """
+    pc = int(frame.pc)
+    func = info.function_at(pc) if info is not None else None
+    if func is None:
+        name = names(frame.func_index) if names is not None else None
+        name = name or getattr(frame, "func_name", None) or f"func[{frame.func_index}]"
+        return [SourceFrame(frame, None, name, 0, (), None, 0, False)]
+    row = info.line_at(pc)
+    chain = list(func.scope_chain(pc))
+    segments: list[list[Any]] = [[]]
+    for scope in chain:
+        segments[-1].append(scope)
+        if int(scope.kind) == 1:  # ScopeKind.INLINED ends its frame's scopes
+            segments.append([])
+    segments = [s for s in segments if s]
+    out = []
+    file = row.file if row is not None else None
+    line = row.line if row is not None else 0
+    start = row is not None and row.pc == pc and row.is_stmt and innermost
+    for k, scopes in enumerate(segments):
+        top = scopes[-1]
+        name = (top.name or func.name) if int(top.kind) == 1 else func.name
+        out.append(SourceFrame(frame, func, name, len(segments) - 1 - k, tuple(scopes), file, line, start))
+        if int(top.kind) == 1:
+            file, line, start = top.call_file or file, top.call_line, False
+    return out
+
+
+class _Reader:
+    """The dwarf FrameReader over a paused Wasm frame."""
+
+    def __init__(self, frame: Any, globals_: Callable[[], list[Any]]) -> None:
+        self.frame = frame
+        self._globals = globals_
+
+    def read_local(self, index: int) -> int:
+        return _bits(self.frame.locals[index])
+
+    def read_global(self, index: int) -> int:
+        return _bits(self._globals()[index])
+
+    def read_stack(self, index: int) -> int:
+        return _bits(self.frame.stack[index])
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        view = getattr(self.frame, "memory", None)
+        if view is None:
+            raise DebugError("the module has no linear memory")
+        return read_memory(view, address, size)
+
+
+class _Static:
+    """The FrameReader before the program runs: static memory only."""
+
+    def __init__(self, ctx: CFrameContext) -> None:
+        self.ctx = ctx
+
+    def read_local(self, index: int) -> int:
+        raise DebugError("No frame selected.")
+
+    read_global = read_stack = read_local
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return self.ctx.read_memory(address, size)
+
+
+def _bits(value: int | float) -> int:
+    if isinstance(value, float):
+        return int.from_bytes(struct.pack("<d", value), "little")
+    return int(value) & ((1 << 64) - 1)
+
+
+# --------------------------------------------------------------------------
+# C values of a source frame
+
+_MTYPE_C = {"i8": "char", "u8": "unsigned char", "i16": "short", "u16": "unsigned short",
+            "i32": "int", "u32": "unsigned int", "i64": "long long", "u64": "unsigned long long",
+            "f32": "float", "f64": "double"}
+
+
+def wasm_to_cvalue(value: WasmValue) -> cv.CValue:
+    """A Wasm-level value as the C value of the matching base type."""
+    ctype = cv.BASE_TYPES[_MTYPE_C[value.mtype]]
+    out = cv.value_of(ctype, value.value)
+    place = value.place
+    if place is None:
+        return out
+    size = value.size
+    is_float = value.is_float
+    code = _MEMTYPES[value.mtype][0]
+
+    def write(data: bytes) -> None:
+        number = struct.unpack("<" + code, data[:size].ljust(size, b"\0"))[0]
+        place.write(float(number) if is_float else int(number))
+
+    return cv.CValue(ctype, out.data, None, write)
+
+
+def _wasm_to_c(value: WasmValue, ctype: CType) -> cv.CValue:
+    """A Wasm result (i32/i64/f32/f64) as a value of C type ``ctype``."""
+    core = strip_typedefs(ctype)
+    if isinstance(core, BaseType) and core.is_float:
+        return cv.value_of(ctype, float(value.value))
+    number = int(value.value)
+    size = max(core.size, 1)
+    return cv.CValue(ctype, (number & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+
+
+class CFrameContext:
+    """:class:`~wasmdbg.debug.values.Context` for one source frame (or none: globals only)."""
+
+    def __init__(self, dbg: SourceDebugger, sframe: SourceFrame | None) -> None:
+        self.dbg = dbg
+        self.sframe = sframe
+        self.wasm = sframe.wasm if sframe is not None else None
+
+    def _view(self) -> memoryview:
+        frame = self.wasm
+        if frame is None:
+            frames = self.dbg.frames()
+            frame = frames[0] if frames else None
+        return self.dbg.memory_view(frame)
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return read_memory(self._view(), address, size)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        write_memory(self._view(), address, data)
+
+    def lookup(self, name: str) -> cv.CValue | None:
+        info = self.dbg.info
+        if info is None:
+            return None
+        sframe = self.sframe
+        if sframe is not None:
+            for var in sframe.variables():
+                if var.name == name:
+                    return self.variable(var)
+        try:
+            var = info.lookup_variable(name, sframe.pc if sframe is not None else None)
+        except WasmError:
+            var = next((v for v in self._safe_globals() if v.name == name), None)
+        if var is not None and (sframe is None or var not in sframe.variables()):
+            return self.variable(var)
+        try:
+            func = info.function_named(name)
+        except WasmError:
+            func = None
+        if func is not None:
+            ftype = FunctionType(self.dbg.return_type(func) or VOID, tuple(v.type for v in func.parameters))
+            return cv.CValue(ftype, b"", func.func_index if func.func_index is not None else 0)
+        for ctype in self.dbg.named_types().values():
+            core = strip_typedefs(ctype)
+            if isinstance(core, EnumType):
+                for enumerator, number in core.enumerators:
+                    if enumerator == name:
+                        return cv.value_of(core, number)
+        return None
+
+    def _safe_globals(self) -> list[Any]:
+        """Every unit's file-scope variables, skipping units whose DWARF cannot be read."""
+        info = self.dbg.info
+        out: list[Any] = []
+        for unit in info.units if info is not None else []:
+            try:
+                out.extend(unit.globals)
+            except WasmError:
+                continue
+        return out
+
+    def variable(self, var: Any) -> cv.CValue:
+        """The value of a DWARF variable in this frame."""
+        sframe = self.sframe
+        frame = self.wasm
+        pc = sframe.pc if sframe is not None else 0
+        loc = var.location_at(pc)
+        frame_base = sframe.function.frame_base if sframe is not None and sframe.function is not None else None
+        size = strip_typedefs(var.type).size
+        if frame is None:
+            frames = self.dbg.frames()
+            frame = frames[0] if frames else None
+        reader: Any = _Reader(frame, lambda: self.dbg.global_values(frame)) if frame is not None else _Static(self)
+        try:
+            place = resolve_location(loc, reader, frame_base)
+        except WasmError as exc:
+            raise DebugError(f"cannot read {var.name}: {exc}") from exc
+        if place is None:
+            return cv.CValue(var.type, b"", optimized_out=True)
+        if isinstance(place, list):
+            data = b""
+            for piece, piece_size in place:
+                data += self._place_bytes(piece, piece_size, frame, var.type)[0] if piece else b"\0" * piece_size
+            return cv.CValue(var.type, data[:size].ljust(size, b"\0"))
+        data, address, writer = self._place_bytes(place, size, frame, var.type)
+        return cv.CValue(var.type, data, address, writer)
+
+    def _place_bytes(
+        self, place: Any, size: int, frame: Any, ctype: CType
+    ) -> tuple[bytes, int | None, Callable[[bytes], None] | None]:
+        kind = place.kind
+        if kind == PlaceKind.MEMORY:
+            return self.read_memory(place.where, size), place.where, None
+        if kind == PlaceKind.VALUE:
+            return (place.where & ((1 << (8 * size)) - 1)).to_bytes(size, "little"), None, None
+        if kind == PlaceKind.LOCAL:
+            values, index = frame.locals, place.where
+        elif kind == PlaceKind.STACK:
+            values, index = frame.stack, place.where
+        else:
+            glob = self.dbg.global_place(frame, place.where)
+            number = glob.value
+            return _number_bytes(number, size, ctype), None, _number_writer(glob.place, glob.mtype, ctype)
+        types = values.types()
+        if not 0 <= index < len(types):
+            raise DebugError("the variable's Wasm location does not exist at this pc")
+        mtype = _VALTYPE_MEM[types[index]]
+        return _number_bytes(values[index], size, ctype), None, _number_writer(ListPlace(values, index), mtype, ctype)
+
+    def dollar(self, name: str) -> cv.CValue:
+        body = name[1:]
+        if body == "" or body.isdigit() or body.startswith("$"):
+            value = self.dbg._history(body)
+            return value if isinstance(value, cv.CValue) else wasm_to_cvalue(value)
+        return wasm_to_cvalue(self.dbg._dollar(name, self.wasm))
+
+    def find_type(self, words: tuple[str, ...]) -> CType | None:
+        return self.dbg.named_types().get(words)
+
+    def function_for_pointer(self, value: int) -> str | None:
+        return self.dbg.function_for_table_index(value, self.wasm)
+
+
+def _number_bytes(number: int | float, size: int, ctype: CType) -> bytes:
+    core = strip_typedefs(ctype)
+    if isinstance(core, BaseType) and core.is_float:
+        return struct.pack("<f" if size == 4 else "<d", float(number))
+    if isinstance(number, float):
+        number = _bits(number)
+    return (int(number) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+
+def _number_writer(place: Place | None, mtype: str, ctype: CType) -> Callable[[bytes], None] | None:
+    if place is None:
+        return None
+    core = strip_typedefs(ctype)
+    is_c_float = isinstance(core, BaseType) and core.is_float
+
+    def write(data: bytes) -> None:
+        if is_c_float:
+            number: int | float = struct.unpack("<f" if len(data) == 4 else "<d", data)[0]
+        else:
+            number = int.from_bytes(data, "little", signed=False)
+            if _MEMTYPES[mtype][2]:
+                number = struct.unpack("<f" if mtype == "f32" else "<d", data.ljust(_MEMTYPES[mtype][1], b"\0"))[0]
+            else:
+                number = wrap(number, mtype)
+        place.write(number)
+
+    return write
+
+
+def _file_match(path: str, query: str) -> bool:
+    from ..dwarf import file_matches
+
+    return bool(file_matches(path, query))
+
+
+# --------------------------------------------------------------------------
+# Source positions for reports outside the debugger (``wasmdbg run``'s traps)
+
+_INFO_CACHE: dict[int, tuple[Any, Any]] = {}
+
+
+def source_position(module: Any, pc: int) -> list[str]:
+    """``FILE:LINE:COLUMN`` of module pc ``pc``, then the call sites of the inlined
+    calls containing it (innermost first); empty without DWARF for that pc.
+
+    ``module`` is a runtime Module (or anything with ``definition``); its
+    DWARF is read once and kept.
+    """
+    mdef = getattr(module, "definition", None)
+    if mdef is None:
+        return []
+    cached = _INFO_CACHE.get(id(mdef))
+    if cached is None or cached[0] is not mdef:
+        info, _note = load_debug_info(mdef)
+        cached = _INFO_CACHE[id(mdef)] = (mdef, info)
+    info = cached[1]
+    if info is None:
+        return []
+    try:
+        where = info.location_of(pc)
+    except WasmError:
+        return []
+    if where is None or not where.line:
+        return []
+    out = [f"{where.file}:{where.line}:{where.column}"]
+    for frame in where.inline_chain:
+        out.append(f"{frame.call_file}:{frame.call_line}:{frame.call_column} (inlined into {frame.caller})")
+    return out
