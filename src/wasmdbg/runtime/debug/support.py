@@ -303,6 +303,8 @@ class StoreDebug:
                 token = self._token
                 if token is not None:
                     token.live = False
+                    if self._frames is not None:
+                        self._frames.release()
                 self._pause, self._frames, self._token = outer
             if answer is _RESUME_ABORT:
                 return _ABORT
@@ -505,6 +507,8 @@ class StoreDebug:
             token = self._token
             if token is not None:
                 token.end()
+            if self._frames is not None:
+                self._frames.release()
             self._pause, self._frames, self._token = outer
         return _ABORT if answer is _RESUME_ABORT else 0
 
