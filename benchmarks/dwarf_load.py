@@ -25,7 +25,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from wasmdbg.dwarf import DebugInfo, DwarfError
+from wasmdbg.dwarf import DebugInfo, DwarfError, file_matches
 from wasmdbg.wasm.decoder import decode_module
 
 HERE = Path(__file__).resolve().parent
@@ -45,19 +45,22 @@ def _inputs(extra: list[str]) -> list[Path]:
 
 
 def _target(data: bytes) -> tuple[str, int, str]:
-    """A file:line in the middle of the largest unit, and a function name."""
+    """A file:line in the middle of the largest unit's main file, and a function name."""
     info = DebugInfo(decode_module(data))
-    unit = max(info.units, key=lambda u: u.cu.size)
-    rows = [
-        r
-        for r in unit.lines.rows()
-        if r.is_stmt and r.file == unit.file_names[1 if unit.cu["version"] < 5 else 0]
-    ]
-    lines = sorted({r.line for r in rows})
-    line = lines[len(lines) // 2] if lines else 1
-    names = ["main"] + [f.name for f in unit.functions[:1]]
-    fn = next(n for n in names if info.function_named(n) is not None)
-    return (rows[0].file if rows else unit.name), line, fn
+    main_file, lines = "", []
+    for unit in sorted(info.units, key=lambda u: -u.cu.size):
+        main_file = next((p for p in unit.file_names if p and file_matches(p, unit.name)), unit.name)
+        lines = sorted({r.line for r in unit.lines.rows() if r.is_stmt and r.file == main_file})
+        if lines:  # the largest unit with code of its own (not all discarded by the linker)
+            break
+    if not lines:
+        raise DwarfError("no line table rows")
+    line = lines[len(lines) // 2]
+    names = ["main", "run"] + [f.name for f in info.functions()[:1]]
+    fn = next((n for n in names if info.function_named(n) is not None), None)
+    if fn is None:
+        raise DwarfError("no function with DWARF")
+    return main_file, line, fn
 
 
 def _median_ms(samples: list[float]) -> str:

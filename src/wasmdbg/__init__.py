@@ -12,11 +12,11 @@ The embedding API follows wasmtime-py's names, so existing code runs with
 ``WasmtimeError`` is an alias of :class:`WasmError`.
 """
 
-from . import debug as debug  # registers the Store's guest-debugging support
-from .debug.events import DebugEvent, DebugEventKind
+from . import debug as debug
 from .errors import DebugError, DecodeError, LinkError, UnsupportedError, ValidationError, WasmError
 from .runtime.codemem import CodeMemoryError
 from .runtime.config import Config
+from .runtime.debug.events import DebugEvent, DebugEventKind
 from .runtime.engine import Engine
 from .runtime.func import Caller, Func
 from .runtime.globals import Global

@@ -23,10 +23,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wasmdbg.debug.edit import BreakpointEdit, BreakpointState
-from wasmdbg.debug.events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from wasmdbg.errors import DebugError
 from wasmdbg.jit.frametable import NOP5, FrameTable, FrameTableBuilder, Loc, Site
+from wasmdbg.runtime.debug.edit import BreakpointEdit, BreakpointState
+from wasmdbg.runtime.debug.events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from wasmdbg.wasm.module import ModuleDef, NameSection
 from wasmdbg.wasm.types import ValType
 
@@ -204,6 +204,9 @@ class FakeStore:
 
     def debug_frame_table(self, module: object) -> FrameTable:
         return self.debug_code(module).frame_table
+
+    def resolve_breakpoint(self, module: object, pc: int) -> int:
+        return self.state.resolve(module, pc)
 
     def set_debug_handler(self, handler: DebugHandler | None) -> None:
         self.handler = handler

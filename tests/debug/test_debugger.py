@@ -21,8 +21,8 @@ from debug_fakes import FakeAbort, FakeModule, FakeStore, FakeTrap, Guest
 from scripted import Action, Scripted
 
 from wasmdbg.debug.debugger import Debugger, RunState, Stop, StopReason
-from wasmdbg.debug.events import DebugEventKind
 from wasmdbg.errors import DebugError
+from wasmdbg.runtime.debug.events import DebugEventKind
 
 MAIN, FACT, BOOM, HOSTY, OUTER, INNER, SPIN = range(7)
 

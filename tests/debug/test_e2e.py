@@ -194,24 +194,24 @@ def test_single_step_exact_pc_sequence() -> None:
 
 def test_opcodes_without_code_share_a_site_and_stop_in_order() -> None:
     w = World()
-    m = pcs(w.module, MAIN)
+    m = pcs(w.module, MAIN)  # ... local.get $r, i32.const 1, i32.add
     table = w.store.debug_frame_table(w.module)
-    site0, site1 = table.sites_at(m[0])[0], table.sites_at(m[1])[0]
-    assert site0.native_offset == site1.native_offset  # `local.get $x` emits no code
+    site4, site5 = table.sites_at(m[4])[0], table.sites_at(m[5])[0]
+    assert site4.native_offset == site5.native_offset  # `i32.const 1` emits no code
     dbg = Scripted(
         w.store,
         [
-            ((BP, MAIN, m[0], (5, 0), ()), "continue"),
-            ((BP, MAIN, m[1], (5, 0), (5,)), "step"),  # the call's own row of the same site
-            ((STEP, FACT, pcs(w.module, FACT)[0], (5,), ()), "continue"),
+            ((BP, MAIN, m[4], (5, 120), (120,)), "continue"),
+            ((BP, MAIN, m[5], (5, 120), (120, 1)), "step"),  # the add's own row of the site
+            ((STEP, MAIN, m[6], (5, 120), (121,)), "continue"),
         ],
     )
-    dbg.set_break(w.module, m[0])
-    dbg.set_break(w.module, m[1])
+    dbg.set_break(w.module, m[4])
+    dbg.set_break(w.module, m[5])
     assert w.call("main", 5) == 121
     assert dbg.script == []
-    dbg.clear_break(1)  # m[1] still needs the shared site
-    dbg.script = [((BP, MAIN, m[1], (2, 0), (2,)), "continue")]
+    dbg.clear_break(1)  # m[5] still needs the shared site
+    dbg.script = [((BP, MAIN, m[5], (2, 2), (2, 1)), "continue")]
     assert w.call("main", 2) == 3
     assert dbg.script == []
 
@@ -355,9 +355,9 @@ def test_writing_a_constant_is_refused() -> None:
     dbg.set_break(w.module, m[5])
     w.call("main", 1)
     # `i32.const 1` stays a constant (folded into the add): writing it is refused; the
-    # value below it is local $r's, pushed by local.get and not yet copied: refused too
-    assert [str(exc).split(" ")[0] for exc in errors] == ["operand", "stack[1]"]
-    assert "constant" in str(errors[1]) and "local 1's value" in str(errors[0])
+    # value below it, pushed by local.get, is a copy of its own and writable
+    assert [str(exc).split(" ")[0] for exc in errors] == ["stack[1]"]
+    assert "constant" in str(errors[0])
 
 
 def test_trap_stops_with_live_frames() -> None:
@@ -489,43 +489,66 @@ def test_trap_operands_held_only_in_registers_are_readable(
     assert seen == [(DebugEventKind.TRAP, expected)]
 
 
-def test_a_value_pushed_by_local_get_is_not_written_through_its_local() -> None:
-    w = World()
-    d = pcs(w.module, DIV)  # local.get $a, local.get $b, i32.div_s
-    errors: list[str] = []
+LOCAL_GET_WAT = """
+(module
+  (func (export "f") (param $a i32) (param $b i32) (result i32 i32 i32)
+    local.get $a
+    local.get $b
+    i32.sub
+    local.get $a
+    local.get $b))
+"""
 
-    def at_div(dbg: Debugger, stop: Stop) -> str:
+
+@pytest.mark.parametrize(
+    ("write", "expected"),
+    [
+        # the pushed copy of $b changes, $b itself does not: (10 - 1, 10, 3)
+        (lambda f: f.stack.__setitem__(1, 1), (9, 10, 3)),
+        (lambda f: f.stack.__setitem__(-1, 1), (9, 10, 3)),
+        # $a changes, the value local.get pushed from it does not: (10 - 3, 50, 3)
+        (lambda f: f.locals.__setitem__(0, 50), (7, 50, 3)),
+        # both, independently: (20 - 3, 10, 8)
+        (lambda f: (f.stack.__setitem__(0, 20), f.locals.__setitem__(1, 8)), (17, 10, 8)),
+    ],
+    ids=["stack[1]", "stack[-1]", "local", "both"],
+)
+def test_a_value_pushed_by_local_get_is_written_on_its_own(
+    write: Any, expected: tuple[int, int, int]
+) -> None:
+    engine = Engine(Config(debug=True))
+    w = World(Module(engine, LOCAL_GET_WAT), engine)
+    d = pcs(w.module, 0)  # local.get $a, local.get $b, i32.sub, ...
+
+    def at_sub(dbg: Debugger, stop: Stop) -> str:
         f = stop.frame
         assert f is not None
-        assert f.stack.is_writable(1) is False  # type: ignore[attr-defined]
-        assert f.locals.is_writable(0) is False  # type: ignore[attr-defined]
-        for values, i in ((f.stack, 1), (f.stack, -2), (f.locals, 0)):
-            with pytest.raises(DebugError) as info:
-                values[i] = 3
-            errors.append(str(info.value))
-        assert tuple(f.locals) == (12, 4) and tuple(f.stack) == (12, 4)  # nothing changed
+        assert all(f.stack.is_writable(i) for i in range(2))  # type: ignore[attr-defined]
+        assert all(f.locals.is_writable(i) for i in range(2))  # type: ignore[attr-defined]
+        before_locals, before_stack = list(f.locals), list(f.stack)
+        write(f)
+        # exactly the written value changed
+        changed_locals = [i for i, (x, y) in enumerate(zip(before_locals, f.locals, strict=True)) if x != y]
+        changed_stack = [i for i, (x, y) in enumerate(zip(before_stack, f.stack, strict=True)) if x != y]
+        assert len(changed_locals) + len(changed_stack) == (2 if expected == (17, 10, 8) else 1)
         return "continue"
 
-    dbg = Scripted(w.store, [((BP, DIV, d[2], (12, 4), (12, 4)), at_div)])
+    dbg = Scripted(w.store, [((BP, 0, d[2], (10, 3), (10, 3)), at_sub)])
     dbg.set_break(w.module, d[2])
-    assert w.call("div", 12, 4) == 3
+    assert tuple(w.call("f", 10, 3)) == expected
     assert dbg.script == []
-    assert "operand stack value 1 is local 1's value pushed by local.get" in errors[0]
-    assert "step one instruction and retry" in errors[0]
-    assert "operand stack value 0 is local 0's value" in errors[1]
-    assert "local 0 cannot be changed on its own" in errors[2]
 
 
-def test_a_local_not_aliased_by_the_stack_is_written_and_the_pushed_copy_kept() -> None:
+def test_a_local_is_written_while_its_pushed_copy_keeps_the_old_value() -> None:
     w = World()
     d = pcs(w.module, DIV)
 
     def after_first_get(dbg: Debugger, stop: Stop) -> str:
         f = stop.frame
         assert f is not None and tuple(f.stack) == (12,)
-        f.locals[1] = 2  # $b is not on the stack yet: writable
-        with pytest.raises(DebugError, match="local 0"):
-            f.locals[0] = 100  # $a is: refused
+        f.locals[1] = 2  # $b is not on the stack yet
+        f.locals[0] = 100  # $a is: its pushed copy stays 12
+        assert tuple(f.stack) == (12,) and tuple(f.locals) == (100, 2)
         return "continue"
 
     dbg = Scripted(w.store, [((BP, DIV, d[1], (12, 4)), after_first_get)])

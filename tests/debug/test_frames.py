@@ -6,7 +6,6 @@ import struct
 
 import pytest
 
-from wasmdbg.debug.frames import FrameValues, SavedRegisters, StopToken
 from wasmdbg.errors import DebugError
 from wasmdbg.jit.frametable import (
     FLAG_CF,
@@ -18,6 +17,7 @@ from wasmdbg.jit.frametable import (
     condition_holds,
     flags_for,
 )
+from wasmdbg.runtime.debug.frames import FrameValues, SavedRegisters, StopToken
 from wasmdbg.wasm.types import ValType
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64

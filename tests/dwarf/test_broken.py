@@ -8,8 +8,12 @@ import random
 
 import pytest
 from dwarf_oracle import module
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from wasmdbg.dwarf import DebugInfo, DwarfError, load_debug_info
+from wasmdbg.dwarf import AddressMap, DebugInfo, DwarfError, load_debug_info
+from wasmdbg.dwarf.lines import decode_line_program
+from wasmdbg.dwarf.locations import WasmLocal, parse_location, resolve
 from wasmdbg.dwarf.types import ptype, type_name
 from wasmdbg.wasm.module import CustomSection, ModuleDef
 
@@ -93,3 +97,44 @@ def test_garbled_section(section: str, seed: int) -> None:
         assert note
     else:
         _exercise(info)
+
+
+@given(st.binary(max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_random_location_expressions_never_crash(data: bytes) -> None:
+    loc = parse_location(data)
+    frame = _ZeroFrame()
+    with contextlib.suppress(DwarfError):
+        resolve(loc, frame, WasmLocal(0))
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=150, deadline=None)
+def test_random_line_programs_never_crash(program: bytes) -> None:
+    header = {
+        "minimum_instruction_length": 1,
+        "line_base": -5,
+        "line_range": 14,
+        "opcode_base": 13,
+        "standard_opcode_lengths": [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1],
+        "default_is_stmt": 1,
+    }
+    try:
+        rows = decode_line_program(program, 0, len(program), header, AddressMap(100, 1000))
+    except DwarfError:
+        return
+    assert all(0 <= r[0] < 1 << 64 for r in rows)
+
+
+class _ZeroFrame:
+    def read_local(self, index: int) -> int:
+        return 0
+
+    def read_global(self, index: int) -> int:
+        return 0
+
+    def read_stack(self, index: int) -> int:
+        return 0
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return bytes(size)

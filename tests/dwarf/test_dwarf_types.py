@@ -16,6 +16,7 @@ from wasmdbg.dwarf.types import (
     QualifiedType,
     StructType,
     TypedefType,
+    UnknownType,
     declaration,
     ptype,
     strip_typedefs,
@@ -172,6 +173,10 @@ def test_spelling_of_built_types() -> None:
     assert type_name(FunctionType(VOID, ())) == "void (void)"
     assert declaration(PointerType(fn), "cb") == "int (*cb)(int, const char *, ...)"
     assert declaration(ArrayType(cch, 8), "name") == "const char name[8]"
+    assert (
+        type_name(PointerType(UnknownType("ptr_to_member_type", 4)))
+        == "<unknown type: ptr_to_member_type> *"
+    )
     anon = StructType("struct", None, 4, ())
     td = TypedefType("Anon", anon)
     assert type_name(td) == "Anon"

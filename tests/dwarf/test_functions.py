@@ -223,3 +223,13 @@ def test_function_at_and_unknown_pcs() -> None:
     assert info.location_of(0) is None
     assert info.scopes_at(0) == []
     assert info.function_named("no_such_function") is None
+
+
+def test_functions_named() -> None:
+    info = debug_info("recursion.O0")
+    [f] = info.functions_named("hanoi")
+    assert info.function_named("hanoi") is f
+    assert info.functions_named("nosuch") == []
+    # Every concrete function is found by its name.
+    for g in info.functions():
+        assert g in info.functions_named(g.name)

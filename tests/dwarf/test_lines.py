@@ -66,7 +66,7 @@ def test_location_of_matches_lookup(name: str) -> None:
     assert match is not None
     unit = next(u for u in info.units if u.name == source)
     pcs = sorted({r.pc for r in unit.lines.rows() if not r.end_sequence})
-    for pc in pcs[:: max(1, len(pcs) // 25)]:
+    for pc in pcs[:: max(1, len(pcs) // 10)]:
         loc = info.location_of(pc)
         assert loc is not None
         text = lookup(name, amap.address(pc))
@@ -136,3 +136,15 @@ def test_for_header_gets_one_breakpoint_per_function() -> None:
     assert match is not None
     assert len(match.pcs) > 1  # init, test and increment of the for
     assert info.breakpoint_pcs(match) == (min(match.pcs),)
+
+
+def test_line_rows_cover_a_function() -> None:
+    info = debug_info("recursion.O0")
+    f = info.function_named("hanoi")
+    assert f is not None
+    rows = info.line_rows(f.low_pc, f.high_pc)
+    assert rows and all(f.low_pc <= r.pc < f.high_pc for r in rows)
+    assert [r.pc for r in rows] == sorted(r.pc for r in rows)
+    lines = {r.line for r in rows if r.is_stmt}
+    assert marker("recursion.c", "hanoi-move") in lines
+    assert info.line_at(rows[0].pc) == rows[0]

@@ -148,9 +148,21 @@ def _die_of_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+def _lldb_launcher_words(argv: Sequence[str]) -> list[str]:
+    """``--gdb-port=N [run] FILE ARGS`` (how LLDB's Wasm launcher calls a runtime) -> ``run --gdb-port=N FILE ARGS``.
+
+    NB: LLDB puts its port argument first, before ``platform.plugin.wasm.runtime-args``.
+    """
+    words = list(argv)
+    if words and words[0].startswith("--gdb-port="):
+        rest = words[2:] if len(words) > 1 and words[1] == "run" else words[1:]
+        return ["run", words[0], *rest]
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wasmdbg`` console script."""
-    words = sys.argv[1:] if argv is None else list(argv)
+    words = _lldb_launcher_words(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         from .run import EXIT_INTERRUPTED
 

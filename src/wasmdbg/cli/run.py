@@ -11,6 +11,9 @@ included)::
     --env NAME            pass the host's NAME (nothing if the host has none)
     --invoke NAME         call export NAME with ARGS parsed by its parameter types
     --argv0 NAME          the guest's argv[0] (default: MODULE as written)
+    -g, --gdb-port [ADDR:]PORT
+                          run _start under the GDB remote server for LLDB (gdbstub/):
+                          listen on ADDR (127.0.0.1), wait for the debugger to resume
 
 The guest sees only what it is given: no directories and no environment
 unless named.  ``argv`` is always ``[argv0, *ARGS]``, with ``--invoke`` too.
@@ -96,6 +99,7 @@ class RunOptions:
     dirs: tuple[tuple[str, str], ...] = ()
     env: tuple[tuple[str, str | None], ...] = ()  # value None: inherit NAME from the host
     argv0: str | None = None
+    gdb_port: str | None = None  # [ADDR:]PORT: serve a debugger (gdbstub)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and print its results",
     )
     p.add_argument("--argv0", metavar="NAME", help="the guest's argv[0] (default: MODULE)")
+    p.add_argument(
+        "-g", "--gdb-port", metavar="[ADDR:]PORT",
+        help="serve one LLDB connection (GDB remote protocol) on ADDR (default 127.0.0.1):PORT; "
+        "the guest waits before its first instruction until the debugger resumes it",
+    )
     p.add_argument("module", metavar="MODULE", help="the .wasm (or .wat) file to run")
     return p
 
@@ -174,8 +183,18 @@ def parse_run_args(argv: Sequence[str]) -> RunOptions:
         if not name:
             raise UsageError(f"invalid --env {spec!r}: expected NAME=VAL or NAME")
         env.append((name, value if sep else None))
+    if ns.gdb_port is not None:
+        from ..gdbstub.server import parse_listen_address
+
+        try:
+            parse_listen_address(ns.gdb_port)
+        except WasmError as exc:
+            raise UsageError(str(exc)) from exc
+        if ns.invoke is not None:
+            raise UsageError("--gdb-port debugs a command's _start; it cannot be combined with --invoke")
     return RunOptions(
-        module=ns.module, args=tuple(guest), invoke=ns.invoke, dirs=tuple(dirs), env=tuple(env), argv0=ns.argv0
+        module=ns.module, args=tuple(guest), invoke=ns.invoke, dirs=tuple(dirs), env=tuple(env), argv0=ns.argv0,
+        gdb_port=ns.gdb_port,
     )
 
 
@@ -230,7 +249,9 @@ def _load_and_run(opts: RunOptions) -> int:
         return _fail(f'failed to open wasm module "{path}": {exc.strerror or exc}')
     except WasmError as exc:
         return _fail(f"failed to parse WebAssembly module `{path}`: {exc}")
-    engine = api.Engine()
+    config = api.Config()
+    config.guest_debug = opts.gdb_port is not None
+    engine = api.Engine(config)
     try:
         module = api.Module(engine, data)
     except WasmError as exc:
@@ -241,6 +262,8 @@ def _load_and_run(opts: RunOptions) -> int:
     linker = api.Linker(engine)
     linker.define_wasi()
     with store.interrupt_on_sigint():
+        if opts.gdb_port is not None:
+            return _run_under_debugger(api, store, linker, module, opts)
         return _run_module(api, store, linker, module, opts)
 
 
@@ -311,6 +334,28 @@ def _run_module(api: Any, store: Any, linker: Any, module: Any, opts: RunOptions
         print(format_value(value, ty_name))
     sys.stdout.flush()
     return 0
+
+
+def _run_under_debugger(api: Any, store: Any, linker: Any, module: Any, opts: RunOptions) -> int:
+    """``--gdb-port``: ``_start`` under the GDB remote server, until the guest ends."""
+    from ..gdbstub.server import ModuleTarget, serve_guest
+
+    path = opts.module
+    try:
+        instance = linker.instantiate(store, module)
+    except WasmError as exc:
+        raise _Failure(f"Error: failed to run main module `{path}`: {exc}", 1) from exc
+    start = instance.exports(store).get("_start")
+    if not isinstance(start, api.Func):
+        raise _Failure(f"Error: failed to run main module `{path}`: no _start to debug", 1)
+    server = serve_guest(
+        store, lambda: start(store), [ModuleTarget(path, module, instance)], opts.gdb_port or "",
+        announce=lambda host, port: print(f"wasmdbg: waiting for a debugger on {host}:{port}",
+                                          file=sys.stderr, flush=True),
+    )
+    if isinstance(server.guest_error, WasmError):
+        _raise_for(api, path, "failed to invoke command default", server.guest_error)
+    return int(server.status)
 
 
 def _call(api: Any, store: Any, func: Any, values: list[Any], path: str, what: str) -> Any:

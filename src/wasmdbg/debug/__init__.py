@@ -1,21 +1,27 @@
-"""The guest debugger: breakpoints, stepping, frames, events, source mapping.
+"""The guest debugger's *policy*: numbered breakpoints, stepping, sessions.
 
-Importing this package registers the per-Store debug support with the
-runtime (``runtime.debugapi.set_debug_support``), which makes
-``store.edit_breakpoints()``, ``store.set_debug_handler()`` and
-``store.debug_frames()`` work on Stores whose Engine has
-``Config.guest_debug = True``.  :class:`Debugger` is the bdb-like core the front
-ends (REPL, LLDB server) build on.
+The mechanism (edit sessions, debug events, frame views, hook dispatch)
+lives in the runtime (:mod:`wasmdbg.runtime.debug`); every Store whose
+Engine has ``Config(debug=True)`` carries it.  This package decides *when*
+to stop: :class:`Debugger` is the bdb-like core the front ends (REPL, LLDB
+server, DAP server) build on, and the session controller runs a guest on a
+worker thread under it.  The mechanism's names are re-exported here.
 """
 
-from ..runtime.debugapi import set_debug_support
+from ..runtime.debug import (
+    BreakpointEdit,
+    BreakpointState,
+    DebugEvent,
+    DebugEventKind,
+    DebugFrame,
+    DebugHandler,
+    FrameValues,
+    Resume,
+    StopToken,
+    StoreDebug,
+)
 from .breakpoints import Breakpoint, Condition, effective
-from .debugger import Debugger, Frame, RunState, StepMode, Stop, StopReason
-from .edit import BreakpointEdit, BreakpointState
-from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
-from .support import DebugFrame, StoreDebug
-
-set_debug_support(StoreDebug)
+from .debugger import Debugger, Frame, RunState, StepMode, StepState, Stop, StopReason
 
 __all__ = [
     "Breakpoint",
@@ -28,11 +34,14 @@ __all__ = [
     "DebugHandler",
     "Debugger",
     "Frame",
+    "FrameValues",
     "Resume",
     "RunState",
     "StepMode",
+    "StepState",
     "Stop",
     "StopReason",
+    "StopToken",
     "StoreDebug",
     "effective",
 ]

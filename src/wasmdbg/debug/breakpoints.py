@@ -108,6 +108,11 @@ class Breakpoint:
         if self._on_change is not None and not self.deleted:
             self._on_change(self)
 
+    @property
+    def needs_namespace(self) -> bool:
+        """True for a string condition (evaluated over ``Debugger.frame_namespace``)."""
+        return self._code is not None
+
     def evaluate(self, frame: object, namespace: Mapping[str, object]) -> bool:
         """Evaluate the condition (True when there is none); exceptions propagate."""
         if not self.cond:
@@ -179,7 +184,7 @@ def effective(
                 continue
             return bp, True
         try:
-            if bp._code is not None and ns is None:
+            if bp.needs_namespace and ns is None:
                 ns = namespace()
             ok = bp.evaluate(frame, ns if ns is not None else {})
         except Exception:

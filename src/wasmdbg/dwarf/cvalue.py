@@ -355,7 +355,7 @@ def _fmt(v: CValue, target: Target | None, sym: Symbolizer | None, top: bool) ->
         return f"{{{type_name(v.type)}}} 0x{v.as_int():x}"
     if isinstance(t, VoidType):
         return "void"
-    return "?"
+    return "<unknown type>"
 
 
 def _fmt_base(v: CValue, t: BaseType) -> str:

@@ -4,8 +4,9 @@ pyelftools parses every attribute of every DIE it walks past (about 40k
 DIEs a second), and clang emits no ``DW_AT_sibling``, so finding a unit's
 functions would parse the whole unit: two seconds for SQLite.  This module
 walks the DIE stream itself, *skipping* attribute values by their form, and
-records only the offset and tag of the unit DIE's direct children; the
-callers then let pyelftools parse just the DIEs they need.
+records only the offset, tag and ``DW_AT_low_pc`` of the unit DIE's
+direct children; the callers then let pyelftools parse just the DIEs they
+need (``function_at`` parses one subprogram, not all of them).
 
 Each abbreviation becomes a skip plan once: a list of steps, where a step
 ``n >= 0`` skips ``n`` fixed bytes (runs of fixed-size forms are summed)
@@ -128,29 +129,62 @@ def _skip(data: bytes, pos: int, step: int, address_size: int, offset_size: int)
     return pos
 
 
-def skim_top_level(cu: CompileUnit, data: bytes) -> list[tuple[int, str]]:
-    """``(offset, tag)`` of every direct child of ``cu``'s unit DIE.
+Entry = tuple[int, str, int | None]  # (DIE offset, tag, DW_AT_low_pc as a DWARF address)
+
+
+def skim_top_level(cu: CompileUnit, data: bytes) -> list[Entry]:
+    """``(offset, tag, low_pc)`` of every direct child of ``cu``'s unit DIE.
+
+    ``low_pc`` is read when the abbreviation puts it after fixed-size
+    attributes only (clang puts it first); else it is None.
 
     ``data`` is the whole ``.debug_info``.  Raises :class:`DwarfError` when
     the DIE stream does not fit its abbreviations.
     """
     try:
         return _skim(cu, data)
-    except (IndexError, KeyError, ValueError) as e:
+    except (IndexError, KeyError, ValueError, TypeError) as e:
         raise DwarfError(
             f"malformed DIEs in the unit at .debug_info+0x{cu.cu_offset:x}: {e}"
         ) from None
 
 
-def _skim(cu: CompileUnit, data: bytes) -> list[tuple[int, str]]:
+def _low_pc_at(specs: list[tuple[str, str]], address_size: int) -> tuple[int, str] | None:
+    """Where ``DW_AT_low_pc`` starts in a DIE's attribute bytes, when only
+    fixed-size values precede it, and its form; else None."""
+    prefix = 0
+    for name, form in specs:
+        if name == "DW_AT_low_pc":
+            return (
+                (prefix, form)
+                if form
+                in (
+                    "DW_FORM_addr",
+                    "DW_FORM_addrx",
+                    "DW_FORM_addrx1",
+                    "DW_FORM_addrx2",
+                    "DW_FORM_addrx4",
+                )
+                else None
+            )
+        if form == "DW_FORM_addr":
+            prefix += address_size
+        elif form in _FIXED_FORMS:
+            prefix += _FIXED_FORMS[form]
+        else:
+            return None
+    return None
+
+
+def _skim(cu: CompileUnit, data: bytes) -> list[Entry]:
     abbrevs = cu.get_abbrev_table()
     address_size = int(cu["address_size"])
     offset_size = 8 if cu.dwarf_format() == 64 else 4
-    plans: dict[int, tuple[str, bool, list[int]]] = {}
+    plans: dict[int, tuple[str, bool, list[int], tuple[int, str] | None]] = {}
     end = cu.cu_offset + cu.size
     if end > len(data):
         raise DwarfError(f"the unit at .debug_info+0x{cu.cu_offset:x} runs past the section")
-    out: list[tuple[int, str]] = []
+    out: list[Entry] = []
     pos = cu.cu_die_offset
     depth = 0
     while pos < end:
@@ -165,11 +199,32 @@ def _skim(cu: CompileUnit, data: bytes) -> list[tuple[int, str]]:
         if entry is None:
             decl = abbrevs.get_abbrev(code)
             specs = list(decl.iter_attr_specs())
-            entry = (str(decl["tag"]), decl.has_children(), _plan(specs, address_size, offset_size))
+            entry = (
+                str(decl["tag"]),
+                decl.has_children(),
+                _plan(specs, address_size, offset_size),
+                _low_pc_at(specs, address_size),
+            )
             plans[code] = entry
-        tag, has_children, plan = entry
+        tag, has_children, plan, low_at = entry
         if depth == 1:
-            out.append((start, tag))
+            low: int | None = None
+            if low_at is not None:
+                at = pos + low_at[0]
+                form = low_at[1]
+                if form == "DW_FORM_addr":
+                    low = int.from_bytes(data[at : at + address_size], "little")
+                else:
+                    width = {"DW_FORM_addrx1": 1, "DW_FORM_addrx2": 2, "DW_FORM_addrx4": 4}.get(
+                        form
+                    )
+                    index = (
+                        _leb(data, at)[0]
+                        if width is None
+                        else int.from_bytes(data[at : at + width], "little")
+                    )
+                    low = int(cu.dwarfinfo.get_addr(cu, index))
+            out.append((start, tag, low))
         for step in plan:
             if step >= 0:
                 pos += step

@@ -5,17 +5,23 @@ compile-unit headers and their top DIEs; everything else is parsed when a
 query first needs it, one unit (or one function) at a time, and cached::
 
     DebugInfo(module)
-      units: header + top DIE (name, comp_dir, code ranges)   at open
-        line table  (pyelftools header, lines.decode_line_program)   on the first
-                    line query that names one of the unit's files or pcs
-        function index (one walk over the unit's DIEs)       on the first
-                    function query for a pc or name in the unit
-          scope tree of one function (inlined calls, blocks,
-          variables, types)                                   on demand
+      Unit: header + top DIE (name, comp_dir)           at open
+        file table (line-program header)                on the first query by file
+        line table (lines.decode_line_program)          on the first line query
+                                                        that needs the unit's rows
+        code ranges (DW_AT_ranges)                      on the first query by pc
+        top-level entries (dies.skim_top_level:         on the first function,
+          offsets, tags, low pcs)                       global or type query
+          one Function (pyelftools parses its DIE)      when a pc or name needs it
+            its scope tree (inlined calls, blocks,      when scopes, variables
+            variables, types)                           or inline chains are asked
 
 Queries: :meth:`DebugInfo.lines_for`, :meth:`DebugInfo.breakpoint_pcs`,
 :meth:`DebugInfo.function_named`, :meth:`DebugInfo.function_at`,
-:meth:`DebugInfo.location_of`, :meth:`DebugInfo.scopes_at`.  Every pc they
+:meth:`DebugInfo.location_of`, :meth:`DebugInfo.line_at`,
+:meth:`DebugInfo.line_rows`, :meth:`DebugInfo.scopes_at`,
+:meth:`DebugInfo.variables_at`, :meth:`DebugInfo.lookup_variable`,
+:meth:`DebugInfo.type_named`, :meth:`DebugInfo.enumerator`.  Every pc they
 take or return is a module pc.
 
 Broken DWARF never escapes as a pyelftools or Python error: opening raises
@@ -57,6 +63,7 @@ __all__ = [
     "DebugInfo",
     "LineMatch",
     "SourceLocation",
+    "Unit",
     "guarded",
     "load_debug_info",
 ]
@@ -122,8 +129,11 @@ class SourceLocation:
     inline_chain: tuple[InlineFrame, ...]
 
 
-class _Unit:
-    """One compile unit: header data read at open, the rest cached on demand."""
+class Unit:
+    """One compile unit: header data read at open, the rest cached on demand.
+
+    ``cu`` is pyelftools' CompileUnit, ``top`` its unit DIE.
+    """
 
     def __init__(self, info: DebugInfo, cu: CompileUnit) -> None:
         self.info = info
@@ -132,11 +142,13 @@ class _Unit:
         self.top = top
         self.name = _str_attr(top, "DW_AT_name") or "<unknown>"
         self.comp_dir = _str_attr(top, "DW_AT_comp_dir") or ""
-        self.ranges = info.die_ranges(top, cu)
+        self._ranges: list[tuple[int, int]] | None = None
         self._lines: LineTable | None = None
         self._functions: list[Function] | None = None
         self._file_names: list[str] | None = None
-        self._top_level: list[tuple[int, str]] | None = None
+        self._top_level: list[tuple[int, str, int | None]] | None = None
+        self._function_cache: dict[int, Function | None] = {}
+        self._starts: list[tuple[int, int]] | None = None
         self._named_types: dict[str, int] | None = None
         self._enumerators: dict[str, tuple[int, int]] = {}
         self.types = TypeReader(cu)
@@ -153,7 +165,7 @@ class _Unit:
         """The unit's file-scope variables (globals and statics)."""
         if self._globals is None:
             out = []
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 if tag == "DW_TAG_variable":
                     v = build_variable(self.info, self, self.cu.get_DIE_from_refaddr(offset))
                     if v is not None and v.location is not None:
@@ -174,7 +186,7 @@ class _Unit:
         if self._named_types is None:
             index: dict[str, int] = {}
             self._enumerators = {}
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 prefix = _TYPE_TAGS.get(tag)
                 if prefix is None:
                     continue
@@ -200,9 +212,38 @@ class _Unit:
         self.named_types  # noqa: B018 - builds both indexes
         return self._enumerators
 
+    def function_at_offset(self, offset: int) -> Function | None:
+        """The function of the subprogram DIE at ``offset`` (built once)."""
+        if offset not in self._function_cache:
+            die = self.cu.get_DIE_from_refaddr(offset)
+            self._function_cache[offset] = build_function(self.info, self, die)
+        return self._function_cache[offset]
+
+    def function_containing(self, pc: int) -> Function | None:
+        """The function whose code contains ``pc``: by the skimmed low pcs
+        when they are known (one DIE parsed), else by the full list."""
+        if self._starts is None:
+            starts = []
+            for offset, tag, low in self.top_level:
+                if tag == "DW_TAG_subprogram" and low is not None:
+                    lo = self.info.amap.pc(low)
+                    if lo is not None:
+                        starts.append((lo, offset))
+            starts.sort()
+            self._starts = starts
+        i = bisect.bisect_right(self._starts, (pc, 1 << 62)) - 1
+        if i >= 0:
+            f = self.function_at_offset(self._starts[i][1])
+            if f is not None and f.contains(pc):
+                return f
+        for f in self.functions:  # DW_AT_ranges functions, odd abbreviations
+            if f.contains(pc):
+                return f
+        return None
+
     @property
-    def top_level(self) -> list[tuple[int, str]]:
-        """``(offset, tag)`` of the unit DIE's children (a fast skim, see ``dies``)."""
+    def top_level(self) -> list[tuple[int, str, int | None]]:
+        """``(offset, tag, low_pc)`` of the unit DIE's children (a fast skim, see ``dies``)."""
         if self._top_level is None:
             self._top_level = skim_top_level(
                 self.cu, self.info.module.debug_sections()[".debug_info"]
@@ -220,14 +261,21 @@ class _Unit:
         """The unit's concrete functions (those with code), by low pc."""
         if self._functions is None:
             out: list[Function] = []
-            for offset, tag in self.top_level:
+            for offset, tag, _low in self.top_level:
                 if tag == "DW_TAG_subprogram":
-                    f = build_function(self.info, self, self.cu.get_DIE_from_refaddr(offset))
+                    f = self.function_at_offset(offset)
                     if f is not None:
                         out.append(f)
             out.sort(key=lambda f: f.low_pc)
             self._functions = out
         return self._functions
+
+    @property
+    def ranges(self) -> list[tuple[int, int]]:
+        """The unit's code ranges (module pcs)."""
+        if self._ranges is None:
+            self._ranges = self.info.die_ranges(self.top, self.cu)
+        return self._ranges
 
     def covers(self, pc: int) -> bool:
         return any(lo <= pc < hi for lo, hi in self.ranges)
@@ -262,13 +310,14 @@ class DebugInfo:
         self._bodies: list[FunctionBody] = list(module.bodies)
         self._body_starts = [b.offset for b in self._bodies]
         self.dwarf: DWARFInfo = open_dwarf(module)
-        self.units: list[_Unit] = self._open_units()
+        self._by_name: dict[str, list[Function]] | None = None
+        self.units: list[Unit] = self._open_units()
         if not self.units:
             raise DwarfError("no DWARF compile units")
 
     @guarded
-    def _open_units(self) -> list[_Unit]:
-        return [_Unit(self, cu) for cu in self.dwarf.iter_CUs()]
+    def _open_units(self) -> list[Unit]:
+        return [Unit(self, cu) for cu in self.dwarf.iter_CUs()]
 
     # -- helpers used by the unit, scope and type readers ------------------
 
@@ -327,12 +376,12 @@ class DebugInfo:
     def decode_lines(self, cu: CompileUnit, files: list[str], comp_dir: str) -> LineTable:
         lp = self.dwarf.line_program_for_CU(cu)
         if lp is None:
-            return LineTable(files, comp_dir, [])
+            return LineTable(files, comp_dir, [], self.amap)
         data = self.module.debug_sections()[".debug_line"]
         rows = decode_line_program(
             data, lp.program_start_offset, lp.program_end_offset, lp.header, self.amap
         )
-        return LineTable(files, comp_dir, rows)
+        return LineTable(files, comp_dir, rows, self.amap)
 
     def body_at(self, pc: int) -> FunctionBody | None:
         """The function body whose bytes (size field included) contain ``pc``."""
@@ -344,13 +393,13 @@ class DebugInfo:
 
     # -- units -----------------------------------------------------------------
 
-    def _unit_at(self, pc: int) -> _Unit | None:
+    def _unit_at(self, pc: int) -> Unit | None:
         for u in self.units:
             if u.covers(pc):
                 return u
         return None
 
-    def _units_with_file(self, query: str) -> Iterator[tuple[_Unit, list[int]]]:
+    def _units_with_file(self, query: str) -> Iterator[tuple[Unit, list[int]]]:
         for u in self.units:
             numbers = [i for i, p in enumerate(u.file_names) if p and file_matches(p, query)]
             if numbers:
@@ -370,19 +419,16 @@ class DebugInfo:
         A line without code slides forward to the next line that has some,
         as gdb does.
         """
-        by_line: dict[int, list[int]] = {}
-        files: set[str] = set()
-        for u, numbers in self._units_with_file(file):
-            files.update(u.file_names[n] for n in numbers)
-            for ln, pcs in u.lines.stmt_lines(numbers).items():
-                by_line.setdefault(ln, []).extend(pcs)
+        found = list(self._units_with_file(file))
+        files = {u.file_names[n] for u, numbers in found for n in numbers}
         if not files:
             return None
-        later = [ln for ln in by_line if ln >= line]
+        later = [ln for u, numbers in found for ln in u.lines.stmt_lines(numbers) if ln >= line]
         if not later:
             return None
         best = min(later)
-        return LineMatch(tuple(sorted(files)), line, best, tuple(sorted(set(by_line[best]))))
+        pcs = {pc for u, numbers in found for pc in u.lines.stmt_pcs(numbers, best)}
+        return LineMatch(tuple(sorted(files)), line, best, tuple(sorted(pcs)))
 
     @guarded
     def breakpoint_pcs(self, match: LineMatch) -> tuple[int, ...]:
@@ -431,34 +477,44 @@ class DebugInfo:
     def function_at(self, pc: int) -> Function | None:
         """The concrete function whose code contains ``pc``."""
         u = self._unit_at(pc)
-        if u is None:
-            return None
-        fns = u.functions
-        i = bisect.bisect_right([f.low_pc for f in fns], pc) - 1
-        for f in fns[max(i - 1, 0) : i + 1][::-1]:
-            if f.contains(pc):
-                return f
-        for f in fns:  # non-contiguous functions (DW_AT_ranges)
-            if f.contains(pc):
-                return f
-        return None
+        return None if u is None else u.function_containing(pc)
 
     @guarded
     def function_named(self, name: str) -> Function | None:
         """The function called ``name`` (its :attr:`Function.breakpoint_pc` is where to stop).
 
         Looks first at the bodies the ``name`` section gives that name (one
-        unit parsed), then at every unit.
+        unit parsed), then at every unit.  With several (``static``)
+        functions of that name, the first; see :meth:`functions_named`.
         """
         for body in self._bodies:
             if self.module.func_name(body.func_index) == name:
                 f = self.function_at(body.code_start)
                 if f is not None and f.name == name:
                     return f
-        for f in self.functions():
-            if f.name == name:
-                return f
-        return None
+        found = self.functions_named(name)
+        return found[0] if found else None
+
+    @guarded
+    def functions_named(self, name: str) -> list[Function]:
+        """Every concrete function called ``name``, by pc (parses every unit once)."""
+        if self._by_name is None:
+            index: dict[str, list[Function]] = {}
+            for f in self.functions():
+                index.setdefault(f.name, []).append(f)
+            self._by_name = index
+        return sorted(self._by_name.get(name, []), key=lambda f: f.low_pc)
+
+    @guarded
+    def line_rows(self, lo: int, hi: int) -> list[LineRow]:
+        """The line-table rows with ``lo <= pc < hi`` (e.g. one function's, for
+        stepping by line), in pc order."""
+        out: list[LineRow] = []
+        for u in self.units:
+            if any(a < hi and lo < b for a, b in u.ranges):
+                out.extend(u.lines.rows_between(lo, hi))
+        out.sort(key=lambda r: r.pc)
+        return out
 
     @guarded
     def functions(self) -> list[Function]:
@@ -528,7 +584,7 @@ class DebugInfo:
                     return v
         return None
 
-    def _units_from(self, pc: int | None) -> list[_Unit]:
+    def _units_from(self, pc: int | None) -> list[Unit]:
         """The units to search for a name: ``pc``'s first, then the others."""
         first = self._unit_at(pc) if pc is not None else None
         return ([first] if first is not None else []) + [u for u in self.units if u is not first]

@@ -28,10 +28,11 @@ from elftools.dwarf.die import DIE
 from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry
 
 from .locations import OPTIMIZED_OUT, ImplicitValue, Location, parse_location
-from .types import CType
+from .sections import DwarfError
+from .types import CType, UnknownType
 
 if TYPE_CHECKING:
-    from .info import DebugInfo, _Unit
+    from .info import DebugInfo, Unit
 
 __all__ = [
     "Function",
@@ -239,14 +240,14 @@ def _name_of(die: DIE) -> str | None:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else None
 
 
-def _file_of(unit: _Unit, index: Any) -> str:
+def _file_of(unit: Unit, index: Any) -> str:
     if not isinstance(index, int):
         return ""
     names = unit.file_names
     return names[index] if 0 <= index < len(names) else ""
 
 
-def build_function(info: DebugInfo, unit: _Unit, die: DIE) -> Function | None:
+def build_function(info: DebugInfo, unit: Unit, die: DIE) -> Function | None:
     """Index a ``DW_TAG_subprogram``; ``None`` for one without code."""
     ranges = info.die_ranges(die, unit.cu)
     if not ranges:
@@ -297,7 +298,7 @@ def build_function(info: DebugInfo, unit: _Unit, die: DIE) -> Function | None:
 
 
 def _scope(
-    info: DebugInfo, unit: _Unit, die: DIE, kind: ScopeKind, ranges: tuple[tuple[int, int], ...]
+    info: DebugInfo, unit: Unit, die: DIE, kind: ScopeKind, ranges: tuple[tuple[int, int], ...]
 ) -> Scope:
     variables: list[Variable] = []
     children: list[Scope] = []
@@ -335,14 +336,18 @@ def _scope(
 
 
 def build_variable(
-    info: DebugInfo, unit: _Unit, die: DIE, default_ranges: tuple[tuple[int, int], ...] = ()
+    info: DebugInfo, unit: Unit, die: DIE, default_ranges: tuple[tuple[int, int], ...] = ()
 ) -> Variable | None:
     """A variable or parameter DIE as a :class:`Variable` (``None`` if unnamed)."""
     name = _name_of(die)
     if name is None:
         return None
     type_die = _origin_die_with(die, "DW_AT_type")
-    ctype = unit.types.type_of(type_die)
+    ctype: CType
+    try:
+        ctype = unit.types.type_of(type_die)
+    except DwarfError as e:  # one unreadable type must not hide the other variables
+        ctype = UnknownType(str(e))
     a = die.attributes
     location: Location | None = OPTIMIZED_OUT
     ranges: tuple[LocationRange, ...] = ()
@@ -366,9 +371,7 @@ def build_variable(
     )
 
 
-def _location_list(
-    info: DebugInfo, unit: _Unit, die: DIE, offset: int
-) -> tuple[LocationRange, ...]:
+def _location_list(info: DebugInfo, unit: Unit, die: DIE, offset: int) -> tuple[LocationRange, ...]:
     ll = info.dwarf.location_lists()
     if ll is None:
         return ()

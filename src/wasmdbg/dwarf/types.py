@@ -12,6 +12,7 @@ The model, one frozen dataclass per kind::
     TypedefType(name, target)
     QualifiedType(qualifier, target)  const / volatile / restrict / _Atomic
     FunctionType(result, params, variadic)
+    UnknownType(what, size)           a DWARF type tag not modelled (C++ member pointers ...)
 
 NB: types compare by identity (``eq=False``): C structs are nominal, and a
 linked-list node's ``next`` points back at its own struct, so structural
@@ -48,6 +49,7 @@ __all__ = [
     "StructType",
     "TypeReader",
     "TypedefType",
+    "UnknownType",
     "VoidType",
     "declaration",
     "ptype",
@@ -216,9 +218,17 @@ class FunctionType:
     size: int = 1  # as gdb, sizeof a function is 1
 
 
+@dataclass(frozen=True, eq=False)
+class UnknownType:
+    """A type this reader does not model (``what`` says which DWARF tag, or why)."""
+
+    what: str
+    size: int = 0
+
+
 CType = (
     VoidType | BaseType | PointerType | ArrayType | StructType | EnumType | TypedefType
-    | QualifiedType | FunctionType
+    | QualifiedType | FunctionType | UnknownType
 )  # fmt: skip
 
 
@@ -248,6 +258,8 @@ def _core_name(t: CType) -> str:
         return f"{t.kind} {t.name}" if t.name else f"{t.kind} {{...}}"
     if isinstance(t, EnumType):
         return f"enum {t.name}" if t.name else "enum {...}"
+    if isinstance(t, UnknownType):
+        return f"<unknown type: {t.what}>"
     raise DwarfError(f"not a core type: {t!r}")
 
 
@@ -411,7 +423,7 @@ class TypeReader:
                 elif c.tag == "DW_TAG_unspecified_parameters":
                     variadic = True
             return FunctionType(self.type_of(die), tuple(params), variadic)
-        raise DwarfError(f"unsupported type DIE {tag} at .debug_info+0x{die.offset:x}")
+        return UnknownType(str(tag).removeprefix("DW_TAG_"), size)
 
     def _array(self, die: DIE) -> CType:
         counts: list[int | None] = []

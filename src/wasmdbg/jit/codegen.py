@@ -385,6 +385,21 @@ class CodeGen:
         if not keep:
             stack.drop()
 
+    def local_get_copy(self, idx: int) -> None:
+        """``local.get`` that copies the local into a register at once (debug builds).
+
+        NB: a lazy LOCAL entry would be described by the frame table at the
+        local's own slot, so a debugger could not write the pushed value
+        without changing the local.  A register copy is its own location (the
+        breakpoint trampoline saves and restores it), and costs about what the
+        consumer's own load would have: the load only moves up.
+        """
+        stack = self.stack
+        ty = stack.local_types[idx]
+        reg = stack.alloc_like(ty)
+        self.masm.load_frame(SIZE[ty], reg, stack.local_disps[idx])
+        stack.push_reg(ty, reg)
+
     def select(self) -> None:
         """``select`` (a ``cmov`` on the popped condition)."""
         stack = self.stack

@@ -420,8 +420,11 @@ class FuncCompiler:
     # -- variables ------------------------------------------------------------------------------
 
     def visit_local_get(self, imm: object) -> None:
-        """``local.get``: a lazy reference until used."""
-        self.stack.push_local(imm)  # type: ignore[arg-type]
+        """``local.get``: a lazy reference until used (plain builds), a copy in debug builds."""
+        if self.seq is not None:
+            self.cg.local_get_copy(imm)  # type: ignore[arg-type]
+        else:
+            self.stack.push_local(imm)  # type: ignore[arg-type]
 
     def visit_local_set(self, imm: object) -> None:
         """``local.set``."""

@@ -21,7 +21,9 @@ import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import DebugError
 from ..jit.abi import CompiledFunction, CompiledModule
+from ..jit.frametable import FrameTable
 from ..wasm.module import ModuleDef
 from .codemem import CodeMemory
 
@@ -68,7 +70,20 @@ class CodeObject:
     @property
     def definition(self) -> ModuleDef:
         """The decoded module."""
-        return self.module._def
+        return self.module.definition
+
+    @property
+    def debuggable(self) -> bool:
+        """True for a Store's private copy of code compiled for debugging."""
+        return self.private and self.compiled.guest_debug
+
+    @property
+    def frame_table(self) -> FrameTable:
+        """The frame table (DebugError unless compiled for debugging)."""
+        table = self.compiled.frame_table
+        if not isinstance(table, FrameTable):
+            raise DebugError(f"{self.module!r} has no frame table (not compiled for debugging)")
+        return table
 
     def function_address(self, func: CompiledFunction) -> int:
         """Native entry address of a compiled function."""

@@ -101,6 +101,13 @@ class Memory:
     def _size(self) -> int:
         return self._vm.size
 
+    def byte_view(self) -> memoryview:
+        """The current bytes as a writable view (stale once the memory grows)."""
+        size = self._vm.size
+        if size == 0:
+            return memoryview(bytearray())
+        return memoryview((ctypes.c_ubyte * size).from_address(self._vm.base)).cast("B")
+
     # -- wasmtime-py API ---------------------------------------------------------
     def type(self, store: Any) -> MemoryType:
         """The memory's type; ``limits.min`` is the current size."""

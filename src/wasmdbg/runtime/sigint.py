@@ -11,7 +11,7 @@ code that does only async-signal-safe work::
         mov    rcx, [rax]
         test   rcx, rcx
         jz     chain
-        mov    qword [rcx], 1   ; the guest traps with INTERRUPT at its next check
+        or     qword [rcx], 1   ; INTERRUPT_REQUEST: the guest traps (or pauses) at its next check
     chain:
         mov    rax, [rax+8]
         cmp    rax, 1           ; SIG_DFL (0) / SIG_IGN (1): nothing to chain to
@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import ctypes
 import signal
-import struct
 import threading
 from types import TracebackType
 
 from ..errors import WasmError
 from ..jit import abi
+from ..jit.x64 import Assembler, Cond, Mem, Reg
 from .codemem import CodeMemory
+from .vmcontext import INTERRUPT_REQUEST
 
 __all__ = ["SigintInterrupt"]
 
@@ -76,18 +77,23 @@ _active = False
 
 
 def _handler_code(cells: int) -> bytes:
-    return (
-        b"\x48\xb8" + struct.pack("<Q", cells)  # movabs rax, cells
-        + b"\x48\x8b\x08"  # mov rcx, [rax]
-        + b"\x48\x85\xc9"  # test rcx, rcx
-        + b"\x74\x07"  # jz chain
-        + b"\x48\xc7\x01\x01\x00\x00\x00"  # mov qword [rcx], 1
-        + b"\x48\x8b\x40\x08"  # chain: mov rax, [rax+8]
-        + b"\x48\x83\xf8\x01"  # cmp rax, 1
-        + b"\x76\x02"  # jbe done
-        + b"\xff\xe0"  # jmp rax
-        + b"\xc3"  # done: ret
-    )
+    """The handler's bytes, from the tested encoder (``jit.x64``)."""
+    a = Assembler()
+    chain, done = a.new_label("chain"), a.new_label("done")
+    rax, rcx = Reg.RAX, Reg.RCX
+    a.mov_ri64(rax, cells)  # movabs rax, &cells
+    a.mov_rm(rcx, Mem(rax))  # rcx = &store.interrupt (0: no Store)
+    a.test_rr(rcx, rcx)
+    a.jcc_l(Cond.E, chain)
+    a.or_mi(Mem(rcx), INTERRUPT_REQUEST)  # the other bits (deadline, edit) stay
+    a.bind(chain)
+    a.mov_rm(rax, Mem(rax, 8))  # the previous handler
+    a.cmp_ri(rax, 1)  # SIG_DFL (0) / SIG_IGN (1): nothing to chain to
+    a.jcc_l(Cond.BE, done)
+    a.jmp_r(rax)  # tail call, same arguments
+    a.bind(done)
+    a.ret()
+    return a.buf.finish()
 
 
 def _handler_address() -> int:

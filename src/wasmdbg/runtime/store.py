@@ -12,10 +12,10 @@ addresses sit in the VMStoreContext:
 * ``libcall(vmctx, op, slots)`` runs a runtime operation (``memory.grow``,
   ``table.copy`` ...; see :mod:`~wasmdbg.runtime.libcall`);
 * ``debughook(fp, return_address, saved)`` forwards a breakpoint or a
-  debug-mode interrupt check to ``Store._debug_hook`` (the seam the
-  debugger fills; this package never imports ``wasmdbg.debug``); with
-  ``saved = 0`` it is the trap path of debug-mode code reporting a trap
-  before the stack unwinds.
+  debug-mode interrupt check to the Store's debug support
+  (:class:`~wasmdbg.runtime.debug.support.StoreDebug`); with ``saved = 0``
+  it is the trap path of debug-mode code reporting a trap before the stack
+  unwinds.
 
 A callback must never let an exception escape (ctypes would print and
 swallow it and report success): it catches everything, stashes the
@@ -52,17 +52,24 @@ Traps in debug-mode code are reported to the debug hook (``on_trap``) from
 the trap path itself, before the stack pointer is reset, so the handler
 sees live frames; the Trap built there is the one the caller gets.
 
-Debugger seams (for ``wasmdbg.debug``):
+Guest debugging (``Config(debug=True)``): the Store builds its
+:class:`~wasmdbg.runtime.debug.support.StoreDebug` when it is created; the
+public debugging methods (``edit_breakpoints()``, ``set_debug_handler()``,
+``debug_frames()`` ...) come from :mod:`wasmdbg.runtime.debug.api`.  The
+callbacks call it through :class:`DebugHook` (``on_code_added`` for every
+module mapped, ``on_trap``/``on_host_error`` before the Python caller sees a
+trap or host error, ``on_guest_exit`` when the outermost call ends).  The
+guest holds the Store's code gate (:mod:`wasmdbg.runtime.debug.gate`) while
+it runs machine code, and releases it in every callback, so an edit from
+any thread never patches under it::
 
-* ``store.code_objects``: ``Module -> CodeObject``; with
-  ``Config.guest_debug`` each entry is this Store's private copy;
-* ``store._debug_hook``: an object following :class:`DebugHook`
-  (installed by ``wasmdbg.debug`` through ``debugapi.set_debug_support``);
-  ``on_code_added`` is called for every module mapped later, ``on_trap`` and
-  ``on_host_error`` before the Python caller sees a trap or host error;
-* :meth:`wasm_frames` walks live frames from a (fp, pc) pair, crossing
-  host frames; :meth:`instance_of_vmctx` maps a frame's VMContext to its
-  Instance.
+    _call:  gate.enter ─► entry (machine code) ─► gate.leave
+    callback:  gate.leave ─► Python ─► gate.enter (waits out an edit)
+
+What the debugger reads of a Store: :meth:`code_of`, :meth:`code_at`,
+:meth:`mapped_code`, :attr:`breakpoint_trampoline`; :meth:`wasm_frames`
+walks live frames from a (fp, pc) pair, crossing host frames;
+:meth:`instance_of_vmctx` maps a frame's VMContext to its Instance.
 """
 
 from __future__ import annotations
@@ -77,14 +84,22 @@ from ..jit import abi
 from ..wasm import types as core
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
+from .debug.api import StoreDebugMixin
 from .debug.gate import CodeGate
-from .debugapi import StoreDebugMixin
+from .debug.support import StoreDebug
 from .engine import Engine
 from .sigint import SigintInterrupt
 from .stackwalk import WasmFrame, to_api_frame, walk
 from .stubs import StubCode
 from .trap import Frame, Trap, format_backtrace
-from .vmcontext import VMContext, VMStoreContext, peek
+from .vmcontext import (
+    INTERRUPT_DEADLINE,
+    INTERRUPT_EDIT,
+    INTERRUPT_REQUEST,
+    VMContext,
+    VMStoreContext,
+    peek,
+)
 from .wasi import WasiConfig
 
 if TYPE_CHECKING:
@@ -97,14 +112,6 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHook", "Store", "StoreLimits", "as_store"]
 
-#: Bits of the ``interrupt`` flag: compiled code only tests it for non-zero;
-#: a debug handler pauses the guest on a request (``interrupt()``, Ctrl-C) but
-#: not on an epoch deadline, which always traps.  ``INTERRUPT_EDIT`` only asks
-#: debug-mode code to call back so a breakpoint edit from another thread can
-#: take the code gate (see ``runtime.debug.gate``); it never stops the guest.
-INTERRUPT_REQUEST = 1
-INTERRUPT_DEADLINE = 2
-INTERRUPT_EDIT = 4
 
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
@@ -116,7 +123,7 @@ _CB3 = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64, ctypes
 
 
 class DebugHook(Protocol):
-    """What the debug layer installs as ``Store._debug_hook``."""
+    """What the Store's callbacks call (its StoreDebug; tests may put a stand-in here)."""
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         """A patch site fired, or an interrupt check saw the flag (debug-mode
@@ -226,6 +233,9 @@ class Store(StoreDebugMixin):
         #: ``Module -> CodeObject`` for every module instantiated here.
         self.code_objects: dict[Module, CodeObject] = {}
         self._registry = CodeRegistry()
+        # NB: the hook the callbacks call is the debug support itself; tests may
+        # put a stand-in there to drive the seams by hand
+        self._debug: StoreDebug | None = None
         self._debug_hook: DebugHook | None = None
         self._pending: BaseException | None = None
         # (status, trap, what the hook raised) reported by debug-mode trap code
@@ -244,6 +254,8 @@ class Store(StoreDebugMixin):
         self._gate: CodeGate | None = None
         if engine.config.guest_debug:
             self._gate = CodeGate(self._request_edit_stop, self._cancel_edit_stop)
+            self._debug = StoreDebug(self)
+            self._debug_hook = self._debug
 
     # -- wasmtime-py API -------------------------------------------------------
     def data(self) -> Any:
@@ -442,6 +454,38 @@ class Store(StoreDebugMixin):
             hook.on_code_added(self, code)
         return code
 
+    def code_of(self, module: object) -> CodeObject | None:
+        """The code of ``module`` as mapped in this Store (None if not instantiated here)."""
+        for mod, code in self.code_objects.items():
+            if mod is module:
+                return code
+        return None
+
+    def mapped_code(self) -> list[CodeObject]:
+        """Every module's code mapped in this Store, in instantiation order."""
+        return list(self.code_objects.values())
+
+    def code_at(self, address: int) -> CodeObject | None:
+        """The code object whose machine code holds ``address``."""
+        return self._registry.lookup(address)
+
+    @property
+    def breakpoint_trampoline(self) -> int:
+        """Address of the breakpoint trampoline enabled patch sites call."""
+        return self._stub_code.breakpoint_address
+
+    def _notify_debugger(self, method: str, *args: Any) -> BaseException | None:
+        """Tell the debug hook about a trap or host error (frames still walkable).
+
+        Returns what the hook raised (nothing may escape: this can run inside
+        a ctypes callback); the caller raises that instead of the original.
+        """
+        try:
+            getattr(self._debug_hook, method)(self, *args)
+        except BaseException as exc:
+            return exc
+        return None
+
     # -- calling into Wasm -------------------------------------------------------
     def _bind_thread(self) -> None:
         """Point the stack limit at the calling thread's stack."""
@@ -627,26 +671,24 @@ class Store(StoreDebugMixin):
             return self._fail(exc)
 
     def _debughook(self, fp: int, return_address: int, saved: int) -> int:
+        # NB: one Python frame between the trampoline and the hook: every
+        # breakpoint hit and single step passes here
         gate = self._gate
-        if gate is None:
-            return self._run_debughook(fp, return_address, saved)
-        gate.leave()
+        if gate is not None:
+            gate.leave()
         try:
-            return self._run_debughook(fp, return_address, saved)
-        finally:
-            gate.enter()
-
-    def _run_debughook(self, fp: int, return_address: int, saved: int) -> int:
-        if not saved:
-            return self._report_trap(fp, return_address)
-        hook = self._debug_hook
-        if hook is None:
-            # only an interrupt check gets here without a hook: nobody pauses it
-            return _INTERRUPT if self._ctx.interrupt & ~INTERRUPT_EDIT else 0
-        try:
-            return int(hook.on_breakpoint(self, fp, return_address, saved))
+            if not saved:
+                return self._report_trap(fp, return_address)
+            hook = self._debug_hook
+            if hook is None:
+                # only an interrupt check gets here without a hook: nobody pauses it
+                return _INTERRUPT if self._ctx.interrupt & ~INTERRUPT_EDIT else 0
+            return hook.on_breakpoint(self, fp, return_address, saved)
         except BaseException as exc:
             return self._fail(exc)
+        finally:
+            if gate is not None:
+                gate.enter()
 
     def _report_trap(self, fp: int, pc: int) -> int:
         """Debug-mode code trapped at (``fp``, ``pc``); the frames are still live.

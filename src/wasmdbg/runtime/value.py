@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import WasmError
+from ..jit.frametable import decode_bits
 from ..wasm import types as core
 from .types import ValType
 
@@ -44,6 +45,7 @@ I32 = core.ValType.I32
 I64 = core.ValType.I64
 F32 = core.ValType.F32
 F64 = core.ValType.F64
+_NUMERIC = frozenset((core.ValType.I32, core.ValType.I64, core.ValType.F32, core.ValType.F64))
 FUNCREF = core.ValType.FUNCREF
 EXTERNREF = core.ValType.EXTERNREF
 
@@ -57,14 +59,14 @@ class RefHost(Protocol):
     def _func_at(self, address: int) -> Func | None: ...
 
 
+# NB: slot bits -> Python numbers is one codec for the whole project
+# (``jit.frametable.decode_bits``, which the debugger's frame views use too)
 def _s32(v: int) -> int:
-    v &= _M32
-    return v - 0x1_0000_0000 if v & 0x8000_0000 else v
+    return int(decode_bits(v, I32))
 
 
 def _s64(v: int) -> int:
-    v &= _M64
-    return v - 0x1_0000_0000_0000_0000 if v & 0x8000_0000_0000_0000 else v
+    return int(decode_bits(v, I64))
 
 
 def f32_bits(x: float) -> int:
@@ -82,12 +84,12 @@ def f64_bits(x: float) -> int:
 
 def bits_f32(b: int) -> float:
     """The float whose single-precision bits are ``b``."""
-    return float(_F32.unpack(_U32.pack(b & _M32))[0])
+    return float(decode_bits(b, F32))
 
 
 def bits_f64(b: int) -> float:
     """The float whose double-precision bits are ``b``."""
-    return float(_F64.unpack(_U64.pack(b & _M64))[0])
+    return float(decode_bits(b, F64))
 
 
 def _func_class() -> type[Func]:
@@ -128,14 +130,8 @@ def py_to_bits(host: RefHost, kind: core.ValType, value: Any) -> int:
 
 def bits_to_py(host: RefHost, kind: core.ValType, bits: int) -> Any:
     """Convert slot bits of type ``kind`` to the Python value."""
-    if kind is I32:
-        return _s32(bits)
-    if kind is I64:
-        return _s64(bits)
-    if kind is F32:
-        return bits_f32(bits)
-    if kind is F64:
-        return bits_f64(bits)
+    if kind in _NUMERIC:
+        return decode_bits(bits, kind)
     if kind is FUNCREF:
         return host._func_at(bits) if bits else None
     if kind is EXTERNREF:

@@ -25,6 +25,9 @@ from typing import ClassVar
 from ..jit import abi
 
 __all__ = [
+    "INTERRUPT_DEADLINE",
+    "INTERRUPT_EDIT",
+    "INTERRUPT_REQUEST",
     "U64Array",
     "VMContext",
     "VMFuncRef",
@@ -38,6 +41,16 @@ __all__ = [
 ]
 
 U64Array = ctypes.Array[ctypes.c_uint64]
+
+#: Bits of ``VMStoreContext.interrupt``: compiled code only tests it for
+#: non-zero; a debug handler pauses the guest on a request (``interrupt()``,
+#: Ctrl-C) but not on an epoch deadline, which always traps.
+#: ``INTERRUPT_EDIT`` only asks debug-mode code to call back so that a
+#: breakpoint edit from another thread can take the code gate (see
+#: ``runtime.debug.gate``); it never stops the guest.
+INTERRUPT_REQUEST = 1
+INTERRUPT_DEADLINE = 2
+INTERRUPT_EDIT = 4
 
 _u64 = ctypes.c_uint64
 

@@ -62,25 +62,26 @@ class CodeGate:
         self._lock = threading.Lock()
         # NB: a lock is not fair: a guest that releases it in a callback and
         # takes it back on return would usually win against a waiting editor.
-        # Editors announce themselves; the guest lets them go first.
+        # Editors announce themselves (and set INTERRUPT_EDIT); at the next
+        # interrupt check the guest lets them go first (wait_for_editors).
         self._waiting = 0
         self._turn = threading.Condition(threading.Lock())
         self._request_stop = request_stop
         self._cancel_stop = cancel_stop
+        #: the guest thread is about to run machine code (waits out an edit)
+        self.enter: Callable[[], object] = self._lock.acquire
+        #: the guest thread left machine code (a callback, or the entry returned)
+        self.leave: Callable[[], None] = self._lock.release
 
-    # -- the guest's side ---------------------------------------------------
+    # -- the guest's side (enter and leave are the lock's own methods: no
+    #    Python frame on every callback) ----------------------------------
 
-    def enter(self) -> None:
-        """The guest thread is about to run machine code (waits out an edit)."""
+    def wait_for_editors(self) -> None:
+        """Called by the guest with the gate open: let waiting editors in first."""
         if self._waiting:
             with self._turn:
                 while self._waiting:
                     self._turn.wait()
-        self._lock.acquire()
-
-    def leave(self) -> None:
-        """The guest thread left machine code (a callback, or the entry returned)."""
-        self._lock.release()
 
     # -- the editor's side --------------------------------------------------
 

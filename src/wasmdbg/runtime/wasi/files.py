@@ -181,8 +181,18 @@ def fd_read(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nrea
     mem.put_u32(nread, n)
 
 
+def _positional(ctx: WasiCtx, fd: int, *, reading: bool) -> File:
+    """The file for ``fd_pread``/``fd_pwrite``: a stream is ``ESPIPE`` in its own direction, else ``EBADF``."""
+    entry = ctx.table.get(fd)
+    if isinstance(entry, File):
+        return entry
+    if isinstance(entry, Stdin if reading else Stdout):
+        raise WasiErrno(Errno.SPIPE)
+    raise WasiErrno(Errno.BADF)
+
+
 def fd_pread(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nread: int) -> None:
-    f = _seekable(ctx, fd)
+    f = _positional(ctx, fd, reading=True)
     views = mem.iovecs(iovs, count)
     if not f.readable:
         raise WasiErrno(Errno.BADF)
@@ -197,14 +207,19 @@ def fd_write(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nwr
     if isinstance(entry, Stdout):
         n = _write_output(entry.sink, views)
     elif isinstance(entry, File) and entry.writable:
-        n = os.writev(entry.fd, views) if views else 0
+        if views:
+            n = os.writev(entry.fd, views)
+        else:
+            n = 0
+            if fcntl.fcntl(entry.fd, fcntl.F_GETFL) & os.O_APPEND:
+                os.lseek(entry.fd, 0, os.SEEK_END)  # NB: as in Wasmtime, even an empty append moves to the end
     else:
         raise WasiErrno(Errno.BADF)
     mem.put_u32(nwritten, n)
 
 
 def fd_pwrite(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nwritten: int) -> None:
-    f = _seekable(ctx, fd)
+    f = _positional(ctx, fd, reading=False)
     views = mem.iovecs(iovs, count)
     if not f.writable:
         raise WasiErrno(Errno.BADF)
@@ -335,11 +350,9 @@ def fd_filestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
 
 def fd_filestat_set_size(ctx: WasiCtx, mem: GuestMemory, fd: int, size: int) -> None:
     f = ctx.table.file(fd)
-    if not f.writable:
-        raise WasiErrno(Errno.BADF)
     if size < 0:
         raise WasiErrno(Errno.INVAL)
-    os.ftruncate(f.fd, size)
+    os.ftruncate(f.fd, size)  # NB: not writable: the host's EINVAL, which is Wasmtime's answer too
 
 
 class _Timespec(ctypes.Structure):
@@ -451,17 +464,27 @@ def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, 
 # -- paths -----------------------------------------------------------------------------------
 
 
-def _resolve(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, follow: bool) -> tuple[Dir, Resolved]:
+def _resolve(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, follow: bool, *, slash_follows: bool = True
+) -> tuple[Dir, Resolved]:
     d = ctx.table.dir(fd)
     path = _path(mem, ptr, length)
-    return d, resolve(d.fd, path, follow=follow)
+    return d, resolve(d.fd, path, follow=follow, slash_follows=slash_follows)
 
 
-def _is_dir(r: Resolved) -> bool:
-    try:
-        return stat.S_ISDIR(os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
+def _resolve_last(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> tuple[Dir, Resolved]:
+    """For the calls that remove, link or name the last component: it is never followed.
+
+    NB: a trailing slash means "the directory itself", as in Wasmtime: ``x/``
+    is resolved as ``x/.`` (so ``x`` must be a directory, symlinks to it
+    followed inside the sandbox) and the call acts on ``.``, which the kernel
+    refuses with its own errno (``EISDIR``, ``EINVAL``, ``EEXIST`` ...).
+    """
+    d = ctx.table.dir(fd)
+    path = _path(mem, ptr, length)
+    if path.endswith(b"/"):
+        path += b"."
+    return d, resolve(d.fd, path, follow=False)
 
 
 def path_open(
@@ -489,9 +512,11 @@ def path_open(
         raise WasiErrno(Errno.INVAL)
     if fdflags & (Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC):
         raise WasiErrno(Errno.NOTSUP)  # NB: as Wasmtime: no synchronous-I/O descriptors
-    write = bool(base & WRITE_RIGHTS)
-    # NB: as in Wasmtime, a descriptor asked for neither reading nor writing can read
-    read = bool(base & READ_RIGHTS) or not write
+    asked_write = bool(base & WRITE_RIGHTS)
+    # NB: as in Wasmtime, creating or truncating makes the descriptor writable, and one
+    # not asked to be write-only can read
+    write = asked_write or bool(oflags & (Oflags.CREAT | Oflags.TRUNC))
+    read = bool(base & READ_RIGHTS) or not asked_write
     if not d.mutable and (write or oflags & (Oflags.CREAT | Oflags.TRUNC)):
         raise WasiErrno(Errno.PERM)
     flags = os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NOCTTY
@@ -508,13 +533,21 @@ def path_open(
         flags |= os.O_APPEND
     if fdflags & Fdflags.NONBLOCK:
         flags |= os.O_NONBLOCK
+    if oflags & Oflags.CREAT and path.endswith(b"/"):
+        # once the directories leading to it are known good: a directory cannot be created here
+        with resolve(d.fd, path, follow=False, slash_follows=False) as r:
+            raise WasiErrno(Errno.EXIST if r.name == b"." and oflags & Oflags.EXCL else Errno.ISDIR)
     follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
     with resolve(d.fd, path, follow=follow) as r:
         if r.trailing_slash:
-            if oflags & Oflags.CREAT:
-                raise WasiErrno(Errno.ISDIR)
             flags |= os.O_DIRECTORY
-        host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
+        try:
+            host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
+        except NotADirectoryError:
+            # NB: Linux says ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; Wasmtime says ELOOP
+            if flags & os.O_DIRECTORY and stat.S_ISLNK(os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode):
+                raise WasiErrno(Errno.LOOP) from None
+            raise
     try:
         is_dir = stat.S_ISDIR(os.fstat(host_fd).st_mode)
         entry: Entry = Dir(host_fd, None, d.mutable) if is_dir else File(host_fd, read, write, d.mutable)
@@ -526,25 +559,23 @@ def path_open(
 
 
 def path_create_directory(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve(ctx, mem, fd, ptr, length, False, slash_follows=False)
     with r:
         _must_mutate(d)
-        os.mkdir(r.name, 0o777, dir_fd=r.dir_fd)
+        os.mkdir(r.os_name, 0o777, dir_fd=r.dir_fd)
 
 
 def path_remove_directory(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
         os.rmdir(r.name, dir_fd=r.dir_fd)
 
 
 def path_unlink_file(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> None:
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
-        if r.trailing_slash:
-            raise WasiErrno(Errno.ISDIR if _is_dir(r) else Errno.NOTDIR)
         os.unlink(r.name, dir_fd=r.dir_fd)
 
 
@@ -570,7 +601,7 @@ def path_filestat_set_times(
 def path_readlink(
     ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, buf: int, buf_len: int, used: int
 ) -> None:
-    _, r = _resolve(ctx, mem, fd, ptr, length, False)
+    _, r = _resolve_last(ctx, mem, fd, ptr, length)
     out = mem.span(buf, buf_len)
     mem.span(used, 4)
     with r:
@@ -584,11 +615,12 @@ def path_symlink(ctx: WasiCtx, mem: GuestMemory, old_ptr: int, old_len: int, fd:
     target = _path(mem, old_ptr, old_len)
     if b"\0" in target:
         raise WasiErrno(Errno.INVAL)
-    d, r = _resolve(ctx, mem, fd, ptr, length, False)
+    ctx.table.dir(fd)
+    if target.startswith(b"/"):
+        raise WasiErrno(Errno.PERM)  # NB: Wasmtime refuses an absolute target before looking at the new name
+    d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
-        if target.startswith(b"/"):
-            raise WasiErrno(Errno.PERM)
         os.symlink(target, r.name, dir_fd=r.dir_fd)
 
 
@@ -607,9 +639,9 @@ def path_link(
         # NB: Wasmtime refuses to follow a symlink here (EINVAL) rather than link its target
         ctx.table.dir(old_fd)
         raise WasiErrno(Errno.INVAL)
-    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False)
+    src_dir, src = _resolve_last(ctx, mem, old_fd, old_ptr, old_len)
     with src:
-        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False)
+        dst_dir, dst = _resolve_last(ctx, mem, new_fd, new_ptr, new_len)
         with dst:
             _must_mutate(dst_dir)
             _must_mutate(src_dir)
@@ -619,15 +651,14 @@ def path_link(
 def path_rename(
     ctx: WasiCtx, mem: GuestMemory, old_fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int
 ) -> None:
-    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False)
+    # NB: unlike the other calls, a trailing slash is left to the kernel here (as Wasmtime does)
+    src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False, slash_follows=False)
     with src:
-        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False)
+        dst_dir, dst = _resolve(ctx, mem, new_fd, new_ptr, new_len, False, slash_follows=False)
         with dst:
             _must_mutate(src_dir)
             _must_mutate(dst_dir)
-            if (src.trailing_slash or dst.trailing_slash) and not _is_dir(src):
-                raise WasiErrno(Errno.NOTDIR)
-            os.rename(src.name, dst.name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
+            os.rename(src.os_name, dst.os_name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd)
 
 
 __all__ = [

@@ -60,6 +60,16 @@ class Resolved:
     trailing_slash: bool
     _owned: bool
 
+    @property
+    def os_name(self) -> bytes:
+        """``name`` with the path's trailing slash kept, for ``mkdirat`` and ``renameat``.
+
+        NB: those never follow a symlink in the last component, slash or not;
+        with the slash the kernel gives its own answer (``ENOTDIR``, ``EEXIST``
+        ...) for a name that is not a directory.
+        """
+        return self.name + b"/" if self.trailing_slash and self.name != b"." else self.name
+
     def close(self) -> None:
         """Release the directory descriptor."""
         if self._owned:
@@ -101,12 +111,15 @@ def _done(stack: list[int], name: bytes, trailing: bool) -> Resolved:
     return Resolved(top, name, trailing, top != stack[0])
 
 
-def resolve(root: int, path: bytes, *, follow: bool) -> Resolved:
+def resolve(root: int, path: bytes, *, follow: bool, slash_follows: bool = True) -> Resolved:
     """Resolve ``path`` inside directory ``root``; see the module docstring.
 
     With ``follow``, a symlink in the last component is followed too
-    (again inside the sandbox).  Errors are :class:`WasiErrno` or the
-    host's ``OSError``.
+    (again inside the sandbox); so it is when the path ends in ``/``,
+    unless ``slash_follows`` is false (``path_create_directory`` and
+    ``path_rename``: the kernel then judges the slash, see
+    :attr:`Resolved.os_name`).
+    Errors are :class:`WasiErrno` or the host's ``OSError``.
     """
     _check_path(path)
     stack = [root]
@@ -132,7 +145,7 @@ def resolve(root: int, path: bytes, *, follow: bool) -> Resolved:
                     return _done(stack, b".", trailing)
                 continue
             top = stack[-1]
-            if last and not (follow or trailing):
+            if last and not (follow or (trailing and slash_follows)):
                 return _done(stack, comp, trailing)
             target = _symlink_target(top, comp)
             if target is not None:

@@ -49,12 +49,14 @@ those addresses now.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import ctypes
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, overload
+from typing import Any, Protocol, overload
 
-from ..errors import DebugError
-from ..jit.frametable import (
+from ...errors import DebugError
+from ...jit import stubs
+from ...jit.frametable import (
     Loc,
     LocKind,
     condition_holds,
@@ -63,16 +65,22 @@ from ..jit.frametable import (
     flags_for,
     value_width,
 )
-from ..wasm.types import ValType
+from ...jit.x64 import Reg, Xmm
+from ...wasm.types import ValType
 
 __all__ = [
+    "SAVED_LAYOUT",
     "FrameValues",
     "GlobalCell",
     "GlobalValues",
     "MemoryAccess",
+    "ProcessMemory",
+    "ReadOnlyMemory",
+    "Reader",
     "RegisterArea",
     "SavedRegisters",
     "StopToken",
+    "make_reader",
 ]
 
 
@@ -134,20 +142,33 @@ class RegisterArea(Protocol):
     def flags_address(self) -> int | None: ...
 
 
-@dataclass(frozen=True, slots=True)
 class SavedRegisters:
     """A saved-register area at ``base`` laid out as ``offsets`` say.
 
     ``gpr_offsets[n]`` / ``xmm_offsets[n]`` are byte offsets from ``base``
     (as published by the trampoline's layout); a register missing from the
-    map was not saved.
+    map was not saved.  ``stop``: the pause the area belongs to.
     """
 
-    base: int
-    gpr_offsets: dict[int, int]
-    xmm_offsets: dict[int, int]
-    flags_offset: int | None = None
-    stop: StopToken | None = None
+    __slots__ = ("base", "flags_offset", "gpr_offsets", "stop", "xmm_offsets")
+
+    def __init__(
+        self,
+        base: int,
+        gpr_offsets: dict[int, int],
+        xmm_offsets: dict[int, int],
+        flags_offset: int | None = None,
+        stop: StopToken | None = None,
+    ) -> None:
+        self.base = base
+        self.gpr_offsets = gpr_offsets
+        self.xmm_offsets = xmm_offsets
+        self.flags_offset = flags_offset
+        self.stop = stop
+
+    def at(self, base: int, stop: StopToken | None) -> SavedRegisters:
+        """The same layout at another ``base``, belonging to ``stop``."""
+        return SavedRegisters(base, self.gpr_offsets, self.xmm_offsets, self.flags_offset, stop)
 
     def gpr_address(self, reg: int) -> int | None:
         """Address of the saved GPR ``reg``."""
@@ -170,13 +191,127 @@ class SavedRegisters:
         return None if self.flags_offset is None else self.base + self.flags_offset
 
 
+#: The breakpoint trampoline's saved-register area (``jit.stubs``), base 0: every
+#: GPR but rsp and rbp (the frame itself), every XMM register, rflags.
+SAVED_LAYOUT = SavedRegisters(
+    0,
+    {int(r): stubs.saved_gpr(r) for r in Reg if r not in (Reg.RSP, Reg.RBP)},
+    {int(x): stubs.saved_xmm(x) for x in Xmm},
+    stubs.SAVED_FLAGS,
+)
+
+
+class ProcessMemory:
+    """Raw reads and writes of this process's memory (ctypes)."""
+
+    def read(self, address: int, size: int) -> bytes:
+        """``size`` bytes at ``address``."""
+        return ctypes.string_at(address, size)
+
+    def write(self, address: int, data: bytes) -> None:
+        """Copy ``data`` to ``address``."""
+        ctypes.memmove(address, data, len(data))
+
+
+class ReadOnlyMemory(ProcessMemory):
+    """Live frames of a trapping guest: readable, never written (they unwind next)."""
+
+    def write(self, address: int, data: bytes) -> None:
+        raise DebugError("the guest trapped and unwinds when the handler returns: its values are read-only")
+
+
+#: A precomputed decoder of one value location: ``reader(fp, saved)`` with the
+#: frame's rbp and its saved-register area (0: none) -> the value.
+Reader = Callable[[int, int], "int | float"]
+
+_CTYPES: dict[ValType, Any] = {
+    ValType.I32: ctypes.c_int32,
+    ValType.I64: ctypes.c_int64,
+    ValType.F32: ctypes.c_float,
+    ValType.F64: ctypes.c_double,
+    ValType.FUNCREF: ctypes.c_uint64,
+    ValType.EXTERNREF: ctypes.c_uint64,
+}
+
+
+def _unavailable(what: str) -> Reader:
+    def read(fp: int, saved: int) -> int | float:
+        raise DebugError(what)
+
+    return read
+
+
+def make_reader(loc: Loc, layout: SavedRegisters) -> Reader:
+    """A decoder of ``loc`` reading this process's memory directly (ctypes).
+
+    NB: the hot path of conditional breakpoints: the location's kind, type,
+    offset and register slot are resolved once per frame-table row, so a
+    read is one ``from_address`` (the same bits :func:`decode_bits` gives).
+    ``layout`` gives the register offsets (its ``base`` is ignored).
+    """
+    kind = loc.kind
+    if kind == LocKind.CONST:
+        value = decode_bits(loc.value, loc.type)
+        return lambda fp, saved: value
+    unsaved = "the value lives in a register that is not saved for this frame"
+    if kind == LocKind.FLAGS:
+        flags = layout.flags_offset
+        if flags is None:
+            return _unavailable(unsaved)
+        cond = loc.value
+        word = ctypes.c_uint64.from_address
+
+        def read_flags(fp: int, saved: int) -> int | float:
+            if not saved:
+                raise DebugError(unsaved)
+            return int(condition_holds(cond, word(saved + flags).value))
+
+        return read_flags
+    ctype = _CTYPES.get(loc.type)
+    if ctype is None:
+        return _unavailable(f"{loc.type.text} values are not supported by the frame tables")
+    at = ctype.from_address
+    if kind == LocKind.SLOT:
+        offset = loc.value
+        return lambda fp, saved: at(fp + offset).value
+    table = layout.gpr_offsets if kind == LocKind.GPR else layout.xmm_offsets
+    off = table.get(loc.value)
+    if off is None:
+        return _unavailable(unsaved)
+
+    def read_register(fp: int, saved: int) -> int | float:
+        if not saved:
+            raise DebugError(unsaved)
+        return at(saved + off).value  # type: ignore[no-any-return]
+
+    return read_register
+
+
 class FrameValues(Sequence[int | float]):
     """The locals or the operand stack of one paused frame, readable and writable.
 
     ``fp`` is the frame's rbp; ``regs`` its saved-register area (``None``
     for caller frames); ``stop`` the pause it belongs to.  Indexing follows
-    Python (negative from the top of the operand stack).
+    Python (negative from the top of the operand stack).  ``readers``, when
+    given, are the precomputed decoders of the locations (see
+    :func:`make_reader`; reads then skip ``memory``), with ``saved`` the
+    register area's address (``regs`` is then made from it on demand).
+    ``peer(view)`` gives the frame's other list, for refusing writes through
+    an alias (or :meth:`pair` them).
     """
+
+    __slots__ = (
+        "_fp",
+        "_locs",
+        "_memory",
+        "_peer",
+        "_peer_of",
+        "_readers",
+        "_regs",
+        "_saved",
+        "_stop",
+        "_what",
+    )
 
     def __init__(
         self,
@@ -186,20 +321,30 @@ class FrameValues(Sequence[int | float]):
         memory: MemoryAccess,
         regs: RegisterArea | None,
         stop: StopToken,
+        readers: tuple[Reader, ...] | None = None,
+        saved: int = 0,
+        peer: Callable[[FrameValues], FrameValues] | None = None,
     ) -> None:
         self._stop = stop
         self._what = what
-        self._locs = tuple(locs)
+        self._locs = locs if isinstance(locs, tuple) else tuple(locs)
         self._fp = fp
         self._memory = memory
         self._regs = regs
         self._peer: FrameValues | None = None
+        self._readers = readers
+        self._saved = saved
+        self._peer_of = peer
+
+    def set_peer(self, other: FrameValues) -> None:
+        """``other`` is the frame's other list (writes through an alias are refused)."""
+        self._peer = other
 
     @staticmethod
     def pair(locals_: FrameValues, stack: FrameValues) -> None:
         """Let a frame's ``locals`` and ``stack`` views refuse writes through an alias."""
-        locals_._peer = stack
-        stack._peer = locals_
+        locals_.set_peer(stack)
+        stack.set_peer(locals_)
 
     def __len__(self) -> int:
         return len(self._locs)
@@ -211,9 +356,18 @@ class FrameValues(Sequence[int | float]):
     def __getitem__(self, index: slice) -> list[int | float]: ...
 
     def __getitem__(self, index: int | slice) -> int | float | list[int | float]:
-        self._stop.check()
+        if not self._stop.live:
+            self._stop.check()
+        readers = self._readers
+        if readers is not None and index.__class__ is int:
+            try:
+                read = readers[index]
+            except IndexError:
+                self._loc(index)
+                raise
+            return read(self._fp, self._saved)
         if isinstance(index, slice):
-            return [self._read(self._locs[i]) for i in range(*index.indices(len(self._locs)))]
+            return [self[i] for i in range(*index.indices(len(self._locs)))]
         return self._read(self._loc(index))
 
     def __setitem__(self, index: int, value: int | float) -> None:
@@ -225,7 +379,7 @@ class FrameValues(Sequence[int | float]):
                 f"{self._what}[{index}] is a constant the compiled code has folded in; "
                 "it cannot be written"
             )
-        if loc.kind == LocKind.SLOT and self._peer is not None:
+        if loc.kind == LocKind.SLOT and self._peer_view() is not None:
             self._check_alias(index, loc)
         if loc.kind == LocKind.GPR:
             self._memory.write(self._address(loc, index), bits.to_bytes(8, "little"))
@@ -241,7 +395,7 @@ class FrameValues(Sequence[int | float]):
 
     def __iter__(self) -> Iterator[int | float]:
         self._stop.check()
-        return (self._read(loc) for loc in self._locs)
+        return (self[i] for i in range(len(self._locs)))
 
     def types(self) -> tuple[ValType, ...]:
         """The Wasm type of each value."""
@@ -264,9 +418,9 @@ class FrameValues(Sequence[int | float]):
         if not self._stop.live:
             return f"<{self._what} of stop {self._stop.generation} (over)>"
         shown = []
-        for loc in self._locs:
+        for i in range(len(self._locs)):
             try:
-                shown.append(repr(self._read(loc)))
+                shown.append(repr(self[i]))
             except DebugError:
                 shown.append("<unavailable>")
         return f"[{', '.join(shown)}]"
@@ -283,10 +437,10 @@ class FrameValues(Sequence[int | float]):
 
     def _alias_of(self, loc: Loc) -> int | None:
         """The index of the peer view's value that shares ``loc``'s slot, if any."""
-        peer = self._peer
+        peer = self._peer_view()
         if peer is None:
             return None
-        for j, other in enumerate(peer._locs):
+        for j, other in enumerate(peer.locations()):
             if other.kind == LocKind.SLOT and other.value == loc.value:
                 return j
         return None
@@ -304,14 +458,26 @@ class FrameValues(Sequence[int | float]):
             "-- step one instruction and retry"
         )
 
+    def _peer_view(self) -> FrameValues | None:
+        if self._peer is None and self._peer_of is not None:
+            self._peer = self._peer_of(self)
+        return self._peer
+
+    def locations(self) -> tuple[Loc, ...]:
+        """Where every value lives."""
+        return self._locs
+
     def _register_address(self, loc: Loc) -> int | None:
-        if self._regs is None:
-            return None
+        regs = self._regs
+        if regs is None:
+            if not self._saved:
+                return None
+            regs = self._regs = SAVED_LAYOUT.at(self._saved, self._stop)
         if loc.kind == LocKind.GPR:
-            return self._regs.gpr_address(loc.value)
+            return regs.gpr_address(loc.value)
         if loc.kind == LocKind.FLAGS:
-            return self._regs.flags_address()
-        return self._regs.xmm_address(loc.value)
+            return regs.flags_address()
+        return regs.xmm_address(loc.value)
 
     def _address(self, loc: Loc, index: int | None = None) -> int:
         if loc.kind == LocKind.SLOT:

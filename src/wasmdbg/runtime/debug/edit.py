@@ -71,13 +71,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import NoReturn, Protocol
 
-from ..errors import DebugError
-from ..jit.frametable import FrameTable, Site
+from ...errors import DebugError
+from ...jit.frametable import FrameTable, Site
 
 __all__ = ["BreakpointEdit", "BreakpointState", "CodeRegistry", "PatchableCode"]
 
@@ -143,8 +143,9 @@ class BreakpointState:
     :attr:`is_single_step`, :meth:`is_breakpoint` and :meth:`module_added`.
     """
 
-    def __init__(self, registry: CodeRegistry) -> None:
+    def __init__(self, registry: CodeRegistry, on_change: Callable[[], None] | None = None) -> None:
         self._registry = registry
+        self._on_change = on_change
         self._counts: dict[tuple[object, int], int] = {}
         # requested pc (not a sequence point) -> [sequence point, references]
         self._redirects: dict[tuple[object, int], list[int]] = {}
@@ -175,6 +176,61 @@ class BreakpointState:
         """The sequence point a breakpoint requested at ``pc`` uses."""
         return _slip(module, self._registry.debug_code(module), pc)
 
+    @property
+    def registry(self) -> CodeRegistry:
+        """The Store's side (patchable code per module)."""
+        return self._registry
+
+    def redirect(self, module: object, pc: int) -> int | None:
+        """The sequence point a requested, non-sequence-point ``pc`` was slipped to."""
+        entry = self._redirects.get((module, pc))
+        return entry[0] if entry is not None else None
+
+    def add_reference(self, module: object, actual: int, requested: int) -> None:
+        """Count one more reference to sequence point ``actual`` (asked for at ``requested``)."""
+        key = (module, actual)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        if actual != requested:
+            entry = self._redirects.setdefault((module, requested), [actual, 0])
+            entry[1] += 1
+        self.changed()
+
+    def drop_reference(self, module: object, actual: int, requested: int) -> None:
+        """Undo one :meth:`add_reference` (the count must be positive)."""
+        key = (module, actual)
+        count = self._counts[key]
+        if count == 1:
+            del self._counts[key]
+        else:
+            self._counts[key] = count - 1
+        entry = self._redirects.get((module, requested))
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._redirects[(module, requested)]
+        self.changed()
+
+    def set_single_step(self, enabled: bool) -> None:
+        """Record the single-step flag (the session has patched the sites)."""
+        self._single_step = enabled
+        self.changed()
+
+    def session_on_this_thread(self) -> BreakpointEdit | None:
+        """The open session, if this thread opened it."""
+        if self._session is not None and self._session_thread == threading.get_ident():
+            return self._session
+        return None
+
+    def open_session(self, session: BreakpointEdit | None) -> None:
+        """Record ``session`` as the open one (``None``: closed), on this thread."""
+        self._session = session
+        self._session_thread = threading.get_ident() if session is not None else 0
+
+    def changed(self) -> None:
+        """Tell the listener given at creation that breakpoints or stepping changed."""
+        if self._on_change is not None:
+            self._on_change()
+
     # -- sessions --------------------------------------------------------
 
     def edit(self) -> BreakpointEdit:
@@ -188,12 +244,12 @@ class BreakpointState:
         """
         if not self._single_step:
             return
-        session = self._session
-        if session is not None and self._session_thread == threading.get_ident():
-            session._enable_all(module)
+        session = self.session_on_this_thread()
+        if session is not None:
+            session.enable_all(module)
             return
         with self.edit() as edit:
-            edit._enable_all(module)
+            edit.enable_all(module)
 
 
 class BreakpointEdit:
@@ -211,14 +267,13 @@ class BreakpointEdit:
         if self._stage != "created":
             raise DebugError("an edit session can be entered only once")
         state = self._state
-        if state._session is not None and state._session_thread == threading.get_ident():
+        if state.session_on_this_thread() is not None:
             raise DebugError("another breakpoint edit session is open on this store")
         # NB: a session of another thread is waited for here (the gate is one lock)
-        exclusive = state._registry.code_exclusive()
+        exclusive = state.registry.code_exclusive()
         exclusive.__enter__()
         self._exclusive = exclusive
-        state._session = self
-        state._session_thread = threading.get_ident()
+        state.open_session(self)
         self._stage = "open"
         return self
 
@@ -231,8 +286,7 @@ class BreakpointEdit:
         if self._stage != "open":
             return
         self._stage = "closed"
-        self._state._session = None
-        self._state._session_thread = 0
+        self._state.open_session(None)
         dirty, self._dirty = self._dirty, {}
         for module, code in dirty.items():
             try:
@@ -257,15 +311,11 @@ class BreakpointEdit:
         """
         self._check_open()
         state = self._state
-        code = state._registry.debug_code(module)
+        code = state.registry.debug_code(module)
         actual = _slip(module, code, pc)
-        key = (module, actual)
-        if state._counts.get(key, 0) == 0 and not state._single_step:
+        if not state.is_breakpoint(module, actual) and not state.is_single_step:
             self._flip(module, code, actual, True)
-        state._counts[key] = state._counts.get(key, 0) + 1
-        if actual != pc:
-            entry = state._redirects.setdefault((module, pc), [actual, 0])
-            entry[1] += 1
+        state.add_reference(module, actual, pc)
         return actual
 
     def remove_breakpoint(self, module: object, pc: int) -> int:
@@ -276,38 +326,37 @@ class BreakpointEdit:
         """
         self._check_open()
         state = self._state
-        redirect = state._redirects.get((module, pc))
-        actual = redirect[0] if redirect is not None else pc
-        key = (module, actual)
-        count = state._counts.get(key, 0)
+        redirect = state.redirect(module, pc)
+        actual = redirect if redirect is not None else pc
+        count = state.refcount(module, actual)
         if count == 0:
             raise DebugError(f"no breakpoint at pc 0x{pc:x} in {module!r}")
-        if count == 1 and not state._single_step:
-            self._flip(module, state._registry.debug_code(module), actual, False)
-        if count == 1:
-            del state._counts[key]
-        else:
-            state._counts[key] = count - 1
-        if redirect is not None:
-            redirect[1] -= 1
-            if redirect[1] == 0:
-                del state._redirects[(module, pc)]
+        if count == 1 and not state.is_single_step:
+            self._flip(module, state.registry.debug_code(module), actual, False)
+        state.drop_reference(module, actual, pc)
         return actual
 
     def single_step(self, enabled: bool) -> None:
         """Turn the Store's single-step flag on or off."""
         self._check_open()
         state = self._state
-        if enabled == state._single_step:
+        if enabled == state.is_single_step:
             return
-        codes = [(m, state._registry.debug_code(m)) for m in state._registry.debug_modules()]
+        registry = state.registry
+        codes = [(m, registry.debug_code(m)) for m in registry.debug_modules()]
         self._touch_all(codes)
-        counts = state._counts
         for module, code in codes:
             for rows in code.frame_table.native_sites():
-                if enabled or not any((module, row.pc) in counts for row in rows):
+                if enabled or not any(state.is_breakpoint(module, row.pc) for row in rows):
                     code.patch_site(rows[0], enabled)
-        state._single_step = enabled
+        state.set_single_step(enabled)
+
+    def enable_all(self, module: object) -> None:
+        """Enable every site of ``module`` (a module instantiated while single-stepping)."""
+        code = self._state.registry.debug_code(module)
+        self._touch(module, code)
+        for rows in code.frame_table.native_sites():
+            code.patch_site(rows[0], True)
 
     # -- internals -------------------------------------------------------
 
@@ -317,15 +366,17 @@ class BreakpointEdit:
                 "breakpoint edits need an open session: `with store.edit_breakpoints() as edit:`"
             )
 
-    def _flip(self, module: object, code: PatchableCode, pc: int, enabled: bool) -> None:
+    def _flip(
+        self, module: object, code: PatchableCode, pc: int, enabled: bool
+    ) -> None:
         """Turn the sites of ``pc`` on or off, except shared sites another pc keeps on."""
         table = code.frame_table
-        counts = self._state._counts
+        state = self._state
         flips = [
             site
             for site in table.sites_at(pc)
             if not any(
-                row.pc != pc and (module, row.pc) in counts
+                row.pc != pc and state.is_breakpoint(module, row.pc)
                 for row in table.sites_at_native(site.native_offset)
             )
         ]
@@ -354,12 +405,6 @@ class BreakpointEdit:
                 except BaseException as err:
                     _fatal_republish(module, err)
             raise
-
-    def _enable_all(self, module: object) -> None:
-        code = self._state._registry.debug_code(module)
-        self._touch(module, code)
-        for rows in code.frame_table.native_sites():
-            code.patch_site(rows[0], True)
 
 
 def _slip(module: object, code: PatchableCode, pc: int) -> int:
