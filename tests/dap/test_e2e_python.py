@@ -543,3 +543,36 @@ def test_instruction_breakpoint_set_while_running(client: Client) -> None:
     assert _top(client)["instructionPointerReference"] == target
     client.request("terminate")
     assert _finish(client) == 137
+
+
+TYPES = Path(__file__).resolve().parents[1] / "programs" / "c"
+
+
+def test_nested_structs_of_the_types_program(client: Client) -> None:
+    source = TYPES / "types.c"
+    lines = source.read_text().splitlines()
+    (mark,) = [i for i, text in enumerate(lines, 1) if "MARK: area-return" in text]
+    client.request("initialize", {"adapterID": "wasmdbg"})
+    client.request("launch", {"program": str(TYPES / "types.O0.wasm")})
+    client.event("initialized")
+    bps = client.request("setBreakpoints", {"source": {"path": str(source)}, "breakpoints": [{"line": mark}]})
+    assert bps["body"]["breakpoints"][0]["verified"]
+    client.request("configurationDone")
+    client.event("stopped")
+    top = _top(client)
+    assert top["name"] == "area" and top["line"] == mark and top["source"]["path"] == str(source)
+    locals_ = {v["name"]: v for v in _scope(client, "Locals")}
+    assert (locals_["w"]["value"], locals_["h"]["value"]) == ("10", "5")
+    (r,) = _scope(client, "Arguments")
+    assert r["name"] == "r" and r["type"] == "const struct rect *"
+    (rect,) = client.request("variables", {"variablesReference": r["variablesReference"]})["body"]["variables"]
+    fields = client.request("variables", {"variablesReference": rect["variablesReference"]})["body"]["variables"]
+    assert [f["name"] for f in fields] == ["top_left", "bottom_right", "color", "label"]
+    corner = client.request("variables", {"variablesReference": fields[1]["variablesReference"]})["body"]["variables"]
+    assert [(c["name"], c["value"]) for c in corner] == [("x", "11"), ("y", "7")]
+    assert fields[2]["value"] == "RED" and '"box"' in fields[3]["value"]
+    assert client.request("evaluate", {"expression": "r->bottom_right.x - r->top_left.x", "frameId": 1})["body"]["result"] == "10"
+    client.request("setBreakpoints", {"source": {"path": str(source)}, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+    assert client.output("stdout").startswith("checksum ")

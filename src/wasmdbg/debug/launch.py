@@ -10,7 +10,6 @@ entry point, and I/O-free access to linear memory and globals::
     LaunchConfig ──► Program(config, stdout=cb, stderr=cb)
                         │  engine (guest_debug) · store · module · instance
                         ├─ program.launch() -> source.Launch (store, instance, _start)
-                        ├─ program.session(...) / program.start(session)  (Session only)
                         ├─ read_memory / write_memory   (memory 0, clipped reads)
                         └─ globals() / set_global(i, v)
 
@@ -38,7 +37,6 @@ from ..runtime.store import Store
 from ..runtime.trap import Trap
 from ..runtime.wasi import WasiConfig
 from ..wasm.types import ValType
-from .session import Session
 from .source import Launch
 
 __all__ = [
@@ -139,19 +137,10 @@ class Program:
             else None
         )
 
-    def session(self, *, stop_on_entry: bool = False, stop_on_traps: bool = True) -> Session:
-        """A Session over this program's Store."""
-        return Session(self.store, stop_on_entry=stop_on_entry, stop_on_traps=stop_on_traps)
-
     def launch(self) -> Launch:
         """The run a :class:`~wasmdbg.debug.source.SourceDebugger` starts."""
         entry, store = self.entry, self.store
         return Launch(store, self.instance, lambda: entry(store))
-
-    def start(self, session: Session) -> None:
-        """Run the program's entry point under ``session`` (on its guest thread)."""
-        entry, store = self.entry, self.store
-        session.start(lambda: entry(store))
 
     # -- linear memory ----------------------------------------------------------
 
