@@ -51,9 +51,7 @@ def serve(reader_stream: BinaryIO, writer_stream: BinaryIO) -> int:
                 break
             adapter.handle(message)
     finally:
-        session = adapter.session
-        if session is not None:
-            session.close(timeout=5.0)
+        adapter.close()
     return status
 
 
