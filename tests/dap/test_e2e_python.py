@@ -388,7 +388,7 @@ def test_struct_and_array_variables_expand(client: Client) -> None:
     client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
     client.request("configurationDone")
     client.event("stopped")
-    pts = [v for v in _scope(client, "Locals") if v["name"] == "pts"][0]
+    (pts,) = [v for v in _scope(client, "Locals") if v["name"] == "pts"]
     assert pts["type"] == "struct point [3]" and pts["variablesReference"] > 0
     elements = client.request("variables", {"variablesReference": pts["variablesReference"]})["body"]["variables"]
     assert [e["name"] for e in elements] == ["[0]", "[1]", "[2]"]
