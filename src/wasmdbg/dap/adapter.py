@@ -2,19 +2,22 @@
 
 One :class:`Adapter` serves one client.  :meth:`Adapter.handle` takes one
 decoded message and answers it through ``send`` (a
-:class:`~wasmdbg.dap.framing.MessageWriter`'s ``send``); events come from
-three places::
+:class:`~wasmdbg.dap.framing.MessageWriter`'s ``send``); messages come from
+three threads::
 
-    request loop (server thread) ── handle(msg) ──► response
-    event pump   (adapter thread) ── session.wait() ──► stopped / exited / terminated
-    guest thread ── WASI stdout/stderr, logpoints ──► output
+    request loop (server thread) ── handle(msg) ──► response (run control: queue an operation)
+    runner (adapter thread)      ── cont / step_line / finish ... blocks ──► stopped / exited
+    guest thread                 ── WASI stdout/stderr, logpoints ──► output
 
 Everything the adapter does is a call on the debug layer: a
-:class:`~wasmdbg.debug.launch.Program` (the Store, memory, globals), its
-:class:`~wasmdbg.debug.session.Session` (run control, breakpoints),
-:class:`~wasmdbg.debug.disasm.Listing` (disassembly) and
-:mod:`wasmdbg.debug.hitcond` (hit conditions, log messages, Wasm-level
-expressions).  Nothing here reaches the runtime.
+:class:`~wasmdbg.debug.launch.Program` (the Store, memory, Wasm globals),
+an :class:`~wasmdbg.debug.editor.EditorDebugger` (the source debugger:
+breakpoints, run control by line and by instruction, C values, with hit
+conditions and log messages from :mod:`wasmdbg.debug.hitcond`) and a
+:class:`~wasmdbg.debug.disasm.Listing` (disassembly).  The source
+debugger's run control blocks until the next stop, so it runs on the
+runner thread, one operation at a time; ``pause`` and ``terminate`` reach
+the Session directly.  Nothing here reaches the runtime.
 
 Request order (anything else gets an error response; the adapter lives on)::
 
@@ -34,11 +37,14 @@ a missing or non-increasing ``seq`` is refused.
 Ids: the one thread is ``1``.  Frame ids (depths, innermost 1) and
 variable references are valid for one stop; every resume forgets them.
 Breakpoint ids are the adapter's own (a breakpoint set before launch needs
-one before the Session numbers it); ``hitBreakpointIds`` maps back.
+one before the debugger numbers it); ``hitBreakpointIds`` maps back.
 Breakpoints sent between initialize and launch are answered unverified and
-resolved at launch, each with a ``breakpoint`` event.  Addresses (``memoryReference``, ``instructionPointerReference``,
+resolved at launch, each with a ``breakpoint`` event.  Addresses
+(``memoryReference``, ``instructionPointerReference``,
 ``instructionReference``) are ``0x``-hex: module offsets for code, linear
-memory addresses for data.
+memory addresses for data.  Variables are named by expressions
+(``evaluateName``): C over DWARF, ``$local0``/``$stack0``/``$global0`` at
+the Wasm level.
 """
 
 from __future__ import annotations
