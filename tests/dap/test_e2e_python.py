@@ -576,3 +576,37 @@ def test_nested_structs_of_the_types_program(client: Client) -> None:
     client.request("continue", {"threadId": 1})
     assert _finish(client) == 0
     assert client.output("stdout").startswith("checksum ")
+
+
+def test_line_logpoint_and_c_condition(client: Client) -> None:
+    client.start("sum")
+    source = {"path": str(PROGRAMS / "points.c")}
+    loop_line = _line_of("total += square(pts[i].x) + pts[i].y;")
+    count_line = _line_of("counter++;")
+    bps = client.request(
+        "setBreakpoints",
+        {
+            "source": source,
+            "breakpoints": [
+                {"line": loop_line, "logMessage": "i={i} x={pts[i].x} total={total}"},
+                {"line": count_line, "condition": "i == 2 && total > 30"},
+            ],
+        },
+    )["body"]["breakpoints"]
+    assert [b["verified"] for b in bps] == [True, True]
+    client.request("configurationDone")
+    stopped = client.event("stopped")["body"]
+    assert stopped["hitBreakpointIds"] == [bps[1]["id"]]
+    values = {v["name"]: v["value"] for v in _scope(client, "Locals")}
+    assert (values["i"], values["total"]) == ("2", "47")
+    assert client.output("console") == "i=0 x=1 total=0\ni=1 x=3 total=3\ni=2 x=5 total=16\n"
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+
+
+def test_guest_stderr_and_status(client: Client) -> None:
+    client.start("bogus")
+    client.request("configurationDone")
+    assert _finish(client) == 2
+    assert client.output("stderr") == "usage: points [sum|show|trap|spin|exit|env]\n"
