@@ -610,3 +610,32 @@ def test_guest_stderr_and_status(client: Client) -> None:
     client.request("configurationDone")
     assert _finish(client) == 2
     assert client.output("stderr") == "usage: points [sum|show|trap|spin|exit|env]\n"
+
+
+def test_gdb_commands_in_the_debug_console(client: Client) -> None:
+    client.start("sum")
+    source = {"path": str(PROGRAMS / "points.c")}
+    line = _line_of("int r = v * v;")
+    client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+    client.request("configurationDone")
+    client.event("stopped")
+
+    def console(text: str, frame_id: int = 1, ok: bool = True) -> dict[str, Any]:
+        return client.request(
+            "evaluate", {"expression": text, "frameId": frame_id, "context": "repl"}, ok=ok
+        )
+
+    assert "struct point {" in console("-exec ptype struct point")["body"]["result"]
+    assert console("-exec print v * 10")["body"]["result"].endswith("= 10")
+    bt = console("-exec bt")["body"]["result"].splitlines()
+    assert "square" in bt[0] and "sum_points" in bt[1] and "main" in bt[2]
+    # frame 3 (main) is selected for the command
+    assert "{x = 3, y = 4}" in console("-exec print pts[1]", frame_id=3)["body"]["result"]
+    refused = console("-exec continue", ok=False)
+    assert "not available in the debug console" in refused["message"]
+    assert "Undefined command" in console("-exec frobnicate", ok=False)["message"]
+    # without the prefix: a C expression
+    assert console("v + 1")["body"]["result"] == "2"
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0

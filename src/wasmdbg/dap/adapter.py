@@ -157,13 +157,18 @@ _STOP_REASONS = {
 }
 
 Send = Callable[[dict[str, Any]], object]
+#: runs one gdb command line in the debug console: (debugger, program path, frame index, line) -> text
+ConsoleRunner = Callable[[EditorDebugger, Path, int, str], str]
+#: the prefix that makes a debug-console line a gdb command (as VS Code's C/C++ debuggers use)
+CONSOLE_PREFIX = "-exec "
 
 
 class Adapter:
     """One client's debug session (module docstring)."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, *, console: ConsoleRunner | None = None) -> None:
         self._send = send
+        self._console = console
         self.state = AdapterState.FRESH
         self._last_seq = 0
         self.program: Program | None = None
@@ -861,7 +866,15 @@ class Adapter:
 
     def _req_evaluate(self, args: dict[str, Any]) -> dict[str, Any]:
         expression = str(args.get("expression", ""))
-        _, debugger = self._need()
+        program, debugger = self._need()
+        if args.get("context") == "repl" and expression.startswith(CONSOLE_PREFIX):
+            if self._console is None:
+                raise RequestError("gdb commands are not available in this adapter")
+            frame_id = args.get("frameId")
+            index = int(frame_id) - 1 if frame_id is not None else 0
+            self._frame(args)  # NB: paused, and the frame exists
+            text = self._console(debugger, program.path, index, expression[len(CONSOLE_PREFIX) :])
+            return {"result": text, "variablesReference": 0}
         frame = self._frame(args)
         value = debugger.evaluate(expression, frame)
         out: dict[str, Any] = {
