@@ -328,6 +328,9 @@ def test_bad_input_gets_error_responses(client: Client) -> None:
     # not an object
     client.send_raw(b"Content-Length: 2\r\n\r\n[]")
     assert client.response()["success"] is False
+    # a broken header: an error response, then the reader resyncs at the next message
+    client.send_raw(b"Content-Length: zz\r\n\r\n{}\r\n")
+    assert "bad Content-Length" in client.response()["message"]
     client.request("initialize", {"adapterID": "wasmdbg"})
     # a repeated seq, a missing seq
     seq = client.send("threads", seq=client.seq)

@@ -71,16 +71,39 @@ def test_oversized_body_is_skipped() -> None:
         b"Content-Length: -3\r\n\r\n{}",
         b"Content-Length: 1e3\r\n\r\n{}",
         b"Garbage line\r\n\r\n{}",
-        b"Content-Length: 10\r\n\r\n{}",  # stream ends inside the body
-        b"Content-Length: 2\r\n",  # stream ends inside the header
         b"X-Long: " + b"a" * (MAX_HEADER + 10) + b"\r\n\r\n{}",
-        b"".join(b"X-%d: y\r\n" % i for i in range(40)) + b"Content-Length: 2\r\n\r\n{}",
+        b"".join(b"X-%d: y\r\n" % i for i in range(40)) + b"\r\n{}",
+        b"\x00\xff binary noise \x01\r\n" * 3,
     ],
 )
-def test_unreadable_header_is_fatal(raw: bytes) -> None:
+def test_unreadable_header_resyncs_at_the_next_message(raw: bytes) -> None:
+    reader = MessageReader(io.BytesIO(raw + b"\r\n" + encode({"after": 1})))
+    with pytest.raises(ProtocolError) as info:
+        reader.read()
+    assert not info.value.fatal
+    assert reader.read() == {"after": 1}
+    assert reader.read() is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Content-Length: 10\r\n\r\n{}",  # stream ends inside the body
+        b"Content-Length: 2\r\n",  # stream ends inside the header
+        b"Content-Length: 2",
+    ],
+)
+def test_end_of_stream_inside_a_message_is_fatal(raw: bytes) -> None:
     with pytest.raises(ProtocolError) as info:
         MessageReader(io.BytesIO(raw)).read()
     assert info.value.fatal
+
+
+def test_resync_ends_cleanly_at_end_of_stream() -> None:
+    reader = MessageReader(io.BytesIO(b"nonsense\r\n\r\nmore nonsense\n"))
+    with pytest.raises(ProtocolError):
+        reader.read()
+    assert reader.read() is None
 
 
 def test_writer_numbers_messages_and_is_thread_safe() -> None:
