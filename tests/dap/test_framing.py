@@ -7,6 +7,8 @@ import json
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wasmdbg.dap.framing import MAX_HEADER, MessageReader, MessageWriter, encode
 from wasmdbg.errors import ProtocolError
@@ -136,3 +138,23 @@ def test_writer_drops_messages_once_the_stream_fails() -> None:
     assert writer.send({"a": 1}) == 1
     assert writer.closed
     assert writer.send({"a": 2}) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=64), st.sampled_from(
+    [b"Content-Length: 2\r\n\r\n{}", b"\r\n", b"Content-Length: ", b"{\"a\":1}", b"Content-Length: 7\r\n\r\n"]
+)), max_size=12))
+def test_any_bytes_give_messages_or_protocol_errors(chunks: list[bytes]) -> None:
+    data = b"".join(chunks)
+    reader = MessageReader(io.BytesIO(data), max_body=64)
+    for _ in range(len(data) + 2):  # every read consumes input, so this many always suffice
+        try:
+            message = reader.read()
+        except ProtocolError as exc:
+            if exc.fatal:
+                return
+            continue
+        if message is None:
+            return
+        assert isinstance(message, dict)
+    raise AssertionError("the reader did not reach the end of its input")
