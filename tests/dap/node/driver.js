@@ -291,11 +291,26 @@ const scenarios = {
     assert.strictEqual((await exited).body.exitCode, 137);
   },
 
+  async 'gdb commands and C expressions in the debug console'(dc) {
+    const line = lineOf('int r = v * v;');
+    await dc.hitBreakpoint({ program: POINTS, args: ['sum'] }, { path: SOURCE, line });
+    const ptype = await dc.evaluateRequest({ expression: '-exec ptype struct point', frameId: 1, context: 'repl' });
+    assert.match(ptype.body.result, /struct point \{/);
+    const watch = await dc.evaluateRequest({ expression: 'v * v + counter', frameId: 1, context: 'watch' });
+    assert.strictEqual(watch.body.result, '1');
+    await assert.rejects(dc.evaluateRequest({ expression: '-exec next', frameId: 1, context: 'repl' }), /debug console/);
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
+    assert.strictEqual(await runToEnd(dc), 0);
+  },
+
   async 'bad input gets error responses'(dc) {
     await assert.rejects(dc.stackTraceRequest({ threadId: 1 }), /before initialize/);
+    await assert.rejects(dc.configurationDoneRequest(), /before initialize/);
     // malformed JSON straight into the adapter's stdin: an error response (request_seq 0)
     dc._adapterProcess.stdin.write('Content-Length: 5\r\n\r\n{oops');
     await assert.rejects(dc.customRequest('frobnicate', {}), /unknown request/);
+    await assert.rejects(dc.launchRequest({ program: '/nonexistent.wasm' }), /before initialize/);
+    await assert.rejects(dc.configurationDoneRequest(), /before initialize/);
     await launch(dc, ['sum']);
     await assert.rejects(dc.launchRequest({ program: POINTS }), /already/);
     await assert.rejects(dc.continueRequest({ threadId: 1 }), /not paused/);
