@@ -200,6 +200,15 @@ def test_list_and_info_source_and_line() -> None:
     assert "Current source file is recursion.c\n" in out and "Contains 69 lines.\n" in out
 
 
+def test_list_ranges() -> None:
+    out = session("recursion.O0.wasm", "list 16,18", "list recursion.c:25,", "list ,5")
+    lines = out.splitlines()
+    assert lines[:3] == ["16\tlong long factorial(int n) {", "17\t    if (n > depth_reached)",
+                         "18\t        depth_reached = n;"]
+    assert lines[3] == "25\tint fib(int n) {" and lines[12].startswith("34\t")
+    assert lines[13].startswith("1\t/* recursion.c") and lines[-1].startswith("5\t")
+
+
 def test_info_functions_lists_source_functions() -> None:
     out = session("recursion.O0.wasm", "info functions ^fib$|^hanoi$")
     assert "File recursion.c:\n" in out
@@ -211,3 +220,56 @@ def test_info_frame_and_registers_on_a_source_frame() -> None:
     out = session("recursion.O0.wasm", "break fib", "run", "info frame", "info registers")
     assert "Stack level 0, frame at 0x" in out and "in fib (recursion.c:26)" in out
     assert re.search(r"^pc +0x[0-9a-f]{8} +<fib\+\d+>", out, re.M)
+
+
+def test_x_examines_memory_named_by_c_expressions() -> None:
+    out = session("types.O0.wasm", f"break {mark('types', 'main-locals-ready')}", "run",
+                  "x/5dw arr", "x/s str", "x/2xh &s", "x/4cb name", "x/2dw ip")
+    assert re.search(r"0x[0-9a-f]{8}:\t10\t20\t30\t40\n0x[0-9a-f]{8}:\t50\n", out)
+    assert re.search(r'0x[0-9a-f]{8}:\t"a string"\n', out)
+    assert re.search(r"0x[0-9a-f]{8}:\t0xfed4\t0x[0-9a-f]{4}\n", out)
+    assert re.search(r"0x[0-9a-f]{8}:\t119 'w'\t97 'a'\t115 's'\t109 'm'\n", out)
+    assert re.search(r"0x[0-9a-f]{8}:\t30\t40\n", out)
+
+
+def test_globals_print_before_the_program_runs() -> None:
+    out = session("types.O0.wasm", "print g_counter", "print g_message", "print g_greeting", "print g_origin",
+                  "print g_matrix[1][2] * 2", "print arr")
+    assert "$1 = 42\n" in out
+    assert '$2 = "hello, wasm\\000\\000\\000\\000"\n' in out
+    assert re.search(r'\$3 = 0x[0-9a-f]+ "greetings"\n', out)
+    assert "$4 = {x = 0, y = 0}\n$5 = 12\n" in out
+    assert 'No symbol "arr" in current context.' in out
+
+
+def test_artificial_arrays_with_at() -> None:
+    out = session("types.O0.wasm", f"break {mark('types', 'main-locals-ready')}", "run",
+                  "print *ip@3", "print g_matrix[0][1]@4", "print pts[0].x@2", "print c@0")
+    assert "$1 = {30, 40, 50}\n$2 = {2, 3, 4, 5}\n$3 = {-1, -2}\n" in out
+    assert "Non-positive repeat count." in out
+
+
+def test_start_and_silent_breakpoint_commands() -> None:
+    out = session("recursion.O0.wasm", "start", "break fib if n == 3", "commands", stdin="silent\nprint n * 100\ncontinue\nend\ncontinue\n")
+    assert re.search(r"Temporary breakpoint 1 at 0x[0-9a-f]{8}: file recursion.c, line \d+\.\n", out)
+    assert re.search(r"Temporary breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at recursion.c:\d+\n", out)
+    assert "Breakpoint 2, " not in out  # silent
+    assert out.count("= 300\n") == 2  # fib(3) runs twice within fib(5)
+    assert "[Inferior 1 (wasm) exited normally]" in out
+
+
+def test_a_variable_on_the_operand_stack_at_O2() -> None:
+    from wasmdbg.dwarf import load_debug_info
+    from wasmdbg.dwarf.locations import WasmStack
+    from wasmdbg.wasm.decoder import decode_module
+
+    info, _ = load_debug_info(decode_module((PROGRAMS / "recursion.O2.wasm").read_bytes()))
+    assert info is not None
+    fib = info.function_named("fib")
+    assert fib is not None
+    var = next(v for v in fib.root.variables if v.name == "a")
+    where = next(r for r in var.ranges if isinstance(r.location, WasmStack))
+    out = session("recursion.O2.wasm", f"break *0x{where.low:x}", "run", "print a", "print $stack0", "info locals")
+    assert "Breakpoint 1, fib (n=2) at recursion.c:" in out
+    assert "$1 = 1\n$2 = 1\n" in out  # fib(1), still on the operand stack
+    assert "a = 1\n" in out

@@ -49,7 +49,7 @@ from ..debug.source import (
     SourceFrame,
     WasmValue,
 )
-from ..dwarf.types import TypedefType, ptype, type_name
+from ..dwarf.types import ArrayType, FunctionType, StructType, TypedefType, ptype, type_name
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
 from ..wasm.opcodes import OPCODES, Imm
@@ -490,6 +490,12 @@ class Repl(cmd.Cmd):
         stack = self.frames()
         frame = stack[0] if stack else None
         reason = outcome.reason
+        bp_commands = outcome.breakpoint.commands if outcome.breakpoint is not None else []
+        if reason == PauseReason.BREAKPOINT and bp_commands[:1] == ["silent"]:
+            if frame is not None:
+                self._last_shown = (frame.wasm.fp, frame.name, frame.depth)
+            self.run_breakpoint_commands(bp_commands)
+            return
         if reason == PauseReason.BREAKPOINT and outcome.breakpoint is not None:
             bp = outcome.breakpoint
             if bp.cond_error is not None:
@@ -617,9 +623,10 @@ class Repl(cmd.Cmd):
         """Run to the beginning of main: a temporary breakpoint on main, then run."""
         for name in ("main", "__main_argc_argv", "__original_main", "_start"):
             try:
-                self.dbg.add_breakpoint(name, temporary=True)
+                bp = self.dbg.add_breakpoint(name, temporary=True)
             except DebugError:
                 continue
+            self.say(f"Temporary breakpoint {bp.number} at {self.breakpoint_where(bp)}")
             break
         self.do_run(arg)
 
@@ -1300,7 +1307,7 @@ class Repl(cmd.Cmd):
         frame = self.frame()
         if text:
             value = self.dbg.evaluate(text, frame)
-            address = int(value.value) if isinstance(value, WasmValue) else int(value)
+            address = self.address_of(value)
         elif self._x_next is not None:
             address = self._x_next
         else:
@@ -1345,6 +1352,20 @@ class Repl(cmd.Cmd):
             cells = [self._x_cell(v, mtype, fmt) for v in chunk]
             self.say(f"0x{address + start * size:08x}:\t" + "\t".join(cells))
         self._x_next = address + size * count
+
+    def address_of(self, value: Any) -> int:
+        """The address ``x`` examines for a value: a number, a pointer, or where an array or struct lies."""
+        if isinstance(value, WasmValue):
+            return int(value.value)
+        core = value.core
+        if isinstance(core, ArrayType | StructType | FunctionType):
+            if value.address is None:
+                raise DebugError("Attempt to take address of value not located in memory.")
+            return int(value.address)
+        number = cv.scalar_of(value)
+        if isinstance(number, float):
+            raise DebugError("Invalid number as an address.")
+        return number & 0xFFFF_FFFF
 
     def _x_cell(self, value: int | float, mtype: str, fmt: str) -> str:
         if fmt == "x":
@@ -1398,7 +1419,7 @@ class Repl(cmd.Cmd):
         return native_listing(launch.store, self.program.module, func)
 
     def do_list(self, arg: str) -> None:
-        """List source lines: list [LINE | FUNCTION | FILE:LINE | FILE:FUNCTION]; again to go on.
+        """List source lines: list [LINE | FUNCTION | FILE:LINE | FILE:FUNCTION | FIRST,LAST]; again to go on.
 
         Lists ten lines around the place given (or around the current line),
         or the ten lines after the last listing.
@@ -1406,6 +1427,16 @@ class Repl(cmd.Cmd):
         if self.dbg.info is None:
             raise DebugError("No symbol table is loaded.  Use the \"file\" command.")
         text = arg.strip()
+        if "," in text:  # list FIRST,LAST  /  list FIRST,  /  list ,LAST
+            first_text, _, last_text = text.partition(",")
+            if first_text.strip():
+                file, first = self._list_center(first_text.strip())
+                last = self._list_center(last_text.strip())[1] if last_text.strip() else first + self.listsize - 1
+            else:
+                file, last = self._list_center(last_text.strip())
+                first = max(last - self.listsize + 1, 1)
+            self._print_lines(file, first, last)
+            return
         if text:
             center = self._list_center(text)
         elif self._list_last is not None:

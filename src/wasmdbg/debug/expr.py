@@ -10,7 +10,8 @@ Grammar, loosest binding first (all binary operators left-associative except
 
     expr     := assign
     assign   := cond ( '=' assign )?
-    cond     := or ( '?' expr ':' cond )?
+    cond     := at ( '?' expr ':' cond )?
+    at       := or ( '@' or )*             gdb's artificial array: LVALUE@COUNT
     or       := and ( '||' and )*          and := bitor ( '&&' bitor )*
     bitor    := bitxor ( '|' bitxor )*     bitxor := bitand ( '^' bitand )*
     bitand   := equal ( '&' equal )*       equal := rel ( ('=='|'!=') rel )*
@@ -146,7 +147,7 @@ _TOKEN = re.compile(
   | (?P<char>'(?:\\.|[^\\'])+')
   | (?P<str>"(?:\\.|[^\\"])*")
   | (?P<name>\$?[A-Za-z_][A-Za-z_0-9]*|\$\d+|\$\$?\d*)
-  | (?P<op>->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>=!~&|^?:()\[\]{}.,])
+  | (?P<op>->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>=!~&|^?:()\[\]{}.,@])
     """,
     re.VERBOSE,
 )
@@ -159,6 +160,7 @@ BASE_TYPE_WORDS = frozenset(
 _ESCAPES = {"n": 10, "t": 9, "r": 13, "0": 0, "\\": 92, "'": 39, '"': 34, "a": 7, "b": 8, "f": 12, "v": 11}
 
 _BINARY: list[tuple[str, ...]] = [
+    ("@",),
     ("||",),
     ("&&",),
     ("|",),

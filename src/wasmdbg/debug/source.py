@@ -60,6 +60,7 @@ section, ``$globalN``, ``$stackN``, ``$pc`` and ``{TYPE} ADDR``.
 from __future__ import annotations
 
 import math
+import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -291,6 +292,8 @@ def write_memory(view: memoryview, address: int, data: bytes) -> None:
     """Write ``data`` to linear memory at ``address``."""
     if address < 0 or address + len(data) > len(view):
         raise DebugError(f"Cannot access memory at address 0x{address:x}")
+    if view.readonly:
+        raise DebugError("The program is not being run: its memory cannot be written.")
     view[address : address + len(data)] = data
 
 
@@ -416,6 +419,7 @@ class SourceDebugger:
         self.info, self.dwarf_note = load_debug_info(self.mdef)
         self._types: dict[tuple[str, ...], CType] | None = None
         self._stack_cache: tuple[object, list[SourceFrame]] | None = None
+        self._static: memoryview | None = None
 
     # -- names ----------------------------------------------------------------
 
@@ -662,7 +666,22 @@ class SourceDebugger:
         for bp in self.breakpoints:
             bp.installed = []
             self._install(bp)
-        self.session.start(launch.entry)
+        # NB: the guest thread inherits this thread's signal mask: with SIGINT
+        # blocked while it is created, Ctrl-C always lands on the front end's
+        # thread (which pauses the guest), never on the guest thread in the
+        # middle of machine code (a signal frame pushed on its stack there has
+        # been seen to crash the process).
+        session = self.session
+        try:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                session.start(launch.entry)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C fires here
+        except KeyboardInterrupt:
+            if session.state.name == "NOT_STARTED":
+                raise
+            session.pause()
         return self._wait()
 
     def kill(self) -> None:
@@ -1129,11 +1148,37 @@ class SourceDebugger:
         if frame is None:
             frames = self.frames()
             frame = frames[0] if frames else None
+            if frame is None:
+                return self.static_memory()
         view = frame.memory if frame is not None else None
         if view is None:
             raise DebugError("the module has no linear memory")
         mem: memoryview = view
         return mem
+
+    def static_memory(self) -> memoryview:
+        """Memory 0 as the module starts it (active data segments over zeros), read-only.
+
+        What ``print`` of a global reads before ``run``, as gdb reads a
+        program's initialised data from the file.
+        """
+        if self._static is None:
+            memories = self.mdef.memories
+            if not memories:
+                raise DebugError("the module has no linear memory")
+            image = bytearray(int(memories[0].limits.min) * 65536)
+            for seg in self.mdef.datas:
+                expr = seg.offset_expr
+                if int(seg.mode) != 0 or seg.memory != 0 or expr is None or len(expr.instrs) != 1:
+                    continue
+                op, imm = expr.instrs[0]
+                if op not in (0x41, 0x42) or not isinstance(imm, int):  # i32.const / i64.const
+                    continue
+                start = imm & 0xFFFF_FFFF
+                if start + len(seg.data) <= len(image):
+                    image[start : start + len(seg.data)] = seg.data
+            self._static = memoryview(bytes(image))
+        return self._static
 
     def read_memory(self, frame: Any, address: int, size: int) -> bytes:
         """Bytes of linear memory."""
@@ -1455,6 +1500,21 @@ class _Reader:
         return read_memory(view, address, size)
 
 
+class _Static:
+    """The FrameReader before the program runs: static memory only."""
+
+    def __init__(self, ctx: CFrameContext) -> None:
+        self.ctx = ctx
+
+    def read_local(self, index: int) -> int:
+        raise DebugError("No frame selected.")
+
+    read_global = read_stack = read_local
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return self.ctx.read_memory(address, size)
+
+
 def _bits(value: int | float) -> int:
     if isinstance(value, float):
         return int.from_bytes(struct.pack("<d", value), "little")
@@ -1570,9 +1630,7 @@ class CFrameContext:
         if frame is None:
             frames = self.dbg.frames()
             frame = frames[0] if frames else None
-        if frame is None:
-            raise DebugError("No frame selected.")
-        reader = _Reader(frame, lambda: self.dbg.global_values(frame))
+        reader: Any = _Reader(frame, lambda: self.dbg.global_values(frame)) if frame is not None else _Static(self)
         try:
             place = resolve_location(loc, reader, frame_base)
         except WasmError as exc:

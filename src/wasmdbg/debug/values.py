@@ -625,6 +625,15 @@ class CEvaluator:
                 new = (old & ~mask) | ((int.from_bytes(data, "little") << offset) & mask)
                 return replace(target, data=new.to_bytes(len(base), "little"))
             return replace(target, data=data)
+        if op == "@":
+            first = self.eval(node.left)
+            count = int(scalar_of(self._decay(self.eval(node.right))))
+            if first.address is None:
+                raise DebugError("Only values in memory can be extended with '@'.")
+            if count <= 0:
+                raise DebugError("Non-positive repeat count.")
+            array = ArrayType(first.type, count)
+            return CValue(array, self.ctx.read_memory(first.address, array.size), first.address)
         if op in ("&&", "||"):
             left = self.truth(self.eval(node.left))
             if op == "&&":
