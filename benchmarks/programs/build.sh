@@ -52,3 +52,9 @@ echo "build example primes"
 # shellcheck disable=SC2086
 $CC -fdebug-prefix-map="$(pwd)"=. --target=$TARGET $SYSROOT_FLAGS $EXTRA -Wno-deprecated -fno-sanitize=undefined -std=c11 -Wall -Wextra -O2 -g \
     -o primes.wasm primes.c
+
+# The stepping benchmark's program: a WASI command at -O0 (benchmarks/stepping.py).
+echo "build steploop"
+# shellcheck disable=SC2086
+$CC -fdebug-prefix-map="$(pwd)"=. --target=$TARGET $SYSROOT_FLAGS $EXTRA -Wno-deprecated -std=c11 -Wall -Wextra -O0 -g \
+    -o steploop.wasm steploop.c

@@ -88,7 +88,7 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -400,6 +400,26 @@ class Session:
             lambda: dbg.set_break(module, pc, cond=cond, ignore=ignore, temporary=temporary),
             timeout,
         )
+
+    def set_breaks(
+        self, module: object, places: Sequence[tuple[int, Condition | None]], *, timeout: float | None = None
+    ) -> list[Breakpoint]:
+        """Several breakpoints ``(pc, cond)`` of ``module`` in one edit (one
+        round trip to the guest thread, however many there are)."""
+        dbg = self.debugger
+        return self._edit(lambda: [dbg.set_break(module, pc, cond=cond) for pc, cond in places], timeout)
+
+    def clear_breaks(self, numbers: Sequence[int], *, timeout: float | None = None) -> None:
+        """Delete several breakpoints in one edit (numbers already gone are skipped)."""
+        dbg = self.debugger
+
+        def clear() -> None:
+            live = {bp.number for bp in dbg.breakpoints}
+            for number in numbers:
+                if number in live:
+                    dbg.clear_break(number)
+
+        self._edit(clear, timeout)
 
     def set_break_function(
         self,

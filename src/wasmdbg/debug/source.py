@@ -806,6 +806,22 @@ class SourceDebugger:
         depth0 = self._inline_depth(start_pc)
         line0 = self.line_of(start_pc)
         while True:
+            if not into and depth0 == 0:
+                # next / until outside inlined code: run to the stops at full speed.
+                outcome = self._run_over_line(frames, fp0, line0, start_pc, until)
+                if not isinstance(outcome, Paused) or outcome.reason != PauseReason.STEP:
+                    return outcome
+                frames = list(outcome.frames)
+                frame = frames[0]
+                if frame.fp <= fp0:  # a line stop in the stepping frame
+                    return outcome
+                pc = int(frame.pc)
+                func = info.function_at(pc)
+                if func is None or self._starts_line(pc):  # returned to a line start
+                    return outcome
+                fp0, start_pc = frame.fp, pc
+                depth0, line0 = self._inline_depth(pc), self.line_of(pc)
+                continue
             if into:
                 session.step_into()
             else:
@@ -840,6 +856,50 @@ class SourceDebugger:
             if until and pc < start_pc and depth == depth0:
                 continue
             return Paused(PauseReason.STEP, outcome.frames)
+
+    def _run_over_line(
+        self, frames: Sequence[Any], fp0: int, line0: tuple[str, int] | None, start_pc: int, until: bool
+    ) -> Outcome:
+        """``next`` (``until``) from outside inlined code, as one continue.
+
+        Stepping instruction by instruction (the loop in :meth:`step_line`)
+        stops in the stepping frame at exactly the pcs that start an is_stmt
+        row of another line, outside inlined code (for ``until``: not before
+        ``start_pc``), and otherwise where the frame returns to its caller.
+        Those are all known before running, so internal breakpoints go there
+        (conditioned on the frame pointer: a recursive call of the same
+        function runs through) plus the caller's return point, and the
+        guest continues; the caller judges a return as the loop would.
+        """
+        session = self._require_paused()
+        info = self.info
+        assert info is not None
+        func = info.function_at(int(frames[0].pc))
+        assert func is not None
+        pcs: set[int] = set()
+        for lo, hi in func.ranges or ((func.low_pc, func.high_pc),):
+            for row in info.line_rows(lo, hi):
+                pc = row.pc
+                if not row.is_stmt or row.line <= 0 or row.end_sequence or pc in pcs:
+                    continue
+                if info.line_at(pc) != row or self.line_of(pc) == line0:
+                    continue  # a later row at the same pc wins, as line_at says
+                if until and pc < start_pc:
+                    continue
+                if self._inline_depth(pc) != 0:
+                    continue
+                pcs.add(pc)
+
+        def same_frame(frame: Any) -> bool:
+            return bool(frame.fp == fp0)
+
+        places: list[tuple[int, Any]] = [(pc, same_frame) for pc in sorted(pcs)]
+        if len(frames) > 1:
+            caller_fp = frames[1].fp
+            places.append((self.next_pc(frames[1].pc), lambda frame: frame.fp == caller_fp))
+        self._internal.extend(session.set_breaks(self.module, places))
+        session.cont()
+        return self._wait(internal=PauseReason.STEP)
 
     def _starts_line(self, pc: int) -> bool:
         assert self.info is not None
@@ -925,9 +985,9 @@ class SourceDebugger:
 
     def _clear_internal(self) -> None:
         session = self.session
-        for placed in self._internal:
-            if session is not None and not placed.deleted:
-                session.clear_break(placed.number)
+        numbers = [placed.number for placed in self._internal if not placed.deleted]
+        if session is not None and numbers and session.state.name != "EXITED":
+            session.clear_breaks(numbers)
         self._internal = []
 
     def _wait(self, internal: PauseReason | None = None) -> Outcome:
