@@ -28,8 +28,10 @@ Run control (every call blocks until a stop or the exit)::
                 return point, condition fp == caller's  (the returned values are on its stack)
     advance     internal breakpoints at LOCATION        LOCATION in any frame, or the current
                 (+ the finish breakpoint)               frame returns
-    step_line   instruction steps (into / over), each   the pc starts an is_stmt line-table row
-                judged on this thread                   of another line (see below)
+    step_line   step: instruction steps (into), each    the pc starts an is_stmt line-table row
+                judged on this thread; next / until     of another line (see below)
+                outside inlined code: one continue to
+                internal breakpoints (below)
 
 Operations stop early, like gdb, at a user breakpoint or a trap.  A
 ``proc_exit`` (WASI's exit, raised by a host function) is not a stop: the
@@ -46,6 +48,14 @@ depth (how many inlined calls contain the pc, from DWARF)::
     a caller (the frame returned)     at a line start: stop; mid-line: go on in the caller
     the same frame, deeper inline     at a line start: stop            go on
     the same frame and depth          a line start of another line: stop (until: not backwards)
+
+``next`` and ``until`` from outside inlined code do not step: the pcs where
+the table above would stop in the stepping frame are known before running
+(every is_stmt row start of another line, outside inlined code; for until
+not before the current pc), so internal breakpoints go there, conditioned on
+the frame pointer (a recursive call runs through), plus one at the caller's
+return point, all set and removed in one session edit each; the guest
+continues at full speed and a return mid-line goes on as the table says.
 
 Source level (with DWARF, read by :mod:`wasmdbg.dwarf`): :class:`SourceFrame`
 expands a Wasm frame into its inlined calls (see :func:`source_frames`);
