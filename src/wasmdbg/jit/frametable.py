@@ -395,8 +395,8 @@ class FrameTableBuilder:
         # costs no hashing of its Locs
         self._loc_by_identity: dict[int, tuple[tuple[Loc, ...], int]] = {}
         self._register_free: set[int] = {0}  # location lists checked to hold no register
-        self._nops: list[bytes] = [b""]
-        self._nop_ids: dict[bytes, int] = {b"": 0}
+        self._nops: list[bytes] = [b"", NOP5]  # NB: NOP5 is id 1 (add_nop5_site)
+        self._nop_ids: dict[bytes, int] = {b"": 0, NOP5: 1}
         # (kind, func_index, pc, native_offset, nop id, locals id, stack id)
         self._rows: list[tuple[int, int, int, int, int, int, int]] = []
 
@@ -416,6 +416,18 @@ class FrameTableBuilder:
         if type(locs) is tuple and key:
             self._loc_by_identity[id(locs)] = (key, found)
         return found
+
+    def intern_locs(self, locs: Sequence[Loc]) -> int:
+        """The pool id of a location list, for :meth:`add_nop5_site`."""
+        return self._intern_locs(locs)
+
+    def add_nop5_site(
+        self, func_index: int, pc: int, native_offset: int, locals_id: int, stack_id: int
+    ) -> None:
+        """:meth:`add_site` for a :data:`NOP5` site whose location lists were
+        interned by :meth:`intern_locs` (the compiler's hot path: one row per
+        reachable opcode, so nothing is re-checked or re-hashed here)."""
+        self._rows.append((SiteKind.PATCH, func_index, pc, native_offset, 1, locals_id, stack_id))
 
     def _intern_nop(self, nop: bytes) -> int:
         found = self._nop_ids.get(nop)
