@@ -98,6 +98,9 @@ SAVE_AREA_SIZE = 400
 RAX, RCX, RDX, RBX = Reg.RAX, Reg.RCX, Reg.RDX, Reg.RBX
 RSP, RBP, RSI, RDI = Reg.RSP, Reg.RBP, Reg.RSI, Reg.RDI
 R10, R11, R12, R13, R14, R15 = Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15
+# the GPRs the breakpoint trampoline saves and restores as they are (rsp and rbp
+# are saved as the guest's values and never reloaded from the area)
+_SAVED_AS_IS = tuple(r for r in Reg if r not in (RSP, RBP))
 
 
 def saved_gpr(n: int) -> int:
@@ -242,17 +245,16 @@ def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
     a.pushf()  # [rbp-8] = flags
     a.and_ri(RSP, -16)
     a.sub_ri(RSP, SAVE_AREA_SIZE)
-    for n in range(16):
-        if n not in (4, 5):
-            a.mov_mr(Mem(RSP, saved_gpr(n)), Reg(n))
+    for r in _SAVED_AS_IS:
+        a.mov_mr(Mem(RSP, saved_gpr(r)), r)
     a.lea_rm(RAX, Mem(RBP, 16))
-    a.mov_mr(Mem(RSP, saved_gpr(4)), RAX)
+    a.mov_mr(Mem(RSP, saved_gpr(RSP)), RAX)
     a.mov_rm(RAX, Mem(RBP, 0))
-    a.mov_mr(Mem(RSP, saved_gpr(5)), RAX)
+    a.mov_mr(Mem(RSP, saved_gpr(RBP)), RAX)
     a.mov_rm(RAX, Mem(RBP, -8))
     a.mov_mr(Mem(RSP, SAVED_FLAGS), RAX)
-    for n in range(16):
-        a.movups_mx(Mem(RSP, saved_xmm(n)), Xmm(n))
+    for x in Xmm:
+        a.movups_mx(Mem(RSP, saved_xmm(x)), x)
     a.mov_rm(RDI, Mem(RBP, 0))
     a.mov_rm(RSI, Mem(RBP, 8))
     a.mov_rr(RDX, RSP)
@@ -261,18 +263,17 @@ def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
     abort = Label("abort")
     a.test32_rr(RAX, RAX)
     a.jcc_l(Cond.NE, abort)
-    for n in range(16):
-        a.movups_xm(Xmm(n), Mem(RSP, saved_xmm(n)))
+    for x in Xmm:
+        a.movups_xm(x, Mem(RSP, saved_xmm(x)))
     a.mov_rm(RAX, Mem(RSP, SAVED_FLAGS))
     a.mov_mr(Mem(RBP, -8), RAX)
-    for n in range(15, -1, -1):
-        if n not in (4, 5):
-            a.mov_rm(Reg(n), Mem(RSP, saved_gpr(n)))
+    for r in reversed(_SAVED_AS_IS):
+        a.mov_rm(r, Mem(RSP, saved_gpr(r)))
     a.lea_rm(RSP, Mem(RBP, -8))
     a.popf()
     a.pop_r(RBP)
     a.ret()
     buf.bind(abort)
-    a.mov_rm(R14, Mem(RSP, saved_gpr(14)))
+    a.mov_rm(R14, Mem(RSP, saved_gpr(R14)))
     a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
     _trap_at_caller(a, RDX)

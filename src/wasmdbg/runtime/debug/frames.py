@@ -15,16 +15,14 @@ the compiler keeps nothing there across a call).
     frame.locals[0] = 42     # writes the slot or the saved register
     frame.stack[-1] = 1.5    # a constant location raises DebugError
 
-``local.get`` is lazy in the compiled code: until an instruction consumes
-the pushed value, the frame table records it at the local's own slot (a
-stack ``SLOT`` location equal to a local's -- operand-stack slots never
-overlap local slots, so that equality means exactly "local j's value,
-pushed by ``local.get`` and not yet copied").  Such a value reads as
-usual, but writing it would change the local as well, and writing the
-local would change the pushed value: both raise :class:`DebugError`
-(the frame's ``locals`` and ``stack`` views know each other through
-:meth:`FrameValues.pair`).  One step later the value has been consumed
-or copied and both can be written.
+In guest-debug builds ``local.get`` copies the local into a register at
+once, so every operand-stack value has a location of its own and can be
+written without touching the local (and the other way round).  A frame
+table that did describe a stack value at a local's slot (a stack ``SLOT``
+location equal to a local's: "local j's value, pushed and not yet copied")
+would make the two one value; writing either then raises
+:class:`DebugError` (the frame's ``locals`` and ``stack`` views know each
+other through :meth:`FrameValues.pair`).
 
 Writes go to exactly the value's width (4 bytes for i32/f32, 8 otherwise) in
 frame slots and XMM registers; a GPR is written as the zero-extended 64-bit
@@ -38,7 +36,13 @@ restores registers from the saved area.
 
 Raw memory access is abstracted by :class:`MemoryAccess` (ctypes in the
 runtime, a bytearray in the tests); register locations by
-:class:`RegisterArea`.
+:class:`RegisterArea` (:data:`SAVED_LAYOUT`: the trampoline's area, one
+enumeration of the registers from ``jit.x64``).  Reads of live frames skip
+both: :func:`make_reader` turns each location into a decoder once per
+frame-table row.  Values are encoded and decoded by the one slot codec of
+``jit.frametable`` (``encode_value``/``decode_bits``); a value that does
+not fit its type, or is no number, raises :class:`DebugError`.
+:class:`GlobalValues` is the same view over an instance's global cells.
 
 Every view belongs to one stop (a :class:`StopToken`): the values it names
 live in the stack frames and the saved-register area of that pause, which
