@@ -211,3 +211,29 @@ def test_no_stack_value_is_described_as_a_local(path: Path) -> None:
             assert not (loc.kind == LocKind.SLOT and loc.value in local_slots), (site, loc)
         rows += 1
     assert rows > 100
+
+
+def test_add_nop5_site_records_the_same_row_as_add_site() -> None:
+    params = (Loc.slot(16, I32),)
+    stack = (Loc.gpr(0, I32), Loc.const(3, I64))
+    slow = FrameTableBuilder()
+    slow.add_site(1, 0x20, 0x100, NOP5, params, stack)
+    fast = FrameTableBuilder()
+    fast.add_nop5_site(1, 0x20, 0x100, fast.intern_locs(params), fast.intern_locs(stack))
+    assert len(fast) == 1
+    (a,), (b,) = tuple(slow.finish()), tuple(fast.finish())
+    assert a == b and a.nop == NOP5
+    assert (a.locals, a.stack) == (b.locals, b.stack) == (params, stack)
+
+
+def test_finish_orders_rows_by_native_offset_then_kind() -> None:
+    b = FrameTableBuilder()
+    b.add_call_state(1, 0x10, 0x105, [], [])  # a return address where the next site starts
+    b.add_site(1, 0x12, 0x105, NOP5, [], [])
+    b.add_site(1, 0x10, 0x100, NOP5, [], [])
+    rows = [b.finish().row(i) for i in range(3)]
+    assert [(r.native_offset, r.kind) for r in rows] == [
+        (0x100, SiteKind.PATCH),
+        (0x105, SiteKind.PATCH),
+        (0x105, SiteKind.CALL),
+    ]

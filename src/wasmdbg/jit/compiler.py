@@ -32,6 +32,7 @@ stack unwinds, interrupt checks call the breakpoint trampoline.  Without
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from types import MethodType
@@ -751,4 +752,17 @@ def compile_module(
     With ``guest_debug`` every reachable instruction gets a patch site and
     ``CompiledModule.frame_table`` is a :class:`~wasmdbg.jit.frametable.FrameTable`.
     """
-    return FuncCompiler(module, guest_debug=guest_debug, sig_ids=sig_ids).compile()
+    # NB: the cyclic collector is paused for the compile.  A large module's
+    # build allocates millions of objects that all stay alive until the end
+    # (code buffers, frame-table rows and their Loc lists), so each automatic
+    # collection re-walks a growing heap and frees nothing: about half of a
+    # 1 MB module's debug build was collection.  The compile creates no cycles
+    # worth collecting early; the collector's state is restored afterwards
+    # (a concurrent compile in another thread at worst ends the pause early).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return FuncCompiler(module, guest_debug=guest_debug, sig_ids=sig_ids).compile()
+    finally:
+        if was_enabled:
+            gc.enable()

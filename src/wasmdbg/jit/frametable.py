@@ -106,7 +106,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from operator import itemgetter
+from itertools import repeat
+from operator import add, mul
 
 from ..wasm.types import ValType
 from .x64 import NOP5, NOPS, call_rel32_bytes
@@ -134,6 +135,7 @@ __all__ = [
 ]
 
 CALL_SIZE = 5  # E8 rel32
+_ROW = 7  # integers per row in FrameTableBuilder's flat array
 
 _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -380,7 +382,7 @@ class Site:
 class FrameTableBuilder:
     """Accumulates frame-table rows while a module is compiled.
 
-    Append-only and cheap: each row is six integers; location lists and NOP
+    Append-only and cheap: each row is seven integers; location lists and NOP
     byte strings are interned.  Call :meth:`finish` once at the end.
     """
 
@@ -392,10 +394,14 @@ class FrameTableBuilder:
         # costs no hashing of its Locs
         self._loc_by_identity: dict[int, tuple[tuple[Loc, ...], int]] = {}
         self._register_free: set[int] = {0}  # location lists checked to hold no register
-        self._nops: list[bytes] = [b""]
-        self._nop_ids: dict[bytes, int] = {b"": 0}
-        # (kind, func_index, pc, native_offset, nop id, locals id, stack id)
-        self._rows: list[tuple[int, int, int, int, int, int, int]] = []
+        self._nops: list[bytes] = [b"", NOP5]  # NB: NOP5 is id 1 (add_nop5_site)
+        self._nop_ids: dict[bytes, int] = {b"": 0, NOP5: 1}
+        # NB: one flat array, _ROW integers per row: (kind, func_index, pc,
+        # native_offset, nop id, locals id, stack id).  A large module has half
+        # a million rows; as tuples each was an object the cyclic collector
+        # walked (while and after the module compiled), and finish() had to
+        # transpose them.
+        self._rows = array("q")
 
     def _intern_locs(self, locs: Sequence[Loc]) -> int:
         hit = self._loc_by_identity.get(id(locs))
@@ -413,6 +419,18 @@ class FrameTableBuilder:
         if type(locs) is tuple and key:
             self._loc_by_identity[id(locs)] = (key, found)
         return found
+
+    def intern_locs(self, locs: Sequence[Loc]) -> int:
+        """The pool id of a location list, for :meth:`add_nop5_site`."""
+        return self._intern_locs(locs)
+
+    def add_nop5_site(
+        self, func_index: int, pc: int, native_offset: int, locals_id: int, stack_id: int
+    ) -> None:
+        """:meth:`add_site` for a :data:`NOP5` site whose location lists were
+        interned by :meth:`intern_locs` (the compiler's hot path: one row per
+        reachable opcode, so nothing is re-checked or re-hashed here)."""
+        self._rows.extend((SiteKind.PATCH, func_index, pc, native_offset, 1, locals_id, stack_id))
 
     def _intern_nop(self, nop: bytes) -> int:
         found = self._nop_ids.get(nop)
@@ -442,7 +460,7 @@ class FrameTableBuilder:
             raise ValueError(f"a patch site needs at least {CALL_SIZE} bytes, got {len(nop)}")
         if native_offset < 0 or pc < 0:
             raise ValueError("offsets must be non-negative")
-        self._rows.append(
+        self._rows.extend(
             (
                 SiteKind.PATCH,
                 func_index,
@@ -453,7 +471,7 @@ class FrameTableBuilder:
                 self._intern_locs(stack),
             )
         )
-        return len(self._rows) - 1
+        return len(self._rows) // _ROW - 1
 
     def add_call_state(
         self,
@@ -479,7 +497,7 @@ class FrameTableBuilder:
                     if loc.kind in (LocKind.GPR, LocKind.XMM, LocKind.FLAGS):
                         raise ValueError(f"a value cannot live in a register across a call: {loc}")
                 self._register_free.add(list_id)
-        self._rows.append(
+        self._rows.extend(
             (
                 SiteKind.CALL,
                 func_index,
@@ -490,7 +508,7 @@ class FrameTableBuilder:
                 stack_id,
             )
         )
-        return len(self._rows) - 1
+        return len(self._rows) // _ROW - 1
 
     def add_interrupt_state(
         self,
@@ -505,7 +523,7 @@ class FrameTableBuilder:
         ``loop``)."""
         if return_offset < 0 or pc < 0:
             raise ValueError("offsets must be non-negative")
-        self._rows.append(
+        self._rows.extend(
             (
                 SiteKind.INTERRUPT,
                 func_index,
@@ -516,18 +534,23 @@ class FrameTableBuilder:
                 self._intern_locs(stack),
             )
         )
-        return len(self._rows) - 1
+        return len(self._rows) // _ROW - 1
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._rows) // _ROW
 
     def finish(self) -> FrameTable:
         """Sort, check and freeze the rows into a :class:`FrameTable`."""
-        rows = sorted(self._rows, key=itemgetter(3, 0))  # stable: groups keep their order
+        flat = self._rows
+        n = len(flat) // _ROW
+        # native offset, then kind; stable: the rows of a group keep their order
+        key = list(map(add, map(mul, flat[3::_ROW], repeat(len(SiteKind))), flat[0::_ROW]))
+        order = sorted(range(n), key=key.__getitem__)
+        columns = tuple(array("q", map(flat[k::_ROW].__getitem__, order)) for k in range(_ROW))
         end = -1
         last_call = -1
         start, start_nop = -1, -1
-        for kind, func, pc, off, nop_id, _, _ in rows:
+        for kind, func, pc, off, nop_id in zip(*columns[:5], strict=True):
             if kind == SiteKind.PATCH:
                 if off == start and nop_id == start_nop:
                     continue  # another row of a shared site
@@ -542,7 +565,7 @@ class FrameTableBuilder:
                 if off == last_call:
                     raise ValueError(f"two call or interrupt states at native offset 0x{off:x}")
                 last_call = off
-        return FrameTable(rows, self._loc_lists, self._nops)
+        return FrameTable(columns, self._loc_lists, self._nops)
 
 
 # --------------------------------------------------------------------------
@@ -570,16 +593,15 @@ class FrameTable:
 
     def __init__(
         self,
-        rows: Sequence[tuple[int, int, int, int, int, int, int]],
+        columns: Sequence[array[int]],
         loc_lists: Sequence[tuple[Loc, ...]],
         nops: Sequence[bytes],
     ) -> None:
+        """``columns``: kind, func_index, pc, native_offset, nop id, locals id
+        and stack id, one entry per row, rows sorted by native offset."""
         self._loc_lists = tuple(loc_lists)
         self._nops = tuple(nops)
-        # Columns, one entry per row, rows sorted by native offset.
-        kinds, funcs, pcs, natives, nop_ids, locals_ids, stack_ids = (
-            zip(*rows, strict=True) if rows else ((),) * 7
-        )
+        kinds, funcs, pcs, natives, nop_ids, locals_ids, stack_ids = columns
         self._kind = array("b", kinds)
         self._func = array("q", funcs)
         self._pc = array("q", pcs)

@@ -34,7 +34,7 @@ from typing import cast
 
 from ..wasm.types import ValType
 from .codegen import CodeGen
-from .frametable import NOP5, FrameTable, FrameTableBuilder, Loc, LocKind
+from .frametable import FrameTable, FrameTableBuilder, Loc, LocKind
 from .stack import CONST, LOCAL, REG, SIZE
 
 __all__ = ["SequencePoints"]
@@ -48,6 +48,7 @@ class SequencePoints:
         "entry_locals",
         "func_index",
         "local_locs",
+        "locals_id",
         "masm",
         "memo",
         "site_end",
@@ -63,9 +64,11 @@ class SequencePoints:
         self.table = FrameTableBuilder()
         self.func_index = 0
         self.local_locs: tuple[Loc, ...] = ()
+        self.locals_id = 0  # local_locs's id in the frame-table builder
         self.entry_locals: tuple[Loc, ...] | None = None  # locals during the prologue
-        # operand-stack state -> its locations, for the current function
-        self.memo: dict[tuple[object, ...], tuple[Loc, ...]] = {}
+        # operand-stack state -> its locations and their frame-table id, for
+        # the current function
+        self.memo: dict[tuple[object, ...], tuple[tuple[Loc, ...], int]] = {}
         self.site_start = self.site_end = -1  # the last patch site emitted
 
     def start_function(
@@ -82,6 +85,7 @@ class SequencePoints:
         self.local_locs = tuple(
             Loc(LocKind.SLOT, d, t) for t, d in zip(local_types, local_disps, strict=True)
         )
+        self.locals_id = self.table.intern_locs(self.local_locs)
         self.memo = {}
         # NB: the check runs before the declared locals are zeroed: they are 0 by then
         zeros = tuple(Loc(LocKind.CONST, 0, t) for t in local_types[nparams:])
@@ -106,7 +110,8 @@ class SequencePoints:
         else:
             site = masm.patch_site()
             self.site_start, self.site_end = site, masm.offset
-        table.add_site(self.func_index, offset, site, NOP5, self.local_locs, self.stack_locs())
+        stack_id = self._stack_state()[1]
+        table.add_nop5_site(self.func_index, offset, site, self.locals_id, stack_id)
 
     def stack_locs(self) -> tuple[Loc, ...]:
         """Where each operand-stack value lives now (bottom first).
@@ -114,13 +119,18 @@ class SequencePoints:
         A pending comparison (the top value, before its consumer) is only in
         the flags: a FLAGS location with its condition.
         """
+        return self._stack_state()[0]
+
+    def _stack_state(self) -> tuple[tuple[Loc, ...], int]:
+        """:meth:`stack_locs` and its id in the frame-table builder."""
         # NB: memoised per function on the stack's entries: an equal state gives
-        # the same tuple object, which the frame-table builder interns by identity
+        # the same tuple object and id, so a row costs no hashing of Locs
         key = (*self.stack.items, self.cg.pending)
-        where = self.memo.get(key)
-        if where is None:
-            where = self.memo[key] = self._describe_stack()
-        return where
+        state = self.memo.get(key)
+        if state is None:
+            where = self._describe_stack()
+            state = self.memo[key] = (where, self.table.intern_locs(where))
+        return state
 
     def _describe_stack(self) -> tuple[Loc, ...]:
         stack = self.stack
