@@ -46,4 +46,4 @@ def test_debugadapter_testsupport_scenarios() -> None:
     failures = [line for line in lines if line.startswith("FAIL")]
     assert proc.returncode == 0 and not failures, proc.stdout + proc.stderr
     assert lines[-1] == "all passed"
-    assert sum(line.startswith("ok ") for line in lines) >= 13
+    assert sum(line.startswith("ok ") for line in lines) >= 17

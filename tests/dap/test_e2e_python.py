@@ -88,16 +88,16 @@ def test_stop_on_entry_then_function_breakpoint(client: Client) -> None:
     assert trace["totalFrames"] == len(trace["stackFrames"])
     top = trace["stackFrames"][0]
     assert top["instructionPointerReference"] == bps[0]["instructionReference"]
-    assert _local(client, "l0") == "1"
+    assert _local(client, "$local0") == "1"
     assert client.request("threads")["body"]["threads"] == [{"id": 1, "name": "main"}]
 
 
 def test_conditional_breakpoint(client: Client) -> None:
     client.start("sum")
-    client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "square", "condition": "l0 == 3"}]})
+    client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "square", "condition": "v == 3"}]})
     client.request("configurationDone")
     client.event("stopped")
-    assert _local(client, "l0") == "3"
+    assert _local(client, "$local0") == "3"
     client.request("continue", {"threadId": 1})
     assert _finish(client) == 0
 
@@ -113,7 +113,7 @@ def test_hit_condition(client: Client, hit: str, stops: list[str]) -> None:
     seen = []
     for _ in stops:
         client.event("stopped")
-        seen.append(_local(client, "l0"))
+        seen.append(_local(client, "$local0"))
         client.request("continue", {"threadId": 1})
     assert seen == stops
     assert _finish(client) == 0
@@ -131,7 +131,7 @@ def test_logpoint_prints_without_stopping(client: Client) -> None:
     client.start("sum")
     client.request(
         "setFunctionBreakpoints",
-        {"breakpoints": [{"name": "square", "logMessage": "square({l0}) {{x}} {l0 * 2}"}]},
+        {"breakpoints": [{"name": "square", "logMessage": "square({v}) {{x}} {v * 2}"}]},
     )
     client.request("configurationDone")
     assert _finish(client) == 0
@@ -195,7 +195,7 @@ def test_step_in_over_out_by_instruction(client: Client) -> None:
     client.request("stepIn", {"threadId": 1, "granularity": "instruction"})
     client.event("stopped")
     assert _top(client)["name"].startswith("square")
-    assert _local(client, "l0") == "3"
+    assert _local(client, "$local0") == "3"
     client.request("stepOut", {"threadId": 1, "granularity": "instruction"})
     client.event("stopped")
     top = _top(client)
@@ -210,12 +210,16 @@ def test_set_variable_changes_the_result(client: Client) -> None:
     client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "square", "hitCondition": "1"}]})
     client.request("configurationDone")
     client.event("stopped")
-    scopes = client.request("scopes", {"frameId": 1})["body"]["scopes"]
-    ref = scopes[0]["variablesReference"]
-    resp = client.request("setVariable", {"variablesReference": ref, "name": "l0", "value": "10"})
+    scopes = {s["name"]: s for s in client.request("scopes", {"frameId": 1})["body"]["scopes"]}
+    args = scopes["Arguments"]["variablesReference"]
+    resp = client.request("setVariable", {"variablesReference": args, "name": "v", "value": "10"})
     assert resp["body"]["value"] == "10"
-    assert client.request("evaluate", {"expression": "l0 + 1", "frameId": 1, "context": "watch"})["body"]["result"] == "11"
-    bad = client.request("setVariable", {"variablesReference": ref, "name": "l0", "value": "ten"}, ok=False)
+    assert client.request("evaluate", {"expression": "v + 1", "frameId": 1, "context": "watch"})["body"]["result"] == "11"
+    wasm = scopes["Wasm locals"]["variablesReference"]
+    resp = client.request("setVariable", {"variablesReference": wasm, "name": "$local0", "value": "0x7"})
+    assert resp["body"]["value"] == "7"
+    assert client.request("evaluate", {"expression": "$local0", "frameId": 1})["body"]["result"] == "7"
+    bad = client.request("setVariable", {"variablesReference": wasm, "name": "$local0", "value": "ten"}, ok=False)
     assert "not a i32 value" in bad["message"]
     client.request("continue", {"threadId": 1})
     assert _finish(client) == 1  # total 100 + 2 + 9 + 4 + 25 + 6 = 146, not 47
@@ -251,7 +255,7 @@ def test_memory_read_and_write(client: Client) -> None:
     client.request("setFunctionBreakpoints", {"breakpoints": [{"name": "show"}]})
     client.request("configurationDone")
     client.event("stopped")
-    address = int(_local(client, "l0"))
+    address = int(_local(client, "$local0"))
     read = client.request("readMemory", {"memoryReference": hex(address), "count": 12})["body"]
     assert base64.b64decode(read["data"]) == b"hello, world"
     assert read["address"] == hex(address) and read["unreadableBytes"] == 0
@@ -324,6 +328,9 @@ def test_bad_input_gets_error_responses(client: Client) -> None:
     # not an object
     client.send_raw(b"Content-Length: 2\r\n\r\n[]")
     assert client.response()["success"] is False
+    # a broken header: an error response, then the reader resyncs at the next message
+    client.send_raw(b"Content-Length: zz\r\n\r\n{}\r\n")
+    assert "bad Content-Length" in client.response()["message"]
     client.request("initialize", {"adapterID": "wasmdbg"})
     # a repeated seq, a missing seq
     seq = client.send("threads", seq=client.seq)
@@ -349,12 +356,105 @@ def test_bad_input_gets_error_responses(client: Client) -> None:
     assert client.proc.wait(timeout=TIMEOUT) == 0
 
 
-def test_line_breakpoints_without_a_line_table_are_unverified(client: Client) -> None:
+def _line_of(text: str) -> int:
+    lines = (PROGRAMS / "points.c").read_text().splitlines()
+    (number,) = [i for i, line in enumerate(lines, 1) if text in line]
+    return number
+
+
+def test_line_breakpoint_hits_the_right_line(client: Client) -> None:
     client.start("sum")
-    resp = client.request(
-        "setBreakpoints", {"source": {"path": str(PROGRAMS / "points.c")}, "breakpoints": [{"line": 30}]}
+    line = _line_of("int r = v * v;")
+    source = {"path": str(PROGRAMS / "points.c")}
+    bps = client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})["body"]["breakpoints"]
+    assert bps[0]["verified"] and bps[0]["line"] == line
+    client.request("configurationDone")
+    stopped = client.event("stopped")["body"]
+    assert stopped["reason"] == "breakpoint" and stopped["hitBreakpointIds"] == [bps[0]["id"]]
+    top = _top(client)
+    assert top["name"] == "square" and top["line"] == line
+    assert top["source"]["path"] == str(PROGRAMS / "points.c")
+    frames = client.request("stackTrace", {"threadId": 1})["body"]["stackFrames"]
+    assert [f["name"] for f in frames[:3]] == ["square", "sum_points", "main"]
+    assert frames[1]["line"] == _line_of("total += square(pts[i].x) + pts[i].y;")
+    args = _scope(client, "Arguments")
+    assert [(v["name"], v["value"], v["type"]) for v in args] == [("v", "1", "int")]
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+
+
+def test_struct_and_array_variables_expand(client: Client) -> None:
+    client.start("sum")
+    line = _line_of("int total = sum_points(pts, 3);")
+    source = {"path": str(PROGRAMS / "points.c")}
+    client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+    client.request("configurationDone")
+    client.event("stopped")
+    (pts,) = [v for v in _scope(client, "Locals") if v["name"] == "pts"]
+    assert pts["type"] == "struct point [3]" and pts["variablesReference"] > 0
+    elements = client.request("variables", {"variablesReference": pts["variablesReference"]})["body"]["variables"]
+    assert [e["name"] for e in elements] == ["[0]", "[1]", "[2]"]
+    assert elements[1]["value"] == "{x = 3, y = 4}"
+    members = client.request("variables", {"variablesReference": elements[1]["variablesReference"]})["body"]["variables"]
+    assert [(m["name"], m["value"], m["type"]) for m in members] == [("x", "3", "int"), ("y", "4", "int")]
+    # assign through a member, read back through an expression
+    client.request("setVariable", {"variablesReference": elements[1]["variablesReference"], "name": "y", "value": "40"})
+    assert client.request("evaluate", {"expression": "pts[1].y * 2", "frameId": 1, "context": "hover"})["body"]["result"] == "80"
+    # a pointer opens into its target
+    client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": _line_of("int total = 0;")}]})
+    client.request("continue", {"threadId": 1})
+    client.event("stopped")
+    (ptr,) = [v for v in _scope(client, "Arguments") if v["name"] == "pts"]
+    assert ptr["type"] == "struct point *" and ptr["variablesReference"] > 0
+    (target,) = client.request("variables", {"variablesReference": ptr["variablesReference"]})["body"]["variables"]
+    assert target["name"] == "*pts" and target["value"] == "{x = 1, y = 2}"
+    assert [g["name"] for g in _scope(client, "Globals") if g["name"] in ("counter", "message")] == ["counter", "message"]
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 1  # pts[1].y became 40
+    assert client.output("stdout") == "total 83\n"
+
+
+def test_step_over_and_into_by_line(client: Client) -> None:
+    client.start("sum")
+    source = {"path": str(PROGRAMS / "points.c")}
+    loop_line = _line_of("total += square(pts[i].x) + pts[i].y;")
+    client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": loop_line}]})
+    client.request("configurationDone")
+    client.event("stopped")
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("next", {"threadId": 1})
+    assert client.event("stopped")["body"]["reason"] == "step"
+    assert _top(client)["line"] == _line_of("counter++;")
+    client.request("next", {"threadId": 1})
+    client.event("stopped")
+    client.request("next", {"threadId": 1})
+    client.event("stopped")
+    assert _top(client)["line"] == loop_line  # the loop's second turn
+    client.request("stepIn", {"threadId": 1})
+    client.event("stopped")
+    top = _top(client)
+    assert top["name"] == "square" and top["line"] == _line_of("int r = v * v;")
+    assert [v["value"] for v in _scope(client, "Arguments")] == ["3"]
+    client.request("stepOut", {"threadId": 1})
+    client.event("stopped")
+    top = _top(client)
+    assert top["name"] == "sum_points" and top["line"] == loop_line
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+
+
+def test_loaded_sources_and_conditions_in_c(client: Client) -> None:
+    client.start("sum")
+    sources = client.request("loadedSources")["body"]["sources"]
+    assert str(PROGRAMS / "points.c") in [s["path"] for s in sources]
+    bad = client.request(
+        "setFunctionBreakpoints", {"breakpoints": [{"name": "square", "condition": "v ==="}]}
     )["body"]["breakpoints"]
-    assert resp[0]["verified"] is False
+    assert bad[0]["verified"] is False
+    client.request("configurationDone")
+    assert _finish(client) == 0
 
 
 def test_guest_output_never_reaches_the_protocol_stream() -> None:
@@ -446,3 +546,99 @@ def test_instruction_breakpoint_set_while_running(client: Client) -> None:
     assert _top(client)["instructionPointerReference"] == target
     client.request("terminate")
     assert _finish(client) == 137
+
+
+TYPES = Path(__file__).resolve().parents[1] / "programs" / "c"
+
+
+def test_nested_structs_of_the_types_program(client: Client) -> None:
+    source = TYPES / "types.c"
+    lines = source.read_text().splitlines()
+    (mark,) = [i for i, text in enumerate(lines, 1) if "MARK: area-return" in text]
+    client.request("initialize", {"adapterID": "wasmdbg"})
+    client.request("launch", {"program": str(TYPES / "types.O0.wasm")})
+    client.event("initialized")
+    bps = client.request("setBreakpoints", {"source": {"path": str(source)}, "breakpoints": [{"line": mark}]})
+    assert bps["body"]["breakpoints"][0]["verified"]
+    client.request("configurationDone")
+    client.event("stopped")
+    top = _top(client)
+    assert top["name"] == "area" and top["line"] == mark and top["source"]["path"] == str(source)
+    locals_ = {v["name"]: v for v in _scope(client, "Locals")}
+    assert (locals_["w"]["value"], locals_["h"]["value"]) == ("10", "5")
+    (r,) = _scope(client, "Arguments")
+    assert r["name"] == "r" and r["type"] == "const struct rect *"
+    (rect,) = client.request("variables", {"variablesReference": r["variablesReference"]})["body"]["variables"]
+    fields = client.request("variables", {"variablesReference": rect["variablesReference"]})["body"]["variables"]
+    assert [f["name"] for f in fields] == ["top_left", "bottom_right", "color", "label"]
+    corner = client.request("variables", {"variablesReference": fields[1]["variablesReference"]})["body"]["variables"]
+    assert [(c["name"], c["value"]) for c in corner] == [("x", "11"), ("y", "7")]
+    assert fields[2]["value"] == "RED" and '"box"' in fields[3]["value"]
+    assert client.request("evaluate", {"expression": "r->bottom_right.x - r->top_left.x", "frameId": 1})["body"]["result"] == "10"
+    client.request("setBreakpoints", {"source": {"path": str(source)}, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+    assert client.output("stdout").startswith("checksum ")
+
+
+def test_line_logpoint_and_c_condition(client: Client) -> None:
+    client.start("sum")
+    source = {"path": str(PROGRAMS / "points.c")}
+    loop_line = _line_of("total += square(pts[i].x) + pts[i].y;")
+    count_line = _line_of("counter++;")
+    bps = client.request(
+        "setBreakpoints",
+        {
+            "source": source,
+            "breakpoints": [
+                {"line": loop_line, "logMessage": "i={i} x={pts[i].x} total={total}"},
+                {"line": count_line, "condition": "i == 2 && total > 30"},
+            ],
+        },
+    )["body"]["breakpoints"]
+    assert [b["verified"] for b in bps] == [True, True]
+    client.request("configurationDone")
+    stopped = client.event("stopped")["body"]
+    assert stopped["hitBreakpointIds"] == [bps[1]["id"]]
+    values = {v["name"]: v["value"] for v in _scope(client, "Locals")}
+    assert (values["i"], values["total"]) == ("2", "47")
+    assert client.output("console") == "i=0 x=1 total=0\ni=1 x=3 total=3\ni=2 x=5 total=16\n"
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0
+
+
+def test_guest_stderr_and_status(client: Client) -> None:
+    client.start("bogus")
+    client.request("configurationDone")
+    assert _finish(client) == 2
+    assert client.output("stderr") == "usage: points [sum|show|trap|spin|exit|env]\n"
+
+
+def test_gdb_commands_in_the_debug_console(client: Client) -> None:
+    client.start("sum")
+    source = {"path": str(PROGRAMS / "points.c")}
+    line = _line_of("int r = v * v;")
+    client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": line}]})
+    client.request("configurationDone")
+    client.event("stopped")
+
+    def console(text: str, frame_id: int = 1, ok: bool = True) -> dict[str, Any]:
+        return client.request(
+            "evaluate", {"expression": text, "frameId": frame_id, "context": "repl"}, ok=ok
+        )
+
+    assert "struct point {" in console("-exec ptype struct point")["body"]["result"]
+    assert console("-exec print v * 10")["body"]["result"].endswith("= 10")
+    bt = console("-exec bt")["body"]["result"].splitlines()
+    assert "square" in bt[0] and "sum_points" in bt[1] and "main" in bt[2]
+    # frame 3 (main) is selected for the command
+    assert "{x = 3, y = 4}" in console("-exec print pts[1]", frame_id=3)["body"]["result"]
+    refused = console("-exec continue", ok=False)
+    assert "not available in the debug console" in refused["message"]
+    assert "Undefined command" in console("-exec frobnicate", ok=False)["message"]
+    # without the prefix: a C expression
+    assert console("v + 1")["body"]["result"] == "2"
+    client.request("setBreakpoints", {"source": source, "breakpoints": []})
+    client.request("continue", {"threadId": 1})
+    assert _finish(client) == 0

@@ -7,6 +7,8 @@ import json
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wasmdbg.dap.framing import MAX_HEADER, MessageReader, MessageWriter, encode
 from wasmdbg.errors import ProtocolError
@@ -71,16 +73,39 @@ def test_oversized_body_is_skipped() -> None:
         b"Content-Length: -3\r\n\r\n{}",
         b"Content-Length: 1e3\r\n\r\n{}",
         b"Garbage line\r\n\r\n{}",
-        b"Content-Length: 10\r\n\r\n{}",  # stream ends inside the body
-        b"Content-Length: 2\r\n",  # stream ends inside the header
         b"X-Long: " + b"a" * (MAX_HEADER + 10) + b"\r\n\r\n{}",
-        b"".join(b"X-%d: y\r\n" % i for i in range(40)) + b"Content-Length: 2\r\n\r\n{}",
+        b"".join(b"X-%d: y\r\n" % i for i in range(40)) + b"\r\n{}",
+        b"\x00\xff binary noise \x01\r\n" * 3,
     ],
 )
-def test_unreadable_header_is_fatal(raw: bytes) -> None:
+def test_unreadable_header_resyncs_at_the_next_message(raw: bytes) -> None:
+    reader = MessageReader(io.BytesIO(raw + b"\r\n" + encode({"after": 1})))
+    with pytest.raises(ProtocolError) as info:
+        reader.read()
+    assert not info.value.fatal
+    assert reader.read() == {"after": 1}
+    assert reader.read() is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Content-Length: 10\r\n\r\n{}",  # stream ends inside the body
+        b"Content-Length: 2\r\n",  # stream ends inside the header
+        b"Content-Length: 2",
+    ],
+)
+def test_end_of_stream_inside_a_message_is_fatal(raw: bytes) -> None:
     with pytest.raises(ProtocolError) as info:
         MessageReader(io.BytesIO(raw)).read()
     assert info.value.fatal
+
+
+def test_resync_ends_cleanly_at_end_of_stream() -> None:
+    reader = MessageReader(io.BytesIO(b"nonsense\r\n\r\nmore nonsense\n"))
+    with pytest.raises(ProtocolError):
+        reader.read()
+    assert reader.read() is None
 
 
 def test_writer_numbers_messages_and_is_thread_safe() -> None:
@@ -113,3 +138,23 @@ def test_writer_drops_messages_once_the_stream_fails() -> None:
     assert writer.send({"a": 1}) == 1
     assert writer.closed
     assert writer.send({"a": 2}) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=64), st.sampled_from(
+    [b"Content-Length: 2\r\n\r\n{}", b"\r\n", b"Content-Length: ", b"{\"a\":1}", b"Content-Length: 7\r\n\r\n"]
+)), max_size=12))
+def test_any_bytes_give_messages_or_protocol_errors(chunks: list[bytes]) -> None:
+    data = b"".join(chunks)
+    reader = MessageReader(io.BytesIO(data), max_body=64)
+    for _ in range(len(data) + 2):  # every read consumes input, so this many always suffice
+        try:
+            message = reader.read()
+        except ProtocolError as exc:
+            if exc.fatal:
+                return
+            continue
+        if message is None:
+            return
+        assert isinstance(message, dict)
+    raise AssertionError("the reader did not reach the end of its input")

@@ -1,4 +1,4 @@
-"""Random path and descriptor operations, on wasmdbg and on wasmtime-py: the same answers, the same tree.
+"""Random path and descriptor calls on wasmdbg and on wasmtime-py: the same answers, the same tree.
 
 Paths are built from a few names that exist, do not exist, are symlinks
 (to a file, to a directory, out of the sandbox, to themselves) or are
@@ -30,7 +30,13 @@ def plant(sandbox: Path) -> None:
     (sandbox / "d" / "a").mkdir(parents=True)
     (sandbox / "f").write_bytes(b"0123")
     (sandbox / "d" / "b").write_bytes(b"b")
-    for name, target in (("ln", "f"), ("dl", "d"), ("bad", "../x"), ("self", "self"), ("d/up", "..")):
+    for name, target in (
+        ("ln", "f"),
+        ("dl", "d"),
+        ("bad", "../x"),
+        ("self", "self"),
+        ("d/up", ".."),
+    ):
         os.symlink(target, sandbox / name)
 
 
@@ -77,13 +83,19 @@ def call(g: Guest, op: str, p1: bytes, p2: bytes, follow: int, oflags: int, righ
             return g.call("path_symlink", 300, n2, 3, 0, n1)
         if op == "link":
             return g.call("path_link", 3, 0, 0, n1, 3, 300, n2)
-        name = {"mkdir": "path_create_directory", "unlink": "path_unlink_file", "rmdir": "path_remove_directory"}[op]
+        name = {
+            "mkdir": "path_create_directory",
+            "unlink": "path_unlink_file",
+            "rmdir": "path_remove_directory",
+        }[op]
         return g.call(name, 3, 0, n1)
     except Exception as exc:  # a trap on either side is an answer to compare
         return f"trap: {type(exc).__name__}"
 
 
-def run(engine: str, top: Path, seed: int, steps: int) -> tuple[list[Any], list[tuple[str, str, bytes]]]:
+def run(
+    engine: str, top: Path, seed: int, steps: int
+) -> tuple[list[Any], list[tuple[str, str, bytes]]]:
     sandbox = top / "sb"
     sandbox.mkdir(parents=True)
     plant(sandbox)
@@ -95,7 +107,12 @@ def run(engine: str, top: Path, seed: int, steps: int) -> tuple[list[Any], list[
     answers = []
     for _ in range(steps):
         op = rng.choice(OPS)
-        args = (random_path(rng), random_path(rng), rng.randrange(2), rng.choice([0, 1, 2, 8, 5, 9]))
+        args = (
+            random_path(rng),
+            random_path(rng),
+            rng.randrange(2),
+            rng.choice([0, 1, 2, 8, 5, 9]),
+        )
         rights = rng.choice([2, 64, 66, 1 << 14])
         answers.append((op, *args, call(g, op, *args, rights)))
     return answers, snapshot(top)
@@ -146,14 +163,36 @@ def fd_step(g: Guest, rng: random.Random) -> tuple[Any, ...]:
         n, offset = rng.choice([0, 1, 5, 100]), rng.choice([0, 2, 9, 1000])
         g.put(4096, bytes(100))
         g.iovec(512, (4096, n))
-        e = call("fd_read", fd, 512, 1, 1024) if op == 1 else call("fd_pread", fd, 512, 1, offset, 1024)
-        return ("read" if op == 1 else "pread", fd, n, offset, e, g.get(4096, g.u32(1024)) if e == 0 else None)
+        e = (
+            call("fd_read", fd, 512, 1, 1024)
+            if op == 1
+            else call("fd_pread", fd, 512, 1, offset, 1024)
+        )
+        return (
+            "read" if op == 1 else "pread",
+            fd,
+            n,
+            offset,
+            e,
+            g.get(4096, g.u32(1024)) if e == 0 else None,
+        )
     if op in (2, 6):
         data, offset = rng.choice([b"", b"x", b"hello", b"0123456789abc"]), rng.choice([0, 2, 20])
         g.put(4096, data)
         g.iovec(512, (4096, len(data)))
-        e = call("fd_write", fd, 512, 1, 1024) if op == 2 else call("fd_pwrite", fd, 512, 1, offset, 1024)
-        return ("write" if op == 2 else "pwrite", fd, data, offset, e, g.u32(1024) if e == 0 else None)
+        e = (
+            call("fd_write", fd, 512, 1, 1024)
+            if op == 2
+            else call("fd_pwrite", fd, 512, 1, offset, 1024)
+        )
+        return (
+            "write" if op == 2 else "pwrite",
+            fd,
+            data,
+            offset,
+            e,
+            g.u32(1024) if e == 0 else None,
+        )
     if op == 3:
         offset, whence = rng.choice([0, 3, -2, 100, -100]), rng.choice([0, 1, 2])
         e = call("fd_seek", fd, offset, whence, 1024)
@@ -174,7 +213,12 @@ def fd_step(g: Guest, rng: random.Random) -> tuple[Any, ...]:
         return ("set_flags", fd, flags, call("fd_fdstat_set_flags", fd, flags))
     if op == 11:
         e = call("fd_filestat_get", fd, 1024)
-        return ("filestat", fd, e, g.get(1040, 1) + g.get(1048, 16) if e == 0 else None)  # type, nlink, size
+        return (
+            "filestat",
+            fd,
+            e,
+            g.get(1040, 1) + g.get(1048, 16) if e == 0 else None,
+        )  # type, nlink, size
     if op == 12:
         size = rng.choice([0, 2, 30])
         return ("set_size", fd, size, call("fd_filestat_set_size", fd, size))
@@ -183,7 +227,9 @@ def fd_step(g: Guest, rng: random.Random) -> tuple[Any, ...]:
     return ("readdir", fd, cookie, e, g.u32(1024) if e == 0 else None)
 
 
-def run_fds(engine: str, top: Path, seed: int, steps: int) -> tuple[list[Any], list[tuple[str, str, bytes]]]:
+def run_fds(
+    engine: str, top: Path, seed: int, steps: int
+) -> tuple[list[Any], list[tuple[str, str, bytes]]]:
     sandbox = top / "sb"
     (sandbox / "d").mkdir(parents=True)
     (sandbox / "f").write_bytes(b"0123456789")

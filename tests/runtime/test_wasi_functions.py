@@ -1,4 +1,4 @@
-"""Each preview-1 function, called directly, on wasmdbg and on wasmtime-py with the same expectations.
+"""Each preview-1 function, called directly, on wasmdbg and wasmtime-py with the same expectations.
 
 Every test here runs twice (``engine`` is ``wasmdbg`` or ``wasmtime``) and
 asserts literal values, so a pass means wasmdbg answers exactly as
@@ -28,7 +28,16 @@ CREAT, DIRECTORY, EXCL, TRUNC = 1, 2, 4, 8
 APPEND = 1
 FOLLOW = 1
 EBADF, EEXIST, EFAULT, EILSEQ, EINVAL, EISDIR, ELOOP = 8, 20, 21, 25, 28, 31, 32
-ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTSOCK, ENOTSUP, EPERM, ESPIPE = 37, 44, 54, 55, 57, 58, 63, 70
+ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ENOTSOCK, ENOTSUP, EPERM, ESPIPE = (
+    37,
+    44,
+    54,
+    55,
+    57,
+    58,
+    63,
+    70,
+)
 
 
 @pytest.fixture(params=ENGINES)
@@ -80,7 +89,9 @@ def test_fdstat_of_streams_and_preopen(g: Guest) -> None:
         (WRITE, APPEND, (4, APPEND, 0x3FFFBFFD)),
     ],
 )
-def test_fdstat_of_opened_files(g: Guest, rights: int, fdflags: int, expected: tuple[int, int, int]) -> None:
+def test_fdstat_of_opened_files(
+    g: Guest, rights: int, fdflags: int, expected: tuple[int, int, int]
+) -> None:
     e, fd = g.open(3, b"f.txt", rights=rights, fdflags=fdflags)
     assert e == 0
     filetype, flags, base = expected
@@ -104,7 +115,9 @@ def test_filestat_of_streams(g: Guest) -> None:
 def test_filestat_of_file_and_directory(g: Guest, root: Path) -> None:
     _, fd = g.open(3, b"f.txt")
     assert g.call("fd_filestat_get", fd, 1024) == 0
-    _dev, _ino, filetype, nlink, size, _atim, mtim, _ctim = struct.unpack("<QQBxxxxxxxQQQQQ", g.get(1024, 64))
+    _dev, _ino, filetype, nlink, size, _atim, mtim, _ctim = struct.unpack(
+        "<QQBxxxxxxxQQQQQ", g.get(1024, 64)
+    )
     st = os.stat(root / "f.txt")
     assert (filetype, nlink, size, mtim) == (4, 1, 10, st.st_mtime_ns)
     assert g.call("fd_filestat_get", 3, 1024) == 0
@@ -197,9 +210,21 @@ def test_advise_allocate_sync(g: Guest) -> None:
 
 def test_set_flags_rights_size_times(g: Guest, root: Path) -> None:
     _, fd = g.open(3, b"f.txt")
-    assert [g.call("fd_fdstat_set_flags", fd, f) for f in (0, 1, 2, 4, 8, 16)] == [0, 0, EINVAL, 0, EINVAL, EINVAL]
+    assert [g.call("fd_fdstat_set_flags", fd, f) for f in (0, 1, 2, 4, 8, 16)] == [
+        0,
+        0,
+        EINVAL,
+        0,
+        EINVAL,
+        EINVAL,
+    ]
     assert [g.call("fd_fdstat_set_flags", x, 0) for x in (1, 3)] == [EBADF, EBADF]
-    assert [g.call("fd_fdstat_set_rights", x, 0, 0) for x in (1, 3, fd, 99)] == [EBADF, ENOTSUP, ENOTSUP, EBADF]
+    assert [g.call("fd_fdstat_set_rights", x, 0, 0) for x in (1, 3, fd, 99)] == [
+        EBADF,
+        ENOTSUP,
+        ENOTSUP,
+        EBADF,
+    ]
     _, wfd = g.open(3, b"f.txt", rights=WRITE)
     assert g.call("fd_filestat_set_size", wfd, 3) == 0
     assert (root / "f.txt").read_bytes() == b"012"
@@ -212,7 +237,13 @@ def test_set_flags_rights_size_times(g: Guest, root: Path) -> None:
     assert g.call("fd_filestat_set_times", fd, 0, 9_000_000_000, 4) == 0  # atime left alone
     st = os.stat(root / "f.txt")
     assert (st.st_atime_ns, st.st_mtime_ns) == (5_000_000_000, 9_000_000_000)
-    assert [g.call("fd_filestat_set_times", x, 0, 0, 8) for x in (0, 1, 3, fd, 99)] == [EBADF, EBADF, 0, 0, EBADF]
+    assert [g.call("fd_filestat_set_times", x, 0, 0, 8) for x in (0, 1, 3, fd, 99)] == [
+        EBADF,
+        EBADF,
+        0,
+        0,
+        EBADF,
+    ]
     assert [g.call("fd_filestat_set_times", fd, 0, 0, f) for f in (3, 12)] == [EINVAL, EINVAL]
 
 
@@ -234,7 +265,13 @@ def test_close_and_renumber(g: Guest) -> None:
 
 
 def test_prestat(g: Guest) -> None:
-    assert [g.call("fd_prestat_get", x, 1024) for x in (0, 1, 2, 3, 4)] == [EBADF, EBADF, EBADF, 0, EBADF]
+    assert [g.call("fd_prestat_get", x, 1024) for x in (0, 1, 2, 3, 4)] == [
+        EBADF,
+        EBADF,
+        EBADF,
+        0,
+        EBADF,
+    ]
     assert g.get(1024, 8) == bytes([0, 0, 0, 0, 3, 0, 0, 0])
     assert g.call("fd_prestat_dir_name", 3, 2000, 2) == ENAMETOOLONG
     g.put(2000, b"\xee" * 4)
@@ -264,16 +301,25 @@ def test_readdir_cookies_and_truncation(g: Guest) -> None:
     entries = _dirents(data)
     assert e == 0 and len(data) == 6 * 24 + 1 + 2 + 3 + 1 + 5 + 2
     assert entries[:2] == [(1, 3, b"."), (2, 3, b"..")]
-    assert sorted((t, n) for _, t, n in entries[2:]) == [(3, b"d"), (4, b"f.txt"), (7, b"bad"), (7, b"ln")]
+    assert sorted((t, n) for _, t, n in entries[2:]) == [
+        (3, b"d"),
+        (4, b"f.txt"),
+        (7, b"bad"),
+        (7, b"ln"),
+    ]
     assert [c for c, _, _ in entries] == [1, 2, 3, 4, 5, 6]
     # resuming at a cookie skips exactly that many entries
     later = _dirents(readdir(3, 4000)[1])
     assert later == entries[3:]
     assert readdir(6, 4000) == (0, b"")
     assert readdir(100, 4000) == (0, b"")
-    # a buffer that ends inside an entry gets the entry's first bytes; the guest retries with a bigger one
+    # a buffer that ends inside an entry gets the entry's first bytes (the guest retries, bigger)
     e, data = readdir(0, 30)
-    assert e == 0 and len(data) == 30 and data[:24] == struct.pack("<QQIB3x", 1, struct.unpack_from("<Q", data, 8)[0], 1, 3)
+    assert (
+        e == 0
+        and len(data) == 30
+        and data[:24] == struct.pack("<QQIB3x", 1, struct.unpack_from("<Q", data, 8)[0], 1, 3)
+    )
     assert readdir(0, 0) == (0, b"")
     _, fd = g.open(3, b"f.txt")
     assert g.call("fd_readdir", fd, 4096, 100, 0, 1024) == EBADF
@@ -390,7 +436,10 @@ def test_readlink_and_filestat(g: Guest) -> None:
 
 def test_path_set_times(g: Guest, root: Path) -> None:
     assert g.call("path_filestat_set_times", 3, 0, *path(g, b"f.txt"), 0, 0, 3) == EINVAL
-    assert g.call("path_filestat_set_times", 3, 0, *path(g, b"f.txt"), 5_000_000_000, 7_000_000_123, 5) == 0
+    assert (
+        g.call("path_filestat_set_times", 3, 0, *path(g, b"f.txt"), 5_000_000_000, 7_000_000_123, 5)
+        == 0
+    )
     st = os.stat(root / "f.txt")
     assert (st.st_atime_ns, st.st_mtime_ns) == (5_000_000_000, 7_000_000_123)
     before = os.lstat(root / "f.txt").st_mtime_ns
@@ -499,7 +548,13 @@ def test_poll_descriptors(g: Guest) -> None:
         assert g.call("poll_oneoff", 0, 1024, 1, 2000) == 0
         assert g.u32(2000) == 1
         # userdata, errno 0, type; padding untouched; nbytes 1; flags 0
-        assert g.get(1024, 32) == struct.pack("<QHB", 5, 0, kind) + b"\xee" * 5 + struct.pack("<QH", 1, 0) + b"\xee" * 6
+        assert (
+            g.get(1024, 32)
+            == struct.pack("<QHB", 5, 0, kind)
+            + b"\xee" * 5
+            + struct.pack("<QH", 1, 0)
+            + b"\xee" * 6
+        )
     for kind, target in ((1, 3), (2, 3), (2, 0), (1, 1), (1, 99)):
         g.put(0, _fd_sub(5, kind, target))
         assert g.call("poll_oneoff", 0, 1024, 1, 2000) == EBADF

@@ -134,7 +134,10 @@ def test_non_utf8_arguments_and_environment() -> None:
     config.argv = [b"prog", b"\xff\xfe", os.fsdecode(b"\xe9t\xe9")]
     config.env = [(b"RAW", b"\x80\x81"), ("TEXT", "ü")]
     g = guest(config)
-    assert g.call("args_sizes_get", 1024, 1028) == 0 and (g.u32(1024), g.u32(1028)) == (3, 5 + 3 + 4)
+    assert g.call("args_sizes_get", 1024, 1028) == 0 and (g.u32(1024), g.u32(1028)) == (
+        3,
+        5 + 3 + 4,
+    )
     assert g.call("args_get", 2000, 3000) == 0
     assert g.get(3000, 12) == b"prog\0\xff\xfe\0\xe9t\xe9\0"
     assert g.call("environ_get", 2000, 3000) == 0
@@ -142,6 +145,28 @@ def test_non_utf8_arguments_and_environment() -> None:
     assert config.argv[1] == b"\xff\xfe"
     with pytest.raises(TypeError):
         config.argv = [1]  # type: ignore[list-item]
+
+
+def test_non_utf8_words_reach_the_guest_through_the_cli(tmp_path: Path) -> None:
+    # NB: `wasmtime run` refuses such words ("invalid UTF-8 was detected in one or more arguments")
+    wat = Path(__file__).resolve().parents[1] / "programs" / "wasi" / "echo.wat"
+    proc = subprocess.run(
+        [
+            os.fsencode(sys.executable),
+            b"-m",
+            b"wasmdbg",
+            b"run",
+            b"--env",
+            b"K=v\xfe",
+            os.fsencode(wat),
+            b"a\xffb",
+            b"x",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == os.fsencode(wat) + b"\0a\xffb\0x\0K=v\xfe\0"
 
 
 def test_inherited_environment_keeps_raw_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,12 +234,15 @@ def test_a_bug_in_a_host_function_is_a_clean_trap() -> None:
 def test_missing_memory_export_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     wat = """(module
       (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-      (func (export "_start") (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"""
+      (func (export "_start")
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"""
     wasm = tmp_path / "nomem.wasm"
     wasm.write_bytes(_wat2wasm(wat))
     cli = wasmtime_cli(tmp_path)
     expected = subprocess.run([cli, "run", str(wasm)], capture_output=True, timeout=60)
-    proc = subprocess.run([sys.executable, "-m", "wasmdbg", "run", str(wasm)], capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmdbg", "run", str(wasm)], capture_output=True, timeout=60
+    )
     assert proc.returncode == expected.returncode == 1
     assert proc.stderr.splitlines()[0] == expected.stderr.splitlines()[0]
     assert b"missing required memory export" in proc.stderr
@@ -223,7 +251,9 @@ def test_missing_memory_export_is_an_error_not_a_traceback(tmp_path: Path) -> No
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (func (export "_start") (call $exit (i32.const 3))))"""
     wasm.write_bytes(_wat2wasm(exit_only))
-    proc = subprocess.run([sys.executable, "-m", "wasmdbg", "run", str(wasm)], capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmdbg", "run", str(wasm)], capture_output=True, timeout=60
+    )
     assert (proc.returncode, proc.stderr) == (3, b"")
 
 

@@ -1,4 +1,4 @@
-"""The path resolver (runtime/wasi/fs.py) on its own: escapes, symlink semantics, descriptor hygiene.
+"""The path resolver (runtime/wasi/fs.py): escapes, symlink semantics, descriptor hygiene.
 
 Layout under the root (``tmp_path / "root"``; ``tmp_path / "secret"`` is outside)::
 
@@ -123,7 +123,58 @@ def test_a_directory_descriptor_is_its_own_root(root: int) -> None:
 
 def test_no_descriptor_leaks_on_errors(root: int) -> None:
     before = open_fds()
-    for path in (b"a/b/../../..", b"a/b/c.txt/x", b"a/up/up", b"self", b"a/deep/../up/../..", b"out"):
+    for path in (
+        b"a/b/../../..",
+        b"a/b/c.txt/x",
+        b"a/up/up",
+        b"self",
+        b"a/deep/../up/../..",
+        b"out",
+    ):
         for _ in range(50):
             where(root, path)
     assert open_fds() == before
+
+
+def test_trailing_slash_never_follows_an_escaping_link(tmp_path: Path) -> None:
+    """mkdir/rename/unlink/symlink/link/rmdir on "link/", link pointing out: nothing outside changes.
+
+    The errnos are Wasmtime's, call for call.
+    """
+    expected = _slash_answers("wasmtime", tmp_path / "wasmtime")
+    assert _slash_answers("wasmdbg", tmp_path / "wasmdbg") == expected
+    assert 0 not in expected
+
+
+def _slash_answers(engine: str, tmp_path: Path) -> list[int]:
+    from wasi_guest import Guest, api_of
+
+    top = tmp_path / "sb"
+    (top / "src_d").mkdir(parents=True)
+    (top / "f").write_bytes(b"f")
+    (tmp_path / "out").mkdir()
+    os.symlink("../out", top / "lnk")
+    os.symlink("../out/new", top / "dangling")
+    api = api_of(engine)
+    config = api.WasiConfig()
+    config.preopen_dir(str(top), "/sb")
+    g = Guest(api, config)
+
+    def put(a: bytes, b: bytes = b"") -> tuple[int, int, int, int]:
+        return 0, g.put(0, a), 300, g.put(300, b)
+
+    answers = []
+    for name in (b"lnk/", b"dangling/", b"dangling/x/", b"lnk//"):
+        p, n, _, _ = put(name)
+        answers.append(g.call("path_create_directory", 3, p, n))
+        answers.append(g.call("path_unlink_file", 3, p, n))
+        answers.append(g.call("path_remove_directory", 3, p, n))
+        for src in (b"src_d", b"f"):
+            p1, n1, p2, n2 = put(src, name)
+            answers.append(g.call("path_rename", 3, p1, n1, 3, p2, n2))
+            answers.append(g.call("path_link", 3, 0, p1, n1, 3, p2, n2))
+        p1, n1, p2, n2 = put(name, b"x")
+        answers.append(g.call("path_symlink", p2, n2, 3, p1, n1))
+    assert os.listdir(tmp_path / "out") == []
+    assert sorted(os.listdir(top)) == ["dangling", "f", "lnk", "src_d"]
+    return answers

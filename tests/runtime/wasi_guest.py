@@ -85,8 +85,15 @@ class Guest:
             self.put(at + 8 * i, struct.pack("<II", ptr, n))
         return len(bufs)
 
-    def open(self, dirfd: int, path: bytes, oflags: int = 0, rights: int = 0x1FFFFFFF, fdflags: int = 0,
-             follow: int = 1) -> tuple[int, int]:
+    def open(
+        self,
+        dirfd: int,
+        path: bytes,
+        oflags: int = 0,
+        rights: int = 0x1FFFFFFF,
+        fdflags: int = 0,
+        follow: int = 1,
+    ) -> tuple[int, int]:
         """``path_open``: (errno, new fd)."""
         n = self.put(0, path)
         e = self.call("path_open", dirfd, follow, 0, n, oflags, rights, rights, fdflags, 1024)

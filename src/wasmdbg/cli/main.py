@@ -143,8 +143,10 @@ def _cmd_run(words: Sequence[str]) -> int:
 
 def _cmd_dap(args: argparse.Namespace) -> int:
     from ..dap.server import serve_socket, serve_stdio
+    from .dapconsole import ConsoleCommands
 
-    return serve_stdio() if args.port is None else serve_socket(args.port)
+    console = ConsoleCommands()
+    return serve_stdio(console=console) if args.port is None else serve_socket(args.port, console=console)
 
 
 def _die_of_sigint() -> None:

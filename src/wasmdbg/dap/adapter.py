@@ -2,19 +2,22 @@
 
 One :class:`Adapter` serves one client.  :meth:`Adapter.handle` takes one
 decoded message and answers it through ``send`` (a
-:class:`~wasmdbg.dap.framing.MessageWriter`'s ``send``); events come from
-three places::
+:class:`~wasmdbg.dap.framing.MessageWriter`'s ``send``); messages come from
+three threads::
 
-    request loop (server thread) ── handle(msg) ──► response
-    event pump   (adapter thread) ── session.wait() ──► stopped / exited / terminated
-    guest thread ── WASI stdout/stderr, logpoints ──► output
+    request loop (server thread) ── handle(msg) ──► response (run control: queue an operation)
+    runner (adapter thread)      ── cont / step_line / finish ... blocks ──► stopped / exited
+    guest thread                 ── WASI stdout/stderr, logpoints ──► output
 
 Everything the adapter does is a call on the debug layer: a
-:class:`~wasmdbg.debug.launch.Program` (the Store, memory, globals), its
-:class:`~wasmdbg.debug.session.Session` (run control, breakpoints),
-:class:`~wasmdbg.debug.disasm.Listing` (disassembly) and
-:mod:`wasmdbg.debug.hitcond` (hit conditions, log messages, Wasm-level
-expressions).  Nothing here reaches the runtime.
+:class:`~wasmdbg.debug.launch.Program` (the Store, memory, Wasm globals),
+an :class:`~wasmdbg.debug.editor.EditorDebugger` (the source debugger:
+breakpoints, run control by line and by instruction, C values, with hit
+conditions and log messages from :mod:`wasmdbg.debug.hitcond`) and a
+:class:`~wasmdbg.debug.disasm.Listing` (disassembly).  The source
+debugger's run control blocks until the next stop, so it runs on the
+runner thread, one operation at a time; ``pause`` and ``terminate`` reach
+the Session directly.  Nothing here reaches the runtime.
 
 Request order (anything else gets an error response; the adapter lives on)::
 
@@ -34,11 +37,14 @@ a missing or non-increasing ``seq`` is refused.
 Ids: the one thread is ``1``.  Frame ids (depths, innermost 1) and
 variable references are valid for one stop; every resume forgets them.
 Breakpoint ids are the adapter's own (a breakpoint set before launch needs
-one before the Session numbers it); ``hitBreakpointIds`` maps back.
+one before the debugger numbers it); ``hitBreakpointIds`` maps back.
 Breakpoints sent between initialize and launch are answered unverified and
-resolved at launch, each with a ``breakpoint`` event.  Addresses (``memoryReference``, ``instructionPointerReference``,
+resolved at launch, each with a ``breakpoint`` event.  Addresses
+(``memoryReference``, ``instructionPointerReference``,
 ``instructionReference``) are ``0x``-hex: module offsets for code, linear
-memory addresses for data.
+memory addresses for data.  Variables are named by expressions
+(``evaluateName``): C over DWARF, ``$local0``/``$stack0``/``$global0`` at
+the Wasm level.
 """
 
 from __future__ import annotations
@@ -47,24 +53,22 @@ import base64
 import binascii
 import codecs
 import contextlib
+import os
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
-from ..debug.breakpoints import Breakpoint
-from ..debug.debugger import Frame, Stop, StopReason
 from ..debug.disasm import Listing
-from ..debug.hitcond import (
-    EditorCondition,
-    evaluate_wasm,
-    parse_hit_condition,
-    parse_log_message,
-)
+from ..debug.editor import EditorDebugger
+from ..debug.hitcond import parse_hit_condition, parse_log_message
 from ..debug.launch import LaunchConfig, Program, exit_status, format_value, parse_value
-from ..debug.session import Exited, Session, SessionState, Stopped
-from ..errors import DebugError
+from ..debug.session import SessionState
+from ..debug.source import Ended, Outcome, Paused, PauseReason
+from ..errors import DebugError, WasmError
 
 __all__ = ["CAPABILITIES", "Adapter", "AdapterState"]
 
@@ -125,55 +129,66 @@ class RequestError(DebugError):
 
 @dataclass(frozen=True, slots=True)
 class _VarRef:
-    """What one variablesReference names: a scope of a frame."""
+    """What one variablesReference names: a scope of a frame, or a value's children.
 
-    kind: str  # "locals" | "stack" | "globals"
-    frame: Frame | None
+    ``kind``: locals, arguments, globals (C, over DWARF), children (of the C
+    value ``expression``), wasm locals, wasm stack, wasm globals; ``frame``
+    the source frame (C kinds) or the Wasm frame (Wasm kinds).
+    """
+
+    kind: str
+    frame: Any
+    expression: str = ""
 
 
 #: requests a client may send between initialize and launch (breakpoints wait for launch)
 _BEFORE_LAUNCH = frozenset(
     ["setBreakpoints", "setFunctionBreakpoints", "setInstructionBreakpoints", "setExceptionBreakpoints", "threads"]
 )
-#: seconds a breakpoint edit may wait for a running guest to reach a safe point
-EDIT_TIMEOUT = 10.0
 
 _STOP_REASONS = {
-    StopReason.BREAKPOINT: "breakpoint",
-    StopReason.STEP: "step",
-    StopReason.RUN_TO: "goto",
-    StopReason.TRAP: "exception",
-    StopReason.HOST_ERROR: "exception",
-    StopReason.INTERRUPTED: "pause",
-    StopReason.ENTRY: "entry",
+    PauseReason.BREAKPOINT: "breakpoint",
+    PauseReason.STEP: "step",
+    PauseReason.FINISH: "step",
+    PauseReason.LOCATION: "goto",
+    PauseReason.TRAP: "exception",
+    PauseReason.HOST_ERROR: "exception",
+    PauseReason.INTERRUPTED: "pause",
 }
 
 Send = Callable[[dict[str, Any]], object]
+#: runs one gdb command line in the debug console: (debugger, program path, frame index, line) -> text
+ConsoleRunner = Callable[[EditorDebugger, Path, int, str], str]
+#: the prefix that makes a debug-console line a gdb command (as VS Code's C/C++ debuggers use)
+CONSOLE_PREFIX = "-exec "
 
 
 class Adapter:
     """One client's debug session (module docstring)."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, *, console: ConsoleRunner | None = None) -> None:
         self._send = send
+        self._console = console
         self.state = AdapterState.FRESH
         self._last_seq = 0
         self.program: Program | None = None
-        self.session: Session | None = None
+        self.debugger: EditorDebugger | None = None
         self._listing: Listing | None = None
-        self._lock = threading.RLock()  # NB: orders responses with the pump's events
-        self._stop: Stop | None = None
+        self._lock = threading.RLock()  # NB: orders responses with the runner's events
+        self._ops: queue.SimpleQueue[Callable[[], Outcome] | None] = queue.SimpleQueue()
+        self._runner: threading.Thread | None = None
+        self._busy = False  # an operation runs: the guest is not paused for the client
+        self._paused_at: Paused | None = None
+        self._killed = False
+        self._entry_number: int | None = None
         self._refs: dict[int, _VarRef] = {}
         self._next_ref = 1
         self._next_id = 1
-        self._ids: dict[int, int] = {}  # Session breakpoint number -> DAP breakpoint id
+        self._ids: dict[int, int] = {}  # source-debugger breakpoint number -> DAP id
+        self._kinds: dict[int, str] = {}  # number -> its group ("function", "source:PATH" ...)
+        self._groups: dict[str, list[int]] = {}
         self._pending: dict[str, tuple[dict[str, Any], list[int]]] = {}
-        self._function_bps: list[int] = []
-        self._instruction_bps: list[int] = []
         self._filters: set[str] = {FILTER_TRAPS}
-        self._pump: threading.Thread | None = None
-        self._pause_asked = False
-        self._exited = threading.Event()
         self.finished = threading.Event()  # disconnect answered: the server may stop
         self._stdout = codecs.getincrementaldecoder("utf-8")("replace")
         self._stderr = codecs.getincrementaldecoder("utf-8")("replace")
@@ -296,9 +311,10 @@ class Adapter:
             program, tuple(guest_args), cwd, env, dirs, argv0 if isinstance(argv0, str) else None
         )
         self.program = Program(config, stdout=self._guest_stdout, stderr=self._guest_stderr)
-        self.session = self.program.session(
-            stop_on_entry=bool(args.get("stopOnEntry", False)), stop_on_traps=True
-        )
+        self.debugger = EditorDebugger(self.program.module, log=self._logpoint)
+        if args.get("stopOnEntry") and self.program.entry_pc is not None:
+            entry = self.debugger.add_breakpoint(f"*0x{self.program.entry_pc:x}", temporary=True)
+            self._entry_number = entry.number
         self.state = AdapterState.CONFIGURING
 
     def _after_launch(self, args: dict[str, Any]) -> None:
@@ -306,13 +322,17 @@ class Adapter:
             with self._lock:
                 self._resolve_pending()
             self._event("initialized")
+            note = self.debugger.dwarf_note if self.debugger is not None else None
+            if note:
+                self._event("output", {"category": "console", "output": f"{note}\n"})
 
     def _req_configurationDone(self, args: dict[str, Any]) -> None:
-        program, session = self._need()
+        program, debugger = self._need()
         self.state = AdapterState.RUNNING
-        self._pump = threading.Thread(target=self._pump_events, name="wasmdbg-dap-events", daemon=True)
-        program.start(session)
-        self._pump.start()
+        launch = program.launch()
+        self._submit(lambda: debugger.start(launch))
+        self._runner = threading.Thread(target=self._run_ops, name="wasmdbg-dap-runner", daemon=True)
+        self._runner.start()
 
     def _req_setExceptionBreakpoints(self, args: dict[str, Any]) -> dict[str, Any]:
         filters = _strings(args.get("filters", []), "filters")
@@ -322,55 +342,6 @@ class Adapter:
 
     # -- breakpoints ---------------------------------------------------------------
 
-    def _condition(self, spec: dict[str, Any]) -> EditorCondition | None:
-        """The callable condition for an editor breakpoint (None if it has none)."""
-        _, session = self._need()
-        debugger = session.debugger
-        cond_text = spec.get("condition") or None
-        hit_text = spec.get("hitCondition") or None
-        log_text = spec.get("logMessage") or None
-        condition: Callable[[object], bool] | None = None
-        if cond_text is not None:
-            text = str(cond_text)
-            try:
-                compile(text, "<condition>", "eval")
-            except SyntaxError as exc:
-                raise RequestError(f"bad condition {text!r}: {exc.msg}") from None
-
-            def condition(frame: Any) -> bool:
-                return bool(evaluate_wasm(debugger, frame, text))
-
-        hit = parse_hit_condition(str(hit_text)) if hit_text is not None else None
-        message = parse_log_message(str(log_text)) if log_text is not None else None
-        if condition is None and hit is None and message is None:
-            return None
-
-        def show(frame: Any, expression: str) -> str:
-            return _show(evaluate_wasm(debugger, frame, expression))
-
-        return EditorCondition(
-            condition=condition, hit=hit, message=message, evaluate=show, log=self._logpoint
-        )
-
-    def _describe(self, bp: Breakpoint, bp_id: int) -> dict[str, Any]:
-        self._ids[bp.number] = bp_id
-        out: dict[str, Any] = {
-            "id": bp_id,
-            "verified": True,
-            "instructionReference": _hex(bp.site_pc),
-        }
-        if bp.site_pc != bp.pc:
-            out["message"] = f"moved from 0x{bp.pc:x} to the next instruction boundary"
-        return out
-
-    def _clear(self, numbers: list[int]) -> None:
-        _, session = self._need()
-        for number in numbers:
-            with contextlib.suppress(DebugError):
-                session.clear_break(number, timeout=EDIT_TIMEOUT)
-            self._ids.pop(number, None)
-        numbers.clear()
-
     def _new_ids(self, count: int) -> list[int]:
         ids = list(range(self._next_id, self._next_id + count))
         self._next_id += count
@@ -378,122 +349,203 @@ class Adapter:
 
     def _breakpoints(
         self,
-        command: str,
+        group: str,
         args: dict[str, Any],
         ids: list[int] | None,
-        place: Callable[[dict[str, Any], Any], Breakpoint],
-        numbers: list[int],
+        where: Callable[[dict[str, Any]], str],
     ) -> dict[str, Any]:
-        """Replace one group of breakpoints; ``place(spec, cond)`` sets one.
+        """Replace one group of breakpoints (a source's, the function or the instruction ones).
 
+        ``where(spec)`` is the location in the source debugger's terms.
         Before launch the specs are kept and answered unverified; launch
         resolves them and sends a ``breakpoint`` event for each (same ids).
         """
         specs = _list(args.get("breakpoints", []), "breakpoints")
         if ids is None:
             ids = self._new_ids(len(specs))
-        if self.session is None:
-            self._pending[command] = (args, ids)
+        debugger = self.debugger
+        if debugger is None:
+            self._pending[group] = (args, ids)
             return {
                 "breakpoints": [
                     {"id": i, "verified": False, "message": "resolved when the program is launched"}
                     for i in ids
                 ]
             }
-        self._clear(numbers)
+        for number in self._groups.pop(group, []):
+            with contextlib.suppress(DebugError):
+                debugger.delete_breakpoint(number)
+            self._ids.pop(number, None)
+            self._kinds.pop(number, None)
+        numbers: list[int] = []
         out = []
         for spec, bp_id in zip(specs, ids, strict=True):
+            if not isinstance(spec, dict):
+                out.append({"id": bp_id, "verified": False, "message": "not a breakpoint object"})
+                continue
             try:
-                bp = place(spec, self._condition(spec))
-            except DebugError as exc:
+                hit_text = spec.get("hitCondition") or None
+                log_text = spec.get("logMessage") or None
+                bp = debugger.add_editor_breakpoint(
+                    where(spec),
+                    cond=str(spec["condition"]) if spec.get("condition") else None,
+                    hit=parse_hit_condition(str(hit_text)) if hit_text is not None else None,
+                    message=parse_log_message(str(log_text)) if log_text is not None else None,
+                )
+            except (DebugError, RequestError) as exc:
                 out.append({"id": bp_id, "verified": False, "message": _message(exc)})
                 continue
             numbers.append(bp.number)
+            self._ids[bp.number] = bp_id
+            self._kinds[bp.number] = group
             out.append(self._describe(bp, bp_id))
+        self._groups[group] = numbers
         return {"breakpoints": out}
 
-    def _req_setBreakpoints(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _describe(self, bp: Any, bp_id: int) -> dict[str, Any]:
+        debugger = self.debugger
+        assert debugger is not None
+        pc = bp.installed[0].site_pc if bp.installed else bp.pcs[0]
+        out: dict[str, Any] = {"id": bp_id, "verified": True, "instructionReference": _hex(pc)}
+        line = debugger.line_of(pc)
+        if line is not None:
+            out["source"] = _source(line[0], self._base())
+            out["line"] = line[1]
+        if len(bp.pcs) > 1:
+            out["message"] = f"{len(bp.pcs)} locations"
+        return out
+
+    def _req_setBreakpoints(self, args: dict[str, Any], ids: list[int] | None = None) -> dict[str, Any]:
         source = args.get("source") or {}
-        key = str(source.get("path") or source.get("name") or "")
-        specs = args.get("breakpoints")
-        if specs is None:
-            specs = [{"line": line} for line in _list(args.get("lines", []), "lines")]
-        out = []
-        for spec, bp_id in zip(_list(specs, "breakpoints"), self._new_ids(len(specs)), strict=True):
-            out.append(
-                {
-                    "id": bp_id,
-                    "verified": False,
-                    "line": spec.get("line"),
-                    "message": f"{key or 'this source'}: no line table (the module has no DWARF line information)",
-                }
-            )
-        return {"breakpoints": out}
+        if not isinstance(source, dict):
+            raise RequestError("'source' must be an object")
+        path = str(source.get("path") or source.get("name") or "")
+        if not path:
+            raise RequestError("setBreakpoints needs a source with a path")
+        if args.get("breakpoints") is None and "lines" in args:
+            args = dict(args, breakpoints=[{"line": n} for n in _list(args["lines"], "lines")])
+
+        def where(spec: dict[str, Any]) -> str:
+            line = spec.get("line")
+            if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+                raise RequestError(f"bad line {line!r}")
+            return f"{path}:{line}"
+
+        return self._breakpoints("source:" + path, args, ids, where)
 
     def _req_setFunctionBreakpoints(
         self, args: dict[str, Any], ids: list[int] | None = None
     ) -> dict[str, Any]:
-        def place(spec: dict[str, Any], cond: Any) -> Breakpoint:
-            program, session = self._need()
-            name = str(spec.get("name", ""))
-            return session.set_break_function(program.module, name, cond=cond, timeout=EDIT_TIMEOUT)
+        def where(spec: dict[str, Any]) -> str:
+            name = spec.get("name")
+            if not isinstance(name, str) or not name.strip() or name.strip().startswith("*"):
+                raise RequestError(f"bad function name {name!r}")
+            return name.strip()
 
-        return self._breakpoints("setFunctionBreakpoints", args, ids, place, self._function_bps)
+        return self._breakpoints("function", args, ids, where)
 
     def _req_setInstructionBreakpoints(
         self, args: dict[str, Any], ids: list[int] | None = None
     ) -> dict[str, Any]:
-        def place(spec: dict[str, Any], cond: Any) -> Breakpoint:
-            program, session = self._need()
+        def where(spec: dict[str, Any]) -> str:
             pc = _address(spec.get("instructionReference")) + int(spec.get("offset", 0))
-            return session.set_break(program.module, pc, cond=cond, timeout=EDIT_TIMEOUT)
+            return f"*0x{pc:x}"
 
-        return self._breakpoints("setInstructionBreakpoints", args, ids, place, self._instruction_bps)
+        return self._breakpoints("instruction", args, ids, where)
 
     def _resolve_pending(self) -> None:
         """Apply the breakpoints set before launch; a ``breakpoint`` event for each."""
         pending, self._pending = self._pending, {}
-        for command, (args, ids) in pending.items():
-            method = getattr(self, "_req_" + command)
-            for bp in method(args, ids)["breakpoints"]:
+        for group, (args, ids) in pending.items():
+            if group == "function":
+                body = self._req_setFunctionBreakpoints(args, ids)
+            elif group == "instruction":
+                body = self._req_setInstructionBreakpoints(args, ids)
+            else:
+                body = self._req_setBreakpoints(args, ids)
+            for bp in body["breakpoints"]:
                 self._event("breakpoint", {"reason": "changed", "breakpoint": bp})
 
     def _logpoint(self, text: str) -> None:
         self._event("output", {"category": "console", "output": text + "\n"})
 
-    # -- run control ---------------------------------------------------------------
+    # -- run control: a runner thread performs the blocking operations ------------
 
-    def _paused(self) -> tuple[Session, Stop]:
-        _, session = self._need()
-        stop = self._stop
-        if stop is None or session.state is not SessionState.PAUSED:
-            raise RequestError("the guest is not paused")
-        return session, stop
-
-    def _resumed(self) -> None:
-        """Forget the stop: frame ids and variable references die with it."""
-        self._stop = None
+    def _submit(self, op: Callable[[], Outcome]) -> None:
+        self._busy = True
+        self._paused_at = None
         self._refs.clear()
+        self._ops.put(op)
+
+    def _run_ops(self) -> None:
+        debugger = self.debugger
+        assert debugger is not None
+        while True:
+            op = self._ops.get()
+            if op is None:
+                return
+            try:
+                outcome = op()
+                while isinstance(outcome, Paused) and not self._wanted(outcome):
+                    outcome = debugger.cont()
+            except Exception as exc:  # NB: still paused where it was: say why, stop again
+                self._event("output", {"category": "stderr", "output": f"error: {_message(exc)}\n"})
+                if debugger.paused:
+                    outcome = Paused(PauseReason.STEP, debugger.frames())
+                else:
+                    outcome = Ended(error=exc)
+            if isinstance(outcome, Paused):
+                with self._lock:
+                    self._paused_at = outcome
+                    self._busy = False
+                    self._refs.clear()
+                    self._event("stopped", self._stopped_body(outcome))
+                continue
+            with self._lock:
+                self._busy = False
+                self._paused_at = None
+                self._flush_output()
+                self._report_exit(outcome)
+                self.state = AdapterState.ENDED
+                self._event("terminated")
+            return
+
+    def _wanted(self, outcome: Paused) -> bool:
+        if outcome.reason is PauseReason.TRAP:
+            return FILTER_TRAPS in self._filters
+        if outcome.reason is PauseReason.HOST_ERROR:
+            return FILTER_HOST_ERRORS in self._filters
+        return True
+
+    def _paused(self) -> tuple[EditorDebugger, Paused]:
+        _, debugger = self._need()
+        outcome = self._paused_at
+        if self._busy or outcome is None or not debugger.paused:
+            raise RequestError("the guest is not paused")
+        return debugger, outcome
 
     def _req_continue(self, args: dict[str, Any]) -> dict[str, Any]:
-        session, _ = self._paused()
-        self._resumed()
-        session.cont()
+        debugger, _ = self._paused()
+        self._submit(debugger.cont)
         return {"allThreadsContinued": True}
 
     def _step(self, args: dict[str, Any], how: str) -> None:
-        session, stop = self._paused()
-        # NB: granularity "line" and "statement" step by instruction until the
-        # module has a line table (then the source layer steps by line)
-        if how != "into" and stop.frame is None:
+        debugger, outcome = self._paused()
+        if outcome.frame is None:
             raise RequestError(f"cannot step {how}: not stopped in a Wasm frame")
-        self._resumed()
+        by_instruction = args.get("granularity") == "instruction" or debugger.info is None
+        op: Callable[[], Outcome]
         if how == "into":
-            session.step_into()
+            op = debugger.stepi if by_instruction else (lambda: debugger.step_line(into=True))
         elif how == "over":
-            session.step_over()
+            op = debugger.nexti if by_instruction else (lambda: debugger.step_line(into=False))
+        elif len(debugger.frames()) < 2:
+            op = debugger.cont  # NB: out of the outermost frame: run on to the end
+        elif by_instruction:
+            op = debugger.finish
         else:
-            session.step_out()
+            op = lambda: debugger.finish_source(0)  # noqa: E731
+        self._submit(op)
 
     def _req_next(self, args: dict[str, Any]) -> None:
         self._step(args, "over")
@@ -505,113 +557,80 @@ class Adapter:
         self._step(args, "out")
 
     def _req_pause(self, args: dict[str, Any]) -> None:
-        _, session = self._need()
+        _, debugger = self._need()
         if self.state is not AdapterState.RUNNING:
-            raise RequestError("the guest has not started (send configurationDone)")
-        self._pause_asked = True
-        if not session.pause():
-            self._pause_asked = False
-            if session.state is SessionState.EXITED:
-                raise RequestError("the guest has exited")
-            # already paused: nothing to do (the client may not have seen the stop yet)
+            raise RequestError("the guest is not running (send configurationDone)")
+        session = debugger.session
+        if session is None or session.state is SessionState.EXITED:
+            raise RequestError("the guest has exited")
+        if self._busy:
+            session.pause()  # NB: False when it is stopping anyway; the stop follows either way
+
+    def _kill(self) -> None:
+        debugger = self.debugger
+        session = debugger.session if debugger is not None else None
+        if session is None or session.state in (SessionState.NOT_STARTED, SessionState.EXITED):
+            return
+        assert debugger is not None
+        with self._lock:
+            self._killed = True
+            session.kill()
+            if not self._busy and self._runner is not None and self._runner.is_alive():
+                self._submit(debugger.wait)  # NB: paused: nobody waits for the end yet
 
     def _req_terminate(self, args: dict[str, Any]) -> None:
-        session = self.session
-        if session is not None and session.state is not SessionState.NOT_STARTED:
-            session.kill()
-        elif session is not None:
-            self._end_unstarted()
+        if self.state is AdapterState.RUNNING:
+            self._kill()
+        elif self.state is not AdapterState.ENDED:
+            self.state = AdapterState.ENDED
+            self._event("terminated")
 
     def _req_disconnect(self, args: dict[str, Any]) -> None:
-        session = self.session
-        if session is not None:
-            if session.state is SessionState.NOT_STARTED:
-                session.close()
-            else:
-                session.kill()
-                session.close(timeout=5.0)
-        self.state = AdapterState.ENDED
+        if self.state is AdapterState.RUNNING:
+            self._kill()
+        else:
+            self.state = AdapterState.ENDED
 
     def _after_disconnect(self, args: dict[str, Any]) -> None:
-        pump = self._pump
-        if pump is not None and pump is not threading.current_thread():
-            pump.join(5.0)
+        self.close()
         self.finished.set()
 
-    def _end_unstarted(self) -> None:
-        session = self.session
-        if session is not None:
-            session.close()
-        self.state = AdapterState.ENDED
-        self._event("terminated")
+    def close(self) -> None:
+        """End the guest (if it runs) and the runner thread."""
+        self._kill()
+        runner = self._runner
+        if runner is not None and runner is not threading.current_thread():
+            runner.join(10.0)
+        debugger = self.debugger
+        if debugger is not None:
+            debugger.kill()
+        self._ops.put(None)
 
-    # -- the event pump ------------------------------------------------------------
-
-    def _pump_events(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        while True:
-            event = session.wait()
-            if isinstance(event, Stopped):
-                if not self._wanted(event.stop):
-                    with contextlib.suppress(DebugError):
-                        session.cont()
-                    continue
-                with self._lock:
-                    self._stop = event.stop
-                    self._refs.clear()
-                    self._event("stopped", self._stopped_body(event.stop))
-                    self._pause_asked = False
-                continue
-            if isinstance(event, Exited):
-                with self._lock:
-                    self._resumed()
-                    self._flush_output()
-                    self._report_exit(event)
-                    if self.state is not AdapterState.ENDED:
-                        self.state = AdapterState.ENDED
-                    self._event("terminated")
-                self._exited.set()
-                return
-
-    def _wanted(self, stop: Stop) -> bool:
-        if stop.reason is StopReason.TRAP:
-            return FILTER_TRAPS in self._filters
-        if stop.reason is StopReason.HOST_ERROR:
-            return FILTER_HOST_ERRORS in self._filters
-        return True
-
-    def _stopped_body(self, stop: Stop) -> dict[str, Any]:
-        reason = stop.reason
-        body: dict[str, Any] = {
-            "reason": _STOP_REASONS[reason],
-            "threadId": THREAD_ID,
-            "allThreadsStopped": True,
-        }
-        if stop.breakpoint is not None:
-            number = stop.breakpoint.number
-            body["hitBreakpointIds"] = [self._ids.get(number, number)]
-            if stop.breakpoint.number in self._function_bps:
-                body["reason"] = "function breakpoint"
-            elif stop.breakpoint.number in self._instruction_bps:
-                body["reason"] = "instruction breakpoint"
-        if reason in (StopReason.TRAP, StopReason.HOST_ERROR):
-            info = self._exception(stop)
+    def _stopped_body(self, outcome: Paused) -> dict[str, Any]:
+        reason = _STOP_REASONS[outcome.reason]
+        body: dict[str, Any] = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
+        bp = outcome.breakpoint
+        if bp is not None:
+            if bp.number == self._entry_number:
+                body["reason"] = "entry"
+            else:
+                body["hitBreakpointIds"] = [self._ids.get(bp.number, bp.number)]
+                kind = self._kinds.get(bp.number, "")
+                if kind == "function":
+                    body["reason"] = "function breakpoint"
+                elif kind == "instruction":
+                    body["reason"] = "instruction breakpoint"
+        if outcome.reason in (PauseReason.TRAP, PauseReason.HOST_ERROR):
+            info = self._exception(outcome)
             body["description"] = info["description"]
             body["text"] = info["exceptionId"]
         return body
 
-    def _exception(self, stop: Stop) -> dict[str, Any]:
-        event = stop.event
-        if stop.reason is StopReason.TRAP:
-            error = event.trap
-            return {
-                "exceptionId": "trap",
-                "description": f"wasm trap: {error}",
-                "breakMode": "always",
-            }
-        error = event.exception
+    @staticmethod
+    def _exception(outcome: Paused) -> dict[str, Any]:
+        error = outcome.error
+        if outcome.reason is PauseReason.TRAP:
+            return {"exceptionId": "trap", "description": f"wasm trap: {error}", "breakMode": "always"}
         name = type(error).__name__ if error is not None else "error"
         return {
             "exceptionId": name,
@@ -619,11 +638,12 @@ class Adapter:
             "breakMode": "always",
         }
 
-    def _report_exit(self, event: Exited) -> None:
-        error = event.error
-        if error is not None and event.exit_code is None and not event.killed:
+    def _report_exit(self, ended: Ended) -> None:
+        error = ended.error
+        if error is not None and ended.exit_code is None and not self._killed:
             self._event("output", {"category": "stderr", "output": f"error: {error}\n"})
-        self._event("exited", {"exitCode": exit_status(event)})
+        code = exit_status(ended.exit_code, error, killed=self._killed and ended.exit_code is None)
+        self._event("exited", {"exitCode": code})
 
     def _guest_stdout(self, data: bytes) -> None:
         text = self._stdout.decode(data)
@@ -643,10 +663,14 @@ class Adapter:
 
     # -- inspection ------------------------------------------------------------------
 
-    def _need(self) -> tuple[Program, Session]:
-        if self.program is None or self.session is None:
+    def _base(self) -> Path | None:
+        """Where relative DWARF paths are looked up: the program's directory."""
+        return self.program.path.parent if self.program is not None else None
+
+    def _need(self) -> tuple[Program, EditorDebugger]:
+        if self.program is None or self.debugger is None:
             raise RequestError("no program has been launched")
-        return self.program, self.session
+        return self.program, self.debugger
 
     def _listing_of(self) -> Listing:
         program, _ = self._need()
@@ -658,115 +682,136 @@ class Adapter:
         return {"threads": [{"id": THREAD_ID, "name": "main"}]}
 
     def _req_exceptionInfo(self, args: dict[str, Any]) -> dict[str, Any]:
-        _, stop = self._paused()
-        if stop.reason not in (StopReason.TRAP, StopReason.HOST_ERROR):
+        _, outcome = self._paused()
+        if outcome.reason not in (PauseReason.TRAP, PauseReason.HOST_ERROR):
             raise RequestError("the guest is not stopped at an exception")
-        return self._exception(stop)
+        return self._exception(outcome)
 
     def _req_stackTrace(self, args: dict[str, Any]) -> dict[str, Any]:
-        _, stop = self._paused()
-        listing = self._listing_of()
-        frames = list(stop.frames)
+        debugger, _ = self._paused()
+        frames = debugger.stack()
         start = int(args.get("startFrame", 0) or 0)
         levels = int(args.get("levels", 0) or 0)
         chosen = frames[start : start + levels] if levels > 0 else frames[start:]
         out = []
-        for depth, frame in enumerate(chosen, start):
-            frame_id = depth + 1  # NB: ids are depths: valid for this stop only
-            name = listing.function_name(frame.func_index)
-            out.append(
-                {
-                    "id": frame_id,
-                    "name": f"{name} @ 0x{frame.pc:x}",
-                    "line": 0,
-                    "column": 0,
-                    "instructionPointerReference": _hex(frame.pc),
-                    "presentationHint": "normal",
-                }
-            )
+        for depth, sframe in enumerate(chosen, start):
+            entry: dict[str, Any] = {
+                "id": depth + 1,  # NB: ids are depths: valid for this stop only
+                "name": sframe.name,
+                "line": 0,
+                "column": 0,
+                "instructionPointerReference": _hex(sframe.pc),
+            }
+            if sframe.has_source:
+                assert sframe.file is not None
+                entry["source"] = _source(sframe.file, self._base())
+                entry["line"] = sframe.line
+                entry["column"] = self._column(sframe)
+            else:
+                entry["name"] = f"{sframe.name} @ 0x{sframe.pc:x}"
+                entry["presentationHint"] = "subtle"
+            out.append(entry)
         return {"stackFrames": out, "totalFrames": len(frames)}
 
-    def _frame(self, args: dict[str, Any]) -> Frame:
-        self._paused()
+    def _column(self, sframe: Any) -> int:
+        debugger = self.debugger
+        info = debugger.info if debugger is not None else None
+        if info is None or sframe.depth:
+            return 1
+        row = info.line_at(sframe.pc)
+        column = getattr(row, "column", 0) if row is not None else 0
+        return int(column) if column else 1
+
+    def _frame(self, args: dict[str, Any]) -> Any:
+        """The source frame a request names (``frameId``), or the innermost one."""
+        debugger, _ = self._paused()
+        frames = debugger.stack()
         frame_id = args.get("frameId")
-        if frame_id is None:
-            stop = self._stop
-            if stop is None or stop.frame is None:
-                raise RequestError("not stopped in a Wasm frame")
-            return stop.frame
-        frames = self._stop.frames if self._stop is not None else ()
-        index = int(frame_id) - 1
+        index = 0 if frame_id is None else int(frame_id) - 1
         if not 0 <= index < len(frames):
             raise RequestError(f"no frame {frame_id} (frame ids last one stop; ask stackTrace)")
         return frames[index]
 
-    def _ref(self, kind: str, frame: Frame | None) -> int:
+    def _ref(self, kind: str, frame: Any, expression: str = "") -> int:
         ref = self._next_ref
         self._next_ref += 1
-        self._refs[ref] = _VarRef(kind, frame)
+        self._refs[ref] = _VarRef(kind, frame, expression)
         return ref
 
     def _req_scopes(self, args: dict[str, Any]) -> dict[str, Any]:
-        frame = self._frame(args)
-        program, _ = self._need()
-        scopes = [
-            {
-                "name": "Wasm locals",
-                "presentationHint": "locals",
-                "variablesReference": self._ref("locals", frame),
-                "namedVariables": len(frame.locals),
-                "expensive": False,
-            },
-            {
-                "name": "Wasm operand stack",
-                "variablesReference": self._ref("stack", frame),
-                "indexedVariables": len(frame.stack),
-                "expensive": False,
-            },
-            {
-                "name": "Globals",
-                "presentationHint": "globals",
-                "variablesReference": self._ref("globals", frame),
-                "namedVariables": len(program.globals()),
-                "expensive": False,
-            },
-        ]
+        sframe = self._frame(args)
+        program, debugger = self._need()
+        scopes = []
+        if sframe.function is not None:
+            names, params = debugger.frame_variables(sframe)
+            scopes.append(_scope("Locals", self._ref("locals", sframe), len(names), "locals"))
+            scopes.append(_scope("Arguments", self._ref("arguments", sframe), len(params), "arguments"))
+        if debugger.info is not None:
+            scopes.append(_scope("Globals", self._ref("globals", sframe), len(debugger.global_names()), "globals"))
+        wasm = sframe.wasm
+        scopes.append(_scope("Wasm locals", self._ref("wasm locals", wasm), len(wasm.locals), "registers"))
+        scopes.append(_scope("Wasm operand stack", self._ref("wasm stack", wasm), len(wasm.stack), "registers"))
+        scopes.append(_scope("Wasm globals", self._ref("wasm globals", wasm), len(program.globals()), "registers"))
         return {"scopes": scopes}
 
-    def _local_names(self, frame: Frame) -> list[str]:
+    def _local_names(self, frame: Any) -> list[str]:
         program, _ = self._need()
         names = program.definition.names.locals.get(frame.func_index, {})
-        return [names.get(i) or f"l{i}" for i in range(len(frame.locals))]
+        return [names.get(i) or f"$local{i}" for i in range(len(frame.locals))]
+
+    def _c_variable(self, sframe: Any, name: str, expression: str) -> dict[str, Any]:
+        """One C value as a DAP variable (expandable when it has children)."""
+        debugger = self.debugger
+        assert debugger is not None
+        try:
+            value = debugger.evaluate(expression, sframe)
+        except WasmError as exc:
+            return _var(name, f"<error: {exc}>", "", expression)
+        out = _var(name, debugger.show(value, sframe), debugger.type_of(value), expression)
+        children = debugger.children(expression, value)
+        if children:
+            out["variablesReference"] = self._ref("children", sframe, expression)
+            if name.startswith("[") or any(c.name.startswith("[") for c in children[:1]):
+                out["indexedVariables"] = len(children)
+        return out
 
     def _req_variables(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._paused()
+        debugger, _ = self._paused()
         ref = self._refs.get(int(args.get("variablesReference", 0)))
         if ref is None:
             raise RequestError(f"no variables reference {args.get('variablesReference')!r}")
         program, _ = self._need()
         out: list[dict[str, Any]] = []
-        if ref.kind == "globals":
+        frame = ref.frame
+        if ref.kind in ("locals", "arguments"):
+            names, params = debugger.frame_variables(frame)
+            for name in names if ref.kind == "locals" else params:
+                out.append(self._c_variable(frame, name, name))
+        elif ref.kind == "globals":
+            for name in debugger.global_names():
+                out.append(self._c_variable(frame, name, name))
+        elif ref.kind == "children":
+            value = debugger.evaluate(ref.expression, frame)
+            for child in debugger.children(ref.expression, value):
+                out.append(self._c_variable(frame, child.name, child.expression))
+        elif ref.kind == "wasm globals":
             for g in program.globals():
-                name = g.name or f"global{g.index}"
-                out.append(
-                    _var(name, format_value(g.value, g.type), g.type.text, f"globals[{g.index}]")
-                )
+                name = g.name or f"$global{g.index}"
+                out.append(_var(name, format_value(g.value, g.type), g.type.text, f"$global{g.index}"))
         else:
-            frame = ref.frame
-            assert frame is not None  # NB: only the globals scope has no frame
-            values = frame.locals if ref.kind == "locals" else frame.stack
-            types = values.types()  # type: ignore[attr-defined]
+            values = frame.locals if ref.kind == "wasm locals" else frame.stack
+            types = values.types()
             names = (
                 self._local_names(frame)
-                if ref.kind == "locals"
-                else [f"[{i}]" for i in range(len(values))]
+                if ref.kind == "wasm locals"
+                else [f"$stack{i}" for i in range(len(values))]
             )
             for i, (name, ty) in enumerate(zip(names, types, strict=True)):
                 try:
                     shown = format_value(values[i], ty)
                 except DebugError as exc:
                     shown = f"<unavailable: {exc}>"
-                evaluate = f"l{i}" if ref.kind == "locals" else f"stack[{i}]"
+                evaluate = f"$local{i}" if ref.kind == "wasm locals" else f"$stack{i}"
                 out.append(_var(name, shown, ty.text, evaluate))
         start = int(args.get("start", 0) or 0)
         count = int(args.get("count", 0) or 0)
@@ -775,45 +820,77 @@ class Adapter:
         return {"variables": out}
 
     def _req_setVariable(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._paused()
+        debugger, _ = self._paused()
         ref = self._refs.get(int(args.get("variablesReference", 0)))
         if ref is None:
             raise RequestError(f"no variables reference {args.get('variablesReference')!r}")
         name = str(args.get("name", ""))
         text = str(args.get("value", ""))
         program, _ = self._need()
-        if ref.kind == "globals":
+        frame = ref.frame
+        if ref.kind == "wasm globals":
             for g in program.globals():
-                if (g.name or f"global{g.index}") == name:
+                if (g.name or f"$global{g.index}") == name:
                     program.set_global(g.index, parse_value(text, g.type))
                     now = program.globals()[g.index]
                     return {"value": format_value(now.value, now.type), "type": now.type.text}
             raise RequestError(f"no global {name!r}")
-        frame = ref.frame
-        assert frame is not None
-        values = frame.locals if ref.kind == "locals" else frame.stack
-        names = (
-            self._local_names(frame)
-            if ref.kind == "locals"
-            else [f"[{i}]" for i in range(len(values))]
-        )
-        if name not in names:
-            raise RequestError(f"no variable {name!r} in this scope")
-        index = names.index(name)
-        ty = values.types()[index]  # type: ignore[attr-defined]
-        values[index] = parse_value(text, ty)
-        return {"value": format_value(values[index], ty), "type": ty.text}
+        if ref.kind in ("wasm locals", "wasm stack"):
+            values = frame.locals if ref.kind == "wasm locals" else frame.stack
+            names = (
+                self._local_names(frame)
+                if ref.kind == "wasm locals"
+                else [f"$stack{i}" for i in range(len(values))]
+            )
+            if name not in names:
+                raise RequestError(f"no variable {name!r} in this scope")
+            index = names.index(name)
+            ty = values.types()[index]
+            values[index] = parse_value(text, ty)
+            return {"value": format_value(values[index], ty), "type": ty.text}
+        # C values: find the child's expression, assign through the evaluator
+        if ref.kind == "children":
+            value = debugger.evaluate(ref.expression, frame)
+            found = [c.expression for c in debugger.children(ref.expression, value) if c.name == name]
+            if not found:
+                raise RequestError(f"no member {name!r} here")
+            target = found[0]
+        else:
+            target = name
+        debugger.evaluate(f"{target} = ({text})", frame)
+        value = debugger.evaluate(target, frame)
+        out: dict[str, Any] = {"value": debugger.show(value, frame), "type": debugger.type_of(value)}
+        if debugger.children(target, value):
+            out["variablesReference"] = self._ref("children", frame, target)
+        return out
 
     def _req_evaluate(self, args: dict[str, Any]) -> dict[str, Any]:
         expression = str(args.get("expression", ""))
-        _, session = self._need()
+        program, debugger = self._need()
+        if args.get("context") == "repl" and expression.startswith(CONSOLE_PREFIX):
+            if self._console is None:
+                raise RequestError("gdb commands are not available in this adapter")
+            frame_id = args.get("frameId")
+            index = int(frame_id) - 1 if frame_id is not None else 0
+            self._frame(args)  # NB: paused, and the frame exists
+            text = self._console(debugger, program.path, index, expression[len(CONSOLE_PREFIX) :])
+            return {"result": text, "variablesReference": 0}
         frame = self._frame(args)
-        value = evaluate_wasm(session.debugger, frame, expression)
-        return {"result": _show(value), "variablesReference": 0}
+        value = debugger.evaluate(expression, frame)
+        out: dict[str, Any] = {
+            "result": debugger.show(value, frame),
+            "type": debugger.type_of(value),
+            "variablesReference": 0,
+        }
+        if debugger.children(expression, value):
+            out["variablesReference"] = self._ref("children", frame, expression)
+        return out
 
     def _req_loadedSources(self, args: dict[str, Any]) -> dict[str, Any]:
-        self._need()
-        return {"sources": []}
+        _, debugger = self._need()
+        info = debugger.info
+        files = sorted(set(info.source_files())) if info is not None else []
+        return {"sources": [_source(f, self._base()) for f in files]}
 
     # -- memory and code -----------------------------------------------------------
 
@@ -919,12 +996,23 @@ def _dir(spec: object) -> tuple[str, str]:
     raise RequestError(f"bad preopened directory {spec!r} (HOST[::GUEST] or {{host, guest}})")
 
 
-def _show(value: object) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex(" ")
-    return str(value)
+def _source(path: str, base: Path | None = None) -> dict[str, Any]:
+    """A DAP Source for a DWARF path; a relative one is looked up under ``base``."""
+    if base is not None and not os.path.isabs(path):
+        candidate = os.path.normpath(base / path)
+        if os.path.exists(candidate):
+            path = candidate
+    return {"name": os.path.basename(path), "path": path}
+
+
+def _scope(name: str, ref: int, count: int, hint: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "presentationHint": hint,
+        "variablesReference": ref,
+        "namedVariables": count,
+        "expensive": False,
+    }
 
 
 def _var(name: str, value: str, type_: str, evaluate_name: str) -> dict[str, Any]:

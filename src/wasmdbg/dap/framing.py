@@ -15,9 +15,12 @@ numbers each outgoing message (``seq``).
 What can go wrong, and whether the stream can be read on afterwards::
 
     end of stream before any header byte      read() returns None (clean EOF)
-    header line longer than MAX_HEADER,       ProtocolError(fatal=True): the
-      no Content-Length, a bad length,        body's length is unknown, the
-      end of stream inside a message          stream is lost
+    end of stream inside a message            ProtocolError(fatal=True)
+    header line longer than MAX_HEADER,       ProtocolError(fatal=False): the
+      no Content-Length, a bad length,        body's length is unknown, so the
+      a line that is no header field          next read() skips lines until one
+                                              starts with "Content-Length:"
+                                              and reads on from there (resync)
     body longer than max_body                 ProtocolError(fatal=False): the
                                               body is read and dropped
     body not UTF-8 / not JSON / not an        ProtocolError(fatal=False): the
@@ -57,10 +60,17 @@ class MessageReader:
     def __init__(self, stream: BinaryIO, *, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.stream = stream
         self.max_body = max_body
+        self._lost = False  # a bad header was seen: resync at the next Content-Length line
 
     def read(self) -> dict[str, Any] | None:
         """The next message, or ``None`` at a clean end of stream."""
-        length = self._read_header()
+        first: bytes | None = None
+        if self._lost:
+            first = self._find_header()
+            if first is None:
+                return None
+            self._lost = False
+        length = self._read_header(first)
         if length is None:
             return None
         if length > self.max_body:
@@ -81,20 +91,34 @@ class MessageReader:
             raise ProtocolError(f"a message must be a JSON object, not {type(message).__name__}")
         return message
 
-    def _read_header(self) -> int | None:
+    def _find_header(self) -> bytes | None:
+        """Skip lines up to one that starts a header (``Content-Length:``); None at EOF."""
+        while True:
+            line = self.stream.readline(MAX_HEADER)
+            if not line:
+                return None
+            if line.lstrip().lower().startswith(b"content-length:"):
+                return line
+
+    def _bad(self, message: str) -> ProtocolError:
+        self._lost = True
+        return ProtocolError(message)
+
+    def _read_header(self, first: bytes | None = None) -> int | None:
         length: int | None = None
         lines = 0
         while True:
-            line = self.stream.readline(MAX_HEADER)
+            if first is not None:
+                line, first = first, None
+            else:
+                line = self.stream.readline(MAX_HEADER)
             if not line:
                 if lines == 0:
                     return None
                 raise ProtocolError("end of stream inside a message header", fatal=True)
             if not line.endswith(b"\n"):
                 if len(line) >= MAX_HEADER:
-                    raise ProtocolError(
-                        f"header line longer than {MAX_HEADER} bytes", fatal=True
-                    )
+                    raise self._bad(f"header line longer than {MAX_HEADER} bytes")
                 raise ProtocolError("end of stream inside a message header", fatal=True)
             lines += 1
             text = line.rstrip(b"\r\n")
@@ -103,17 +127,17 @@ class MessageReader:
                     continue  # NB: a stray blank line between messages is tolerated
                 break
             if lines > MAX_HEADER_LINES:
-                raise ProtocolError(f"more than {MAX_HEADER_LINES} header lines", fatal=True)
+                raise self._bad(f"more than {MAX_HEADER_LINES} header lines")
             name, sep, value = text.partition(b":")
             if not sep:
-                raise ProtocolError(f"malformed header line {text[:80]!r}", fatal=True)
+                raise self._bad(f"malformed header line {text[:80]!r}")
             if name.strip().lower() == b"content-length":
                 raw = value.strip()
                 if not raw.isdigit():
-                    raise ProtocolError(f"bad Content-Length {raw[:40]!r}", fatal=True)
+                    raise self._bad(f"bad Content-Length {raw[:40]!r}")
                 length = int(raw)
         if length is None:
-            raise ProtocolError("message header has no Content-Length", fatal=True)
+            raise self._bad("message header has no Content-Length")
         return length
 
     def _read_exact(self, size: int) -> bytes:

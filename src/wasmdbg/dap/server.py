@@ -24,17 +24,20 @@ import sys
 from typing import BinaryIO
 
 from ..errors import ProtocolError
-from .adapter import Adapter
+from .adapter import Adapter, ConsoleRunner
 from .framing import MessageReader, MessageWriter
 
 __all__ = ["serve", "serve_socket", "serve_stdio"]
 
 
-def serve(reader_stream: BinaryIO, writer_stream: BinaryIO) -> int:
-    """Serve one client over the two streams; returns 0 (1 if the stream broke)."""
+def serve(reader_stream: BinaryIO, writer_stream: BinaryIO, *, console: ConsoleRunner | None = None) -> int:
+    """Serve one client over the two streams; returns 0 (1 if the stream broke).
+
+    ``console`` runs gdb commands typed in the debug console (``-exec ...``).
+    """
     reader = MessageReader(reader_stream)
     writer = MessageWriter(writer_stream)
-    adapter = Adapter(writer.send)
+    adapter = Adapter(writer.send, console=console)
     status = 0
     try:
         while not adapter.finished.is_set():
@@ -51,23 +54,21 @@ def serve(reader_stream: BinaryIO, writer_stream: BinaryIO) -> int:
                 break
             adapter.handle(message)
     finally:
-        session = adapter.session
-        if session is not None:
-            session.close(timeout=5.0)
+        adapter.close()
     return status
 
 
-def serve_stdio() -> int:
+def serve_stdio(*, console: ConsoleRunner | None = None) -> int:
     """Serve one client over standard input and output."""
     sys.stdout.flush()
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # NB: stray writes to fd 1 now land on stderr, not in the protocol
     sys.stdout = sys.stderr
     with out:
-        return serve(sys.stdin.buffer, out)
+        return serve(sys.stdin.buffer, out, console=console)
 
 
-def serve_socket(port: int, host: str = "127.0.0.1") -> int:
+def serve_socket(port: int, host: str = "127.0.0.1", *, console: ConsoleRunner | None = None) -> int:
     """Listen on ``host:port`` (127.0.0.1 only), serve one client, then return.
 
     Port 0 picks a free port; the address is printed on stderr as
@@ -82,4 +83,4 @@ def serve_socket(port: int, host: str = "127.0.0.1") -> int:
         print(f"wasmdbg dap: listening on 127.0.0.1:{listener.getsockname()[1]}", file=sys.stderr, flush=True)
         conn, _ = listener.accept()
     with conn, conn.makefile("rb") as rfile, conn.makefile("wb") as wfile:
-        return serve(rfile, wfile)
+        return serve(rfile, wfile, console=console)

@@ -21,11 +21,6 @@ message into one callable :data:`~wasmdbg.debug.breakpoints.Condition`
 (``cond(frame) -> bool``), so the Debugger's breakpoint machinery needs
 nothing new: a logpoint's condition writes its message and answers False,
 and the guest runs on without stopping.
-
-:func:`evaluate_wasm` evaluates a Wasm-level expression (the language of
-string breakpoint conditions: Python over ``Debugger.frame_namespace``,
-``l0``, local names, ``stack``, ``globals``, ``memory``, ``pc``) in a frame;
-source-level (C) expressions are the source layer's.
 """
 
 from __future__ import annotations
@@ -36,13 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import DebugError
-from .debugger import Debugger, Frame
 
 __all__ = [
     "EditorCondition",
     "HitCondition",
     "LogMessage",
-    "evaluate_wasm",
     "parse_hit_condition",
     "parse_log_message",
 ]
@@ -201,17 +194,3 @@ class EditorCondition:
             return False
         return True
 
-
-def evaluate_wasm(debugger: Debugger, frame: Frame, expression: str) -> object:
-    """The value of a Wasm-level ``expression`` in ``frame`` (DebugError if it fails)."""
-    try:
-        code = compile(expression, "<expression>", "eval")
-    except SyntaxError as exc:
-        raise DebugError(f"bad expression {expression!r}: {exc.msg}") from None
-    namespace = dict(debugger.frame_namespace(frame))
-    try:
-        return eval(code, {"__builtins__": __builtins__}, namespace)
-    except DebugError:
-        raise
-    except Exception as exc:
-        raise DebugError(f"{type(exc).__name__}: {exc}") from None

@@ -9,8 +9,7 @@ entry point, and I/O-free access to linear memory and globals::
 
     LaunchConfig ──► Program(config, stdout=cb, stderr=cb)
                         │  engine (guest_debug) · store · module · instance
-                        ├─ program.session(stop_on_entry=...) -> Session
-                        ├─ program.start(session)   runs _start on the guest thread
+                        ├─ program.launch() -> source.Launch (store, instance, _start)
                         ├─ read_memory / write_memory   (memory 0, clipped reads)
                         └─ globals() / set_global(i, v)
 
@@ -38,7 +37,7 @@ from ..runtime.store import Store
 from ..runtime.trap import Trap
 from ..runtime.wasi import WasiConfig
 from ..wasm.types import ValType
-from .session import Exited, Session
+from .source import Launch
 
 __all__ = [
     "EXIT_HOST_ERROR",
@@ -123,21 +122,25 @@ class Program:
         linker.define_wasi()
         self.instance = linker.instantiate(self.store, self.module)
         exports = self.instance.exports(self.store)
-        entry = exports.get("_start")
-        if not isinstance(entry, Func):
-            entry = exports.get("")
-        if not isinstance(entry, Func):
+        for name in ("_start", ""):
+            entry = exports.get(name)
+            if isinstance(entry, Func):
+                break
+        else:
             raise DebugError(f"{self.path.name} has no _start function (not a WASI command)")
         self.entry: Func = entry
+        index = next(e.index for e in self.definition.exports if e.name == name and int(e.kind) == 0)
+        #: the module offset of the entry function's first instruction
+        self.entry_pc: int | None = (
+            self.definition.body(index).code_start
+            if index >= self.definition.num_imported_funcs
+            else None
+        )
 
-    def session(self, *, stop_on_entry: bool = False, stop_on_traps: bool = True) -> Session:
-        """A Session over this program's Store."""
-        return Session(self.store, stop_on_entry=stop_on_entry, stop_on_traps=stop_on_traps)
-
-    def start(self, session: Session) -> None:
-        """Run the program's entry point under ``session`` (on its guest thread)."""
+    def launch(self) -> Launch:
+        """The run a :class:`~wasmdbg.debug.source.SourceDebugger` starts."""
         entry, store = self.entry, self.store
-        session.start(lambda: entry(store))
+        return Launch(store, self.instance, lambda: entry(store))
 
     # -- linear memory ----------------------------------------------------------
 
@@ -230,16 +233,16 @@ def parse_value(text: str, ty: ValType) -> int | float:
 
 
 
-def exit_status(event: Exited) -> int:
+def exit_status(exit_code: int | None, error: BaseException | None, *, killed: bool = False) -> int:
     """The process-style exit status of a finished guest call.
 
     The ``proc_exit`` code when there is one; 0 when ``_start`` returned;
     :data:`EXIT_KILLED`, :data:`EXIT_TRAP` or :data:`EXIT_HOST_ERROR` otherwise.
     """
-    if event.exit_code is not None:
-        return event.exit_code
-    if event.killed:
+    if exit_code is not None:
+        return exit_code
+    if killed:
         return EXIT_KILLED
-    if event.error is None:
+    if error is None:
         return 0
-    return EXIT_TRAP if isinstance(event.error, Trap) else EXIT_HOST_ERROR
+    return EXIT_TRAP if isinstance(error, Trap) else EXIT_HOST_ERROR

@@ -554,9 +554,8 @@ class Session:
 
     def _cleanup(self) -> None:
         """Leave the Store as if no debugger had been there: no stepping, no pause, detached."""
-        vm = self.store.vm
-        if vm.interrupt == INTERRUPT_REQUEST:
-            vm.interrupt = 0  # a pause asked for too late must not stop the next call
+        # a pause asked for too late must not stop the next call
+        self.store.clear_interrupt_bits(INTERRUPT_REQUEST)
         self.debugger.set_continue()
         if self.store.is_single_step:
             self._single_step(False)
@@ -582,9 +581,9 @@ class Session:
             pending, self._pending = self._pending, []
             kill, asked, internal = self._kill_asked, self._pause_asked, self._pause_internal
             self._pause_asked = self._pause_internal = False
-            vm = self.store.vm
-            if (kill or asked or internal) and vm.interrupt == INTERRUPT_REQUEST:
-                vm.interrupt = 0  # this stop answers the request: no second stop for it
+            if kill or asked or internal:
+                # this stop answers the request: no second stop for it (other bits stay)
+                self.store.clear_interrupt_bits(INTERRUPT_REQUEST)
             silent = internal and not asked and not kill and stop.reason is StopReason.INTERRUPTED
             if not kill and not silent:
                 if self._entry_pending and stop.reason is StopReason.STEP:

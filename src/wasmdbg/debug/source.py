@@ -668,9 +668,11 @@ class SourceDebugger:
             self._install(bp)
         # NB: the guest thread inherits this thread's signal mask: with SIGINT
         # blocked while it is created, Ctrl-C always lands on the front end's
-        # thread (which pauses the guest), never on the guest thread in the
-        # middle of machine code (a signal frame pushed on its stack there has
-        # been seen to crash the process).
+        # thread.  Taking it there interrupts the blocking wait in _wait, whose
+        # handler pauses the guest.  Taken by the guest thread (machine code
+        # copes with that, tests/runtime/test_signals.py), it wakes nobody:
+        # KeyboardInterrupt would surface later at whatever bytecode the front
+        # end is running, outside that handler, and the guest would run on.
         session = self.session
         try:
             old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})

@@ -109,7 +109,7 @@ from enum import IntEnum
 from operator import itemgetter
 
 from ..wasm.types import ValType
-from .x64 import NOP5, NOPS
+from .x64 import NOP5, NOPS, call_rel32_bytes
 
 __all__ = [
     "CALL_SIZE",
@@ -364,16 +364,13 @@ class Site:
         """
         if self.kind != SiteKind.PATCH:
             raise ValueError("only patch sites can be enabled")
-        rel = target - (site_address + CALL_SIZE)
-        if not -(1 << 31) <= rel < (1 << 31):
-            raise ValueError("breakpoint trampoline is out of rel32 range of the site")
+        data = call_rel32_bytes(site_address, target)  # EncodingError out of rel32 range
         pad = self.size - CALL_SIZE
-        tail = b""
         while pad > 0:
             chunk = min(pad, len(NOPS) - 1)
-            tail += NOPS[chunk]
+            data += NOPS[chunk]
             pad -= chunk
-        return b"\xe8" + struct.pack("<i", rel) + tail
+        return data
 
 
 # --------------------------------------------------------------------------

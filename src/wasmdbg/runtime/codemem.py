@@ -32,6 +32,17 @@ code blob within ``rel32`` reach of every other (the debugger patches
 ``call rel32`` instructions to the breakpoint trampoline into module code),
 however many 4 GiB linear-memory reservations are made in between.
 
+NB: nothing is unmapped when the interpreter exits.  ``weakref.finalize``
+runs every pending finalizer at exit by default, whether or not its object
+is still reachable, and a guest may still be running on a daemon thread
+then (a debugger's guest thread, a guest a program left spinning): freeing
+its code or linear memory under it is a SIGSEGV.  So is freeing the code of
+a guest paused in a host call: when that thread next wants the GIL, the
+finalizing interpreter ends it with ``pthread_exit``, whose unwinder walks
+its stack and reads the bytes at every JIT return address.  Every
+finalizer here has ``atexit = False``; the kernel takes the pages back when
+the process ends.
+
 NB: every protection change goes through the module-level :func:`mprotect`,
 looked up at call time, so fault-injection tests can replace it
 (``monkeypatch.setattr(codemem, "mprotect", failing)``).
@@ -233,6 +244,7 @@ class CodeMemory:
         self._published = False
         self._closed = False
         self._finalizer = weakref.finalize(self, arena.free, self.address, self.mapped_size)
+        self._finalizer.atexit = False  # NB: not at exit (module docstring)
 
     @classmethod
     def from_bytes(cls, code: bytes, *, publish: bool = True) -> CodeMemory:
@@ -332,6 +344,7 @@ class Reservation:
         self.address = mmap_anonymous(self.reserved, PROT_NONE, noreserve=True)
         self.committed = 0
         self._finalizer = weakref.finalize(self, munmap, self.address, self.reserved)
+        self._finalizer.atexit = False  # NB: not at exit (module docstring)
         if initial:
             self.commit(initial)
 

@@ -70,7 +70,62 @@ async function disassemble(dc, ref, count) {
   return r.body.instructions;
 }
 
+const SOURCE = path.join(PROGRAMS, 'points.c');
+const LINES = require('fs').readFileSync(SOURCE, 'utf8').split('\n');
+function lineOf(text) {
+  const k = LINES.findIndex((l) => l.includes(text));
+  assert.ok(k >= 0, `no line with ${text}`);
+  return k + 1;
+}
+
 const scenarios = {
+  async 'line breakpoint hit with the right line (DebugClient.hitBreakpoint)'(dc) {
+    const line = lineOf('int r = v * v;');
+    await dc.hitBreakpoint({ program: POINTS, args: ['sum'] }, { path: SOURCE, line }, { path: SOURCE, line });
+    const trace = await dc.stackTraceRequest({ threadId: 1 });
+    assert.deepStrictEqual(trace.body.stackFrames.slice(0, 3).map((f) => f.name), ['square', 'sum_points', 'main']);
+    const args = await scope(dc, 'Arguments');
+    assert.deepStrictEqual(args.map((v) => [v.name, v.value]), [['v', '1']]);
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
+    assert.strictEqual(await runToEnd(dc), 0);
+  },
+
+  async 'variables of a struct'(dc) {
+    const line = lineOf('int total = sum_points(pts, 3);');
+    await dc.hitBreakpoint({ program: POINTS, args: ['sum'] }, { path: SOURCE, line });
+    const pts = (await scope(dc, 'Locals')).find((v) => v.name === 'pts');
+    assert.ok(pts && pts.variablesReference > 0, 'pts is not expandable');
+    const elems = (await dc.variablesRequest({ variablesReference: pts.variablesReference })).body.variables;
+    assert.deepStrictEqual(elems.map((e) => e.value), ['{x = 1, y = 2}', '{x = 3, y = 4}', '{x = 5, y = 6}']);
+    const members = (await dc.variablesRequest({ variablesReference: elems[2].variablesReference })).body.variables;
+    assert.deepStrictEqual(members.map((m) => [m.name, m.value, m.type]), [['x', '5', 'int'], ['y', '6', 'int']]);
+    const hover = await dc.evaluateRequest({ expression: 'pts[2].x + pts[0].y', frameId: 1, context: 'hover' });
+    assert.strictEqual(hover.body.result, '7');
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
+    assert.strictEqual(await runToEnd(dc), 0);
+  },
+
+  async 'step over and into by line'(dc) {
+    const loop = lineOf('total += square(pts[i].x) + pts[i].y;');
+    await dc.hitBreakpoint({ program: POINTS, args: ['sum'] }, { path: SOURCE, line: loop });
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
+    await resume(dc, 'nextRequest');
+    assert.strictEqual((await topFrame(dc)).line, lineOf('counter++;'));
+    await resume(dc, 'stepInRequest');  // back to the loop header
+    await resume(dc, 'stepInRequest');
+    let top = await topFrame(dc);
+    if (top.name !== 'square') {
+      await resume(dc, 'stepInRequest');
+      top = await topFrame(dc);
+    }
+    assert.strictEqual(top.name, 'square');
+    assert.strictEqual(top.line, lineOf('int r = v * v;'));
+    await resume(dc, 'stepOutRequest');
+    top = await topFrame(dc);
+    assert.strictEqual(top.name, 'sum_points');
+    assert.strictEqual(await runToEnd(dc), 0);
+  },
+
   async 'launch, output and exit code'(dc) {
     await launch(dc, ['exit']);
     const exited = dc.waitForEvent('exited');
@@ -111,18 +166,18 @@ const scenarios = {
     assert.deepStrictEqual(names.slice(0, 3), ['square', 'sum_points', 'main']);
     assert.strictEqual(trace.body.stackFrames[0].instructionPointerReference,
       bps.body.breakpoints[0].instructionReference);
-    assert.strictEqual(await local(dc, 'l0'), '1');
+    assert.strictEqual(await local(dc, '$local0'), '1');
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     assert.strictEqual(await runToEnd(dc), 0);
   },
 
   async 'conditional breakpoint'(dc) {
     await launch(dc, ['sum']);
-    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'square', condition: 'l0 == 5' }] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'square', condition: 'v == 5' }] });
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     await stopped;
-    assert.strictEqual(await local(dc, 'l0'), '5');
+    assert.strictEqual(await local(dc, '$local0'), '5');
     assert.strictEqual(await runToEnd(dc), 0);
   },
 
@@ -132,15 +187,15 @@ const scenarios = {
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     await stopped;
-    assert.strictEqual(await local(dc, 'l0'), '3');
+    assert.strictEqual(await local(dc, '$local0'), '3');
     await resume(dc, 'continueRequest');
-    assert.strictEqual(await local(dc, 'l0'), '5');
+    assert.strictEqual(await local(dc, '$local0'), '5');
     assert.strictEqual(await runToEnd(dc), 0);
   },
 
   async 'logpoint output'(dc) {
     await launch(dc, ['sum']);
-    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'square', logMessage: 'v={l0}' }] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'square', logMessage: 'v={v}' }] });
     const out = dc.assertOutput('console', 'v=1\nv=3\nv=5\n', TIMEOUT);
     const exited = dc.waitForEvent('exited');
     let stops = 0;
@@ -187,7 +242,7 @@ const scenarios = {
     await resume(dc, 'stepInRequest', { granularity: 'instruction' });
     top = await topFrame(dc);
     assert.ok(top.name.startsWith('square'), top.name);
-    assert.strictEqual(await local(dc, 'l0'), '3');
+    assert.strictEqual(await local(dc, '$local0'), '3');
     await resume(dc, 'stepOutRequest', { granularity: 'instruction' });
     assert.ok((await topFrame(dc)).name.startsWith('sum_points'));
     await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
@@ -213,7 +268,7 @@ const scenarios = {
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     await stopped;
-    const address = '0x' + Number(await local(dc, 'l0')).toString(16);
+    const address = '0x' + Number(await local(dc, '$local0')).toString(16);
     const read = await dc.customRequest('readMemory', { memoryReference: address, count: 12 });
     assert.strictEqual(Buffer.from(read.body.data, 'base64').toString(), 'hello, world');
     const wrote = await dc.customRequest('writeMemory', { memoryReference: address, data: Buffer.from('HELLO').toString('base64') });
@@ -236,11 +291,26 @@ const scenarios = {
     assert.strictEqual((await exited).body.exitCode, 137);
   },
 
+  async 'gdb commands and C expressions in the debug console'(dc) {
+    const line = lineOf('int r = v * v;');
+    await dc.hitBreakpoint({ program: POINTS, args: ['sum'] }, { path: SOURCE, line });
+    const ptype = await dc.evaluateRequest({ expression: '-exec ptype struct point', frameId: 1, context: 'repl' });
+    assert.match(ptype.body.result, /struct point \{/);
+    const watch = await dc.evaluateRequest({ expression: 'v * v + counter', frameId: 1, context: 'watch' });
+    assert.strictEqual(watch.body.result, '1');
+    await assert.rejects(dc.evaluateRequest({ expression: '-exec next', frameId: 1, context: 'repl' }), /debug console/);
+    await dc.setBreakpointsRequest({ source: { path: SOURCE }, breakpoints: [] });
+    assert.strictEqual(await runToEnd(dc), 0);
+  },
+
   async 'bad input gets error responses'(dc) {
     await assert.rejects(dc.stackTraceRequest({ threadId: 1 }), /before initialize/);
+    await assert.rejects(dc.configurationDoneRequest(), /before initialize/);
     // malformed JSON straight into the adapter's stdin: an error response (request_seq 0)
     dc._adapterProcess.stdin.write('Content-Length: 5\r\n\r\n{oops');
     await assert.rejects(dc.customRequest('frobnicate', {}), /unknown request/);
+    await assert.rejects(dc.launchRequest({ program: '/nonexistent.wasm' }), /before initialize/);
+    await assert.rejects(dc.configurationDoneRequest(), /before initialize/);
     await launch(dc, ['sum']);
     await assert.rejects(dc.launchRequest({ program: POINTS }), /already/);
     await assert.rejects(dc.continueRequest({ threadId: 1 }), /not paused/);

@@ -1,8 +1,7 @@
 """Breakpoint edit sessions: the only code that patches machine code.
 
-A Store running with debugging on owns one :class:`BreakpointState` (made by
-the debug layer, kept opaque by the runtime) with the Store-level
-breakpoints: a reference count per ``(module, pc)`` sequence point, the
+A Store running with debugging on owns one :class:`BreakpointState` (in its
+:class:`~.support.StoreDebug`) with the Store-level breakpoints: a reference count per ``(module, pc)`` sequence point, the
 slip-forward redirects, and the single-step flag.  All changes go through a
 :class:`BreakpointEdit` session::
 
@@ -61,9 +60,17 @@ Rules kept here:
   instantiated later (the runtime calls :meth:`BreakpointState.module_added`);
   turning it off leaves exactly the breakpoint sites enabled.
 
-The runtime side is described by two Protocols, :class:`PatchableCode` (one
+* Any thread may edit, also while the guest runs: a session holds the
+  Store's code gate (``CodeRegistry.code_exclusive``, see :mod:`.gate`) from
+  ``__enter__`` to ``__exit__``, so no guest instruction runs while the code
+  is writable; a second thread's session waits for the first.  A session
+  nested on the same thread is refused.
+* Every change tells the listener given to :class:`BreakpointState` (the
+  Store's dispatch drops its per-return-address plans).
+
+The Store's side is described by two Protocols, :class:`PatchableCode` (one
 module's code copy in one Store) and :class:`CodeRegistry` (the Store), so
-this module never imports the runtime and is tested with fakes.
+this module is tested with fakes.
 """
 
 from __future__ import annotations
@@ -138,7 +145,7 @@ def _fatal_republish(module: object, exc: BaseException) -> NoReturn:
 class BreakpointState:
     """One Store's breakpoints: reference counts, redirects, single-step flag.
 
-    The runtime keeps it opaque; it only calls :meth:`edit` (for
+    The Store's debug support calls :meth:`edit` (for
     ``store.edit_breakpoints()``), :meth:`breakpoints`,
     :attr:`is_single_step`, :meth:`is_breakpoint` and :meth:`module_added`.
     """

@@ -36,7 +36,13 @@ restores registers from the saved area.
 
 Raw memory access is abstracted by :class:`MemoryAccess` (ctypes in the
 runtime, a bytearray in the tests); register locations by
-:class:`RegisterArea`.
+:class:`RegisterArea` (:data:`SAVED_LAYOUT`: the trampoline's area, one
+enumeration of the registers from ``jit.x64``).  Reads of live frames skip
+both: :func:`make_reader` turns each location into a decoder once per
+frame-table row.  Values are encoded and decoded by the one slot codec of
+``jit.frametable`` (``encode_value``/``decode_bits``); a value that does
+not fit its type, or is no number, raises :class:`DebugError`.
+:class:`GlobalValues` is the same view over an instance's global cells.
 
 Every view belongs to one stop (a :class:`StopToken`): the values it names
 live in the stack frames and the saved-register area of that pause, which

@@ -75,17 +75,15 @@ class TopRecipe:
     layout: SavedRegisters
     local_readers: tuple[Reader, ...]
     stack_readers: tuple[Reader, ...]
+    #: both, as frames keep them
+    readers: tuple[tuple[Reader, ...], tuple[Reader, ...]]
 
     @classmethod
     def of(cls, module: object, site: Site, layout: SavedRegisters) -> TopRecipe:
         """The recipe of ``site`` (its decoders made now)."""
-        return cls(
-            module,
-            site,
-            layout,
-            tuple(make_reader(loc, layout) for loc in site.locals),
-            tuple(make_reader(loc, layout) for loc in site.stack),
-        )
+        local_readers = tuple(make_reader(loc, layout) for loc in site.locals)
+        stack_readers = tuple(make_reader(loc, layout) for loc in site.stack)
+        return cls(module, site, layout, local_readers, stack_readers, (local_readers, stack_readers))
 
 
 class FrameSource:
@@ -156,11 +154,24 @@ class DebugFrame:
         cls, recipe: TopRecipe, fp: int, native_pc: int, saved: int, stop: StopToken, source: FrameSource
     ) -> DebugFrame:
         """The innermost frame at a patch site or interrupt check (registers saved)."""
+        # NB: built at every conditional-breakpoint hit: one dict instead of
+        # thirteen attribute stores through __init__
         site = recipe.site
-        frame = cls(
-            recipe.module, site.func_index, site.pc, fp, native_pc, site, stop, source, site.locals, site.stack
-        )
-        frame.use_saved_registers(saved, (recipe.local_readers, recipe.stack_readers))
+        frame = cls.__new__(cls)
+        frame.__dict__ = {
+            "module": recipe.module,
+            "func_index": site.func_index,
+            "pc": site.pc,
+            "fp": fp,
+            "native_pc": native_pc,
+            "site": site,
+            "stop": stop,
+            "_source": source,
+            "_locals_locs": site.locals,
+            "_stack_locs": site.stack,
+            "_saved": saved,
+            "_readers": recipe.readers,
+        }
         return frame
 
     def use_saved_registers(
@@ -224,6 +235,17 @@ class DebugFrame:
         self._parent = parent
         self._owner = None
 
+    def release(self) -> None:
+        """The stop is over: drop the links back from this frame's views and list.
+
+        NB: a frame and its views, and a frame and its list, point at each
+        other; left as cycles, every hit's objects would wait for the cyclic
+        garbage collector, which then costs more than the hit itself.
+        """
+        self._owner = None
+        self._locals = None
+        self._stack = None
+
     def adopt(self, owner: FrameList) -> None:
         """``owner`` walks the rest of the stack when :attr:`parent` is asked for."""
         self._owner = owner
@@ -278,7 +300,8 @@ class FrameList(Sequence[DebugFrame]):
     of the stack.  ``frames``: all of them, when walked already.
     """
 
-    __slots__ = ("_all", "_pause", "_source", "_stop", "_top", "_top_made")
+    _top: DebugFrame | None = None
+    _top_made = False
 
     def __init__(
         self,
@@ -290,8 +313,6 @@ class FrameList(Sequence[DebugFrame]):
         self._source = source
         self._stop = stop
         self._pause = pause
-        self._top: DebugFrame | None = None
-        self._top_made = False
         self._all: list[DebugFrame] | None = frames
 
     def _first(self) -> DebugFrame | None:
@@ -305,6 +326,15 @@ class FrameList(Sequence[DebugFrame]):
             if self._top is not None:
                 self._top.adopt(self)
         return self._top
+
+    def release(self) -> None:
+        """The stop is over: break the reference cycles of the frames built (see
+        :meth:`DebugFrame.release`)."""
+        top = self._top
+        if top is not None:
+            top.release()
+        for frame in self._all or ():
+            frame.release()
 
     def link(self) -> list[DebugFrame]:
         """Every frame, parents linked (walks the stack once)."""

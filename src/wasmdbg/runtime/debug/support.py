@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Any
 from ...errors import DebugError
 from ...jit import abi
 from ...jit.frametable import FrameTable, Site
-from ...jit.x64 import NOPS, call_rel32_bytes
 from ..vmcontext import INTERRUPT_DEADLINE, INTERRUPT_EDIT, INTERRUPT_REQUEST
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
@@ -71,17 +70,6 @@ _MEMORY = ProcessMemory()
 _READ_ONLY = ReadOnlyMemory()
 
 
-def enable_bytes(site: Site, site_address: int, trampoline: int) -> bytes:
-    """An enabled patch site: ``call trampoline`` (the encoder's), NOP-padded to the site."""
-    data = call_rel32_bytes(site_address, trampoline)
-    pad = site.size - _CALL_SIZE
-    while pad > 0:
-        chunk = min(pad, len(NOPS) - 1)
-        data += NOPS[chunk]
-        pad -= chunk
-    return data
-
-
 class CodePatcher:
     """A Store's private code copy of one module, as an edit session sees it."""
 
@@ -93,7 +81,7 @@ class CodePatcher:
     def patch_site(self, site: Site, enabled: bool) -> None:
         """Write the call (enabled) or the NOP (disabled) into this copy."""
         if enabled:
-            data = enable_bytes(site, self.code.base + site.native_offset, self.trampoline)
+            data = site.call_bytes(self.code.base + site.native_offset, self.trampoline)
         else:
             data = site.disable_bytes
         self.code.memory.write(site.native_offset, data)
@@ -303,6 +291,8 @@ class StoreDebug:
                 token = self._token
                 if token is not None:
                     token.live = False
+                    if self._frames is not None:
+                        self._frames.release()
                 self._pause, self._frames, self._token = outer
             if answer is _RESUME_ABORT:
                 return _ABORT
@@ -505,6 +495,8 @@ class StoreDebug:
             token = self._token
             if token is not None:
                 token.end()
+            if self._frames is not None:
+                self._frames.release()
             self._pause, self._frames, self._token = outer
         return _ABORT if answer is _RESUME_ABORT else 0
 

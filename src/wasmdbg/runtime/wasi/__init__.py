@@ -20,8 +20,11 @@ The package, bottom up::
     host      the other functions, poll_oneoff, and the dispatcher and table
 
 Every function is implemented; their answers were checked side by side with
-Wasmtime's (rights, errno choices, descriptor numbering, ``fd_readdir``
-cookies, ``poll_oneoff`` events).  Where wasmdbg deliberately differs:
+Wasmtime's (rights, errno choices and their order, trailing slashes,
+descriptor numbering, ``fd_readdir`` cookies, ``poll_oneoff`` events, one
+iovec per transfer), and random sequences of path and descriptor calls
+are compared with wasmtime-py in the tests.  Where wasmdbg deliberately
+differs:
 
 * a pointer outside memory is ``EFAULT`` and an invalid enum or flag value
   ``EINVAL`` (Wasmtime traps); a misaligned structure pointer is accepted

@@ -183,13 +183,17 @@ ALL_RIGHTS = Rights((1 << 30) - 1)
 #: rights in ``path_open``'s ``fs_rights_base`` that ask for a readable descriptor
 READ_RIGHTS = Rights.FD_READ | Rights.FD_READDIR
 #: ... and those that ask for a writable one
-WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
+WRITE_RIGHTS = (
+    Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
+)
 #: what Wasmtime reports for a preopened directory: the path_* rights, readdir, its own filestat
 PREOPEN_RIGHTS = Rights(0x07B7FE00)
 #: ... and what such a directory passes on (everything but PATH_FILESTAT_SET_SIZE and socket rights)
 PREOPEN_INHERITING = Rights(0x0FF7FFFF)
 #: rights Wasmtime takes away from a directory opened by path_open (seek, write, set_size)
-NOT_DIR_RIGHTS = Rights.FD_SEEK | Rights.FD_WRITE | Rights.PATH_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_SIZE
+NOT_DIR_RIGHTS = (
+    Rights.FD_SEEK | Rights.FD_WRITE | Rights.PATH_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_SIZE
+)
 
 
 class Oflags(IntFlag):
@@ -270,10 +274,21 @@ FDSTAT = struct.Struct("<BxHxxxxQQ")
 FILESTAT = struct.Struct("<QQBxxxxxxxQQQQQ")
 PRESTAT = struct.Struct("<BxxxI")
 DIRENT = struct.Struct("<QQIBxxx")
-SUBSCRIPTION = struct.Struct("<QB7xIxxxxQQH6x")  # clock variant; the fd variants use the first u32 only
+SUBSCRIPTION = struct.Struct(
+    "<QB7xIxxxxQQH6x"
+)  # clock variant; the fd variants use the first u32 only
 EVENT = struct.Struct("<QHB5xQH6x")
 IOVEC = struct.Struct("<II")
 
-for _layout, _size in ((FDSTAT, 24), (FILESTAT, 64), (PRESTAT, 8), (DIRENT, 24), (SUBSCRIPTION, 48), (EVENT, 32)):
+for _layout, _size in (
+    (FDSTAT, 24),
+    (FILESTAT, 64),
+    (PRESTAT, 8),
+    (DIRENT, 24),
+    (SUBSCRIPTION, 48),
+    (EVENT, 32),
+):
     if _layout.size != _size:  # pragma: no cover - a typo in a format string
-        raise RuntimeError(f"WASI layout {_layout.format} is {_layout.size} bytes, expected {_size}")
+        raise RuntimeError(
+            f"WASI layout {_layout.format} is {_layout.size} bytes, expected {_size}"
+        )

@@ -178,7 +178,9 @@ class WasiConfig:
         try:
             fd = os.open(host, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError as exc:
-            raise WasmError(f"failed to open directory {os.fsdecode(host)!r}: {exc.strerror}") from None
+            raise WasmError(
+                f"failed to open directory {os.fsdecode(host)!r}: {exc.strerror}"
+            ) from None
         os.close(fd)
         self._preopens.append(Preopen(host, as_bytes(guest_path), bool(fs_mutable)))
 

@@ -10,13 +10,15 @@ memory); anything that must be copied goes in chunks of at most
 :data:`~.guest.CHUNK` bytes.
 
 Behaviour follows Wasmtime's preview-1 implementation where the two could
-differ: a transfer uses only the first non-empty iovec; reading a descriptor not opened for reading (or writing one not
-opened for writing) is ``EBADF``; a stream cannot seek (``ESPIPE``);
-``fd_readdir`` lists ``.`` and ``..`` first (cookies 1 and 2), then the
-host's entries in the host's order (cookies 3, 4, ...), truncating the
-last entry that does not fit; ``fd_allocate`` and ``fd_fdstat_set_rights``
-are ``ENOTSUP``; only ``APPEND`` and ``NONBLOCK`` can be changed by
-``fd_fdstat_set_flags``.
+differ: a transfer uses only the first non-empty iovec; ``path_open``
+makes a descriptor writable if asked for a write right or ``CREAT`` or
+``TRUNC``, and readable unless asked for a write right only; reading a
+descriptor not opened for reading (or writing one not opened for writing)
+is ``EBADF``; a stream cannot seek (``ESPIPE``); ``fd_readdir`` lists
+``.`` and ``..`` first (cookies 1 and 2), then the host's entries in the
+host's order (cookies 3, 4, ...), truncating the last entry that does not
+fit; ``fd_allocate`` and ``fd_fdstat_set_rights`` are ``ENOTSUP``; only
+``APPEND`` and ``NONBLOCK`` can be changed by ``fd_fdstat_set_flags``.
 """
 
 from __future__ import annotations
@@ -85,7 +87,11 @@ def _filetype(mode: int) -> Filetype:
 
 
 def _stream_type(host_fd: int | None) -> Filetype:
-    return Filetype.CHARACTER_DEVICE if host_fd is not None and os.isatty(host_fd) else Filetype.UNKNOWN
+    return (
+        Filetype.CHARACTER_DEVICE
+        if host_fd is not None and os.isatty(host_fd)
+        else Filetype.UNKNOWN
+    )
 
 
 def _put_filestat(mem: GuestMemory, out: int, st: os.stat_result) -> None:
@@ -109,7 +115,7 @@ def _stream_fd(entry: Stdin | Stdout) -> int | None:
 
 
 def _not_a_file(entry: Entry) -> WasiErrno:
-    """The error for a positional or file-only call on ``entry``."""
+    """The error for seeking on ``entry``, which is not a file."""
     return WasiErrno(Errno.SPIPE if isinstance(entry, Stdin | Stdout) else Errno.BADF)
 
 
@@ -182,7 +188,10 @@ def fd_read(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nrea
 
 
 def _positional(ctx: WasiCtx, fd: int, *, reading: bool) -> File:
-    """The file for ``fd_pread``/``fd_pwrite``: a stream is ``ESPIPE`` in its own direction, else ``EBADF``."""
+    """The file of ``fd_pread``/``fd_pwrite``.
+
+    A stream is ``ESPIPE`` in its own direction and ``EBADF`` in the other.
+    """
     entry = ctx.table.get(fd)
     if isinstance(entry, File):
         return entry
@@ -191,7 +200,9 @@ def _positional(ctx: WasiCtx, fd: int, *, reading: bool) -> File:
     raise WasiErrno(Errno.BADF)
 
 
-def fd_pread(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nread: int) -> None:
+def fd_pread(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nread: int
+) -> None:
     f = _positional(ctx, fd, reading=True)
     views = mem.iovecs(iovs, count)
     if not f.readable:
@@ -212,13 +223,17 @@ def fd_write(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, nwr
         else:
             n = 0
             if fcntl.fcntl(entry.fd, fcntl.F_GETFL) & os.O_APPEND:
-                os.lseek(entry.fd, 0, os.SEEK_END)  # NB: as in Wasmtime, even an empty append moves to the end
+                os.lseek(
+                    entry.fd, 0, os.SEEK_END
+                )  # NB: as in Wasmtime, even an empty append moves to the end
     else:
         raise WasiErrno(Errno.BADF)
     mem.put_u32(nwritten, n)
 
 
-def fd_pwrite(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nwritten: int) -> None:
+def fd_pwrite(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, count: int, offset: int, nwritten: int
+) -> None:
     f = _positional(ctx, fd, reading=False)
     views = mem.iovecs(iovs, count)
     if not f.writable:
@@ -232,7 +247,9 @@ def fd_seek(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, whence: int, o
     f = _seekable(ctx, fd)
     if whence not in (Whence.SET, Whence.CUR, Whence.END):
         raise WasiErrno(Errno.INVAL)
-    how = {Whence.SET: os.SEEK_SET, Whence.CUR: os.SEEK_CUR, Whence.END: os.SEEK_END}[Whence(whence)]
+    how = {Whence.SET: os.SEEK_SET, Whence.CUR: os.SEEK_CUR, Whence.END: os.SEEK_END}[
+        Whence(whence)
+    ]
     mem.span(out, 8)
     mem.put_u64(out, os.lseek(f.fd, offset, how))
 
@@ -240,7 +257,6 @@ def fd_seek(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, whence: int, o
 def fd_tell(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
     f = _seekable(ctx, fd)
     mem.put_u64(out, os.lseek(f.fd, 0, os.SEEK_CUR))
-
 
 
 # -- descriptor state ------------------------------------------------------------------------
@@ -296,12 +312,16 @@ def fd_fdstat_set_flags(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int) -> 
     fcntl.fcntl(f.fd, fcntl.F_SETFL, fl)
 
 
-def fd_fdstat_set_rights(ctx: WasiCtx, mem: GuestMemory, fd: int, base: int, inheriting: int) -> None:
+def fd_fdstat_set_rights(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, base: int, inheriting: int
+) -> None:
     _opened(ctx, fd)
     raise WasiErrno(Errno.NOTSUP)
 
 
-def fd_advise(ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, length: int, advice: int) -> None:
+def fd_advise(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, offset: int, length: int, advice: int
+) -> None:
     f = ctx.table.file(fd)
     if advice not in Advice.__members__.values():
         raise WasiErrno(Errno.INVAL)
@@ -373,7 +393,11 @@ _futimens.restype = ctypes.c_int
 
 def _times(atim: int, mtim: int, fst: int) -> ctypes.Array[_Timespec]:
     fst &= 0xFFFF
-    if fst & ~0xF or (fst & Fstflags.ATIM and fst & Fstflags.ATIM_NOW) or (fst & Fstflags.MTIM and fst & Fstflags.MTIM_NOW):
+    if (
+        fst & ~0xF
+        or (fst & Fstflags.ATIM and fst & Fstflags.ATIM_NOW)
+        or (fst & Fstflags.MTIM and fst & Fstflags.MTIM_NOW)
+    ):
         raise WasiErrno(Errno.INVAL)
 
     def one(value: int, set_bit: int, now_bit: int) -> _Timespec:
@@ -384,7 +408,9 @@ def _times(atim: int, mtim: int, fst: int) -> ctypes.Array[_Timespec]:
             return _Timespec(value // 1_000_000_000, value % 1_000_000_000)
         return _Timespec(0, _UTIME_OMIT)
 
-    return (_Timespec * 2)(one(atim, Fstflags.ATIM, Fstflags.ATIM_NOW), one(mtim, Fstflags.MTIM, Fstflags.MTIM_NOW))
+    return (_Timespec * 2)(
+        one(atim, Fstflags.ATIM, Fstflags.ATIM_NOW), one(mtim, Fstflags.MTIM, Fstflags.MTIM_NOW)
+    )
 
 
 def _check(result: int) -> None:
@@ -393,7 +419,9 @@ def _check(result: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
-def fd_filestat_set_times(ctx: WasiCtx, mem: GuestMemory, fd: int, atim: int, mtim: int, fst: int) -> None:
+def fd_filestat_set_times(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, atim: int, mtim: int, fst: int
+) -> None:
     entry = _opened(ctx, fd)
     times = _times(atim, mtim, fst)
     if not entry.mutable:
@@ -414,7 +442,9 @@ def fd_prestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, out: int) -> None:
 def fd_prestat_dir_name(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int) -> None:
     entry = ctx.table.get(fd)
     if not isinstance(entry, Dir):
-        raise WasiErrno(Errno.NOTDIR)  # NB: Wasmtime's answer for a stream here (fd_prestat_get says EBADF)
+        raise WasiErrno(
+            Errno.NOTDIR
+        )  # NB: Wasmtime's answer for a stream here (fd_prestat_get says EBADF)
     if entry.preopen is None:
         raise WasiErrno(Errno.BADF)
     if len(entry.preopen) > buf_len & U32:
@@ -435,7 +465,9 @@ def _dirent_type(entry: os.DirEntry[str]) -> Filetype:
         return Filetype.UNKNOWN
 
 
-def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, cookie: int, used: int) -> None:
+def fd_readdir(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, cookie: int, used: int
+) -> None:
     d = ctx.table.get(fd)
     if not isinstance(d, Dir):
         raise WasiErrno(Errno.BADF)
@@ -446,7 +478,10 @@ def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, 
     # NB: scandir(fd) works on a duplicate of the descriptor and rewinds it when done,
     # so every call sees the whole directory, as Wasmtime's does.
     with os.scandir(d.fd) as it:
-        listing: list[tuple[bytes, int, Filetype]] = [(b".", ino, Filetype.DIRECTORY), (b"..", ino, Filetype.DIRECTORY)]
+        listing: list[tuple[bytes, int, Filetype]] = [
+            (b".", ino, Filetype.DIRECTORY),
+            (b"..", ino, Filetype.DIRECTORY),
+        ]
         listing.extend((os.fsencode(e.name), e.inode(), _dirent_type(e)) for e in it)
     pos = 0
     cap = len(out)
@@ -465,14 +500,23 @@ def fd_readdir(ctx: WasiCtx, mem: GuestMemory, fd: int, buf: int, buf_len: int, 
 
 
 def _resolve(
-    ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, follow: bool, *, slash_follows: bool = True
+    ctx: WasiCtx,
+    mem: GuestMemory,
+    fd: int,
+    ptr: int,
+    length: int,
+    follow: bool,
+    *,
+    slash_follows: bool = True,
 ) -> tuple[Dir, Resolved]:
     d = ctx.table.dir(fd)
     path = _path(mem, ptr, length)
     return d, resolve(d.fd, path, follow=follow, slash_follows=slash_follows)
 
 
-def _resolve_last(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int) -> tuple[Dir, Resolved]:
+def _resolve_last(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int
+) -> tuple[Dir, Resolved]:
     """For the calls that remove, link or name the last component: it is never followed.
 
     NB: a trailing slash means "the directory itself", as in Wasmtime: ``x/``
@@ -537,7 +581,9 @@ def path_open(
         # once the directories leading to it are known good: a directory cannot be created here
         with resolve(d.fd, path, follow=False, slash_follows=False) as r:
             raise WasiErrno(Errno.EXIST if r.name == b"." and oflags & Oflags.EXCL else Errno.ISDIR)
-    follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
+    follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (
+        oflags & Oflags.CREAT and oflags & Oflags.EXCL
+    )
     with resolve(d.fd, path, follow=follow) as r:
         if r.trailing_slash:
             flags |= os.O_DIRECTORY
@@ -545,12 +591,16 @@ def path_open(
             host_fd = os.open(r.name, flags, 0o666, dir_fd=r.dir_fd)
         except NotADirectoryError:
             # NB: Linux says ENOTDIR for O_DIRECTORY|O_NOFOLLOW on a symlink; Wasmtime says ELOOP
-            if flags & os.O_DIRECTORY and stat.S_ISLNK(os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode):
+            if flags & os.O_DIRECTORY and stat.S_ISLNK(
+                os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False).st_mode
+            ):
                 raise WasiErrno(Errno.LOOP) from None
             raise
     try:
         is_dir = stat.S_ISDIR(os.fstat(host_fd).st_mode)
-        entry: Entry = Dir(host_fd, None, d.mutable) if is_dir else File(host_fd, read, write, d.mutable)
+        entry: Entry = (
+            Dir(host_fd, None, d.mutable) if is_dir else File(host_fd, read, write, d.mutable)
+        )
         guest_fd = ctx.table.insert(entry)
     except BaseException:
         os.close(host_fd)
@@ -579,7 +629,9 @@ def path_unlink_file(ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: 
         os.unlink(r.name, dir_fd=r.dir_fd)
 
 
-def path_filestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, ptr: int, length: int, out: int) -> None:
+def path_filestat_get(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, ptr: int, length: int, out: int
+) -> None:
     _, r = _resolve(ctx, mem, fd, ptr, length, bool(flags & Lookupflags.SYMLINK_FOLLOW))
     with r:
         st = os.stat(r.name, dir_fd=r.dir_fd, follow_symlinks=False)
@@ -589,7 +641,15 @@ def path_filestat_get(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, ptr: 
 
 
 def path_filestat_set_times(
-    ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, ptr: int, length: int, atim: int, mtim: int, fst: int
+    ctx: WasiCtx,
+    mem: GuestMemory,
+    fd: int,
+    flags: int,
+    ptr: int,
+    length: int,
+    atim: int,
+    mtim: int,
+    fst: int,
 ) -> None:
     d, r = _resolve(ctx, mem, fd, ptr, length, bool(flags & Lookupflags.SYMLINK_FOLLOW))
     with r:
@@ -599,7 +659,14 @@ def path_filestat_set_times(
 
 
 def path_readlink(
-    ctx: WasiCtx, mem: GuestMemory, fd: int, ptr: int, length: int, buf: int, buf_len: int, used: int
+    ctx: WasiCtx,
+    mem: GuestMemory,
+    fd: int,
+    ptr: int,
+    length: int,
+    buf: int,
+    buf_len: int,
+    used: int,
 ) -> None:
     _, r = _resolve_last(ctx, mem, fd, ptr, length)
     out = mem.span(buf, buf_len)
@@ -611,13 +678,17 @@ def path_readlink(
     mem.put_u32(used, n)
 
 
-def path_symlink(ctx: WasiCtx, mem: GuestMemory, old_ptr: int, old_len: int, fd: int, ptr: int, length: int) -> None:
+def path_symlink(
+    ctx: WasiCtx, mem: GuestMemory, old_ptr: int, old_len: int, fd: int, ptr: int, length: int
+) -> None:
     target = _path(mem, old_ptr, old_len)
     if b"\0" in target:
         raise WasiErrno(Errno.INVAL)
     ctx.table.dir(fd)
     if target.startswith(b"/"):
-        raise WasiErrno(Errno.PERM)  # NB: Wasmtime refuses an absolute target before looking at the new name
+        raise WasiErrno(
+            Errno.PERM
+        )  # NB: Wasmtime refuses an absolute target before looking at the new name
     d, r = _resolve_last(ctx, mem, fd, ptr, length)
     with r:
         _must_mutate(d)
@@ -645,11 +716,24 @@ def path_link(
         with dst:
             _must_mutate(dst_dir)
             _must_mutate(src_dir)
-            os.link(src.name, dst.name, src_dir_fd=src.dir_fd, dst_dir_fd=dst.dir_fd, follow_symlinks=False)
+            os.link(
+                src.name,
+                dst.name,
+                src_dir_fd=src.dir_fd,
+                dst_dir_fd=dst.dir_fd,
+                follow_symlinks=False,
+            )
 
 
 def path_rename(
-    ctx: WasiCtx, mem: GuestMemory, old_fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int
+    ctx: WasiCtx,
+    mem: GuestMemory,
+    old_fd: int,
+    old_ptr: int,
+    old_len: int,
+    new_fd: int,
+    new_ptr: int,
+    new_len: int,
 ) -> None:
     # NB: unlike the other calls, a trailing slash is left to the kernel here (as Wasmtime does)
     src_dir, src = _resolve(ctx, mem, old_fd, old_ptr, old_len, False, slash_follows=False)

@@ -146,7 +146,6 @@ class _Sub:
     kind: EventType
     deadline: float = 0.0  # monotonic seconds, clocks only
     wait_fd: int | None = None  # host fd to wait on, fd_read on an inherited stdin only
-    error: Errno = Errno.SUCCESS
     nbytes: int = 0
 
 
@@ -167,15 +166,20 @@ def _parse_sub(ctx: WasiCtx, raw: bytes, now: float) -> _Sub:
     # NB: like Wasmtime, a closed descriptor fails the whole call (EBADF), not just its event
     # and so does one that cannot do what is asked (a directory, stdin for writing)
     entry = ctx.table.get(clock_or_fd)
-    sub = _Sub(userdata, EventType(tag), nbytes=1)  # Wasmtime reports 1 byte for every ready descriptor
+    # Wasmtime reports 1 byte for every ready descriptor
+    sub = _Sub(userdata, EventType(tag), nbytes=1)
     if sub.kind is EventType.FD_READ and isinstance(entry, Stdin):
         sub.wait_fd = entry.source.fd
-    elif not (isinstance(entry, File) or (sub.kind is EventType.FD_WRITE and isinstance(entry, Stdout))):
+    elif not (
+        isinstance(entry, File) or (sub.kind is EventType.FD_WRITE and isinstance(entry, Stdout))
+    ):
         raise WasiErrno(Errno.BADF)
     return sub
 
 
-def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs: int, nevents: int) -> None:
+def poll_oneoff(
+    ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs: int, nevents: int
+) -> None:
     n = nsubs & U32
     if n == 0 or n > MAX_SUBSCRIPTIONS:
         raise WasiErrno(Errno.INVAL)
@@ -183,20 +187,22 @@ def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs
     out = mem.span(out_ptr, EVENT.size * n)
     mem.span(nevents, 4)
     now = time.monotonic()
-    subs = [_parse_sub(ctx, raw[i : i + SUBSCRIPTION.size], now) for i in range(0, len(raw), SUBSCRIPTION.size)]
+    subs = [
+        _parse_sub(ctx, raw[i : i + SUBSCRIPTION.size], now)
+        for i in range(0, len(raw), SUBSCRIPTION.size)
+    ]
 
     def ready_now() -> list[_Sub]:
         t = time.monotonic()
         return [
             s
             for s in subs
-            if s.error
-            or (s.kind is EventType.CLOCK and s.deadline <= t)
+            if (s.kind is EventType.CLOCK and s.deadline <= t)
             or (s.kind is not EventType.CLOCK and s.wait_fd is None)
         ]
 
-    ready = ready_now()
-    if not ready:
+    # NB: a loop, because a wait may end a hair before the deadline it was given
+    while not (ready := ready_now()):
         waits = [s.wait_fd for s in subs if s.wait_fd is not None]
         clocks = [s.deadline for s in subs if s.kind is EventType.CLOCK]
         timeout = max(0.0, min(clocks) - time.monotonic()) if clocks else None
@@ -207,11 +213,10 @@ def poll_oneoff(ctx: WasiCtx, mem: GuestMemory, in_ptr: int, out_ptr: int, nsubs
                     s.wait_fd = None
         elif timeout is not None:
             time.sleep(timeout)
-        ready = ready_now()
     for i, s in enumerate(ready):
         # NB: field by field, leaving the padding as it was (as Wasmtime does)
         at = EVENT.size * i
-        out[at : at + 11] = struct.pack("<QHB", s.userdata, s.error, s.kind)
+        out[at : at + 11] = struct.pack("<QHB", s.userdata, Errno.SUCCESS, s.kind)
         out[at + 16 : at + 26] = struct.pack("<QH", 0 if s.kind is EventType.CLOCK else s.nbytes, 0)
     mem.put_u32(nevents, len(ready))
 
@@ -228,11 +233,15 @@ def sock_accept(ctx: WasiCtx, mem: GuestMemory, fd: int, flags: int, out: int) -
     _no_socket(ctx, fd)
 
 
-def sock_recv(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nread: int, oflags: int) -> None:
+def sock_recv(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nread: int, oflags: int
+) -> None:
     _no_socket(ctx, fd)
 
 
-def sock_send(ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nwritten: int) -> None:
+def sock_send(
+    ctx: WasiCtx, mem: GuestMemory, fd: int, iovs: int, n: int, flags: int, nwritten: int
+) -> None:
     _no_socket(ctx, fd)
 
 

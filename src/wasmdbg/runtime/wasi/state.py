@@ -41,7 +41,9 @@ class WasiCtx:
                 fd = os.open(pre.host_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError as exc:
                 table.close_all()
-                raise WasmError(f"failed to open directory {os.fsdecode(pre.host_path)!r}: {exc.strerror}") from None
+                raise WasmError(
+                    f"failed to open directory {os.fsdecode(pre.host_path)!r}: {exc.strerror}"
+                ) from None
             table.insert(Dir(fd, pre.guest_path, pre.mutable))
 
 

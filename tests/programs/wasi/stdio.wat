@@ -1,0 +1,25 @@
+;; For fds 0, 1, 2: the errno and bytes of fd_fdstat_get, then of fd_filestat_get,
+;; each line hex on stderr (6 lines).
+(module
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $st (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fst (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 900) "0123456789abcdef")
+  ;; hex-dump n bytes at p into 2000.., then write to fd 2 (stderr) followed by newline
+  (func $dump (param $p i32) (param $n i32) (local $i i32) (local $b i32)
+    (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $b (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+      (i32.store8 (i32.add (i32.const 2000) (i32.shl (local.get $i) (i32.const 1))) (i32.load8_u (i32.add (i32.const 900) (i32.shr_u (local.get $b) (i32.const 4)))))
+      (i32.store8 (i32.add (i32.const 2001) (i32.shl (local.get $i) (i32.const 1))) (i32.load8_u (i32.add (i32.const 900) (i32.and (local.get $b) (i32.const 15)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+    (i32.store8 (i32.add (i32.const 2000) (i32.shl (local.get $n) (i32.const 1))) (i32.const 10))
+    (i32.store (i32.const 0) (i32.const 2000)) (i32.store (i32.const 4) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 1)))
+    (drop (call $w (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") (local $fd i32)
+    (block $d (loop $l (br_if $d (i32.gt_u (local.get $fd) (i32.const 2)))
+      (i32.store (i32.const 100) (call $st (local.get $fd) (i32.const 104)))
+      (call $dump (i32.const 100) (i32.const 28))
+      (i32.store (i32.const 200) (call $fst (local.get $fd) (i32.const 208)))
+      (call $dump (i32.const 200) (i32.const 24))
+      (local.set $fd (i32.add (local.get $fd) (i32.const 1))) (br $l)))))
