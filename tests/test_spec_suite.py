@@ -5,17 +5,19 @@ folder can be named with ``WASMDBG_SPEC_DIR``.  The only commands allowed to
 be skipped are the text-format ``assert_malformed`` ones: wasmdbg decodes
 binaries and has no text parser.
 
-Three modes, as the guest-debug issue demands that debugging never changes
+Four modes, as the guest-debug issue demands that debugging never changes
 a result:
 
 * ``plain`` -- ``guest_debug`` off, every script;
+* ``slot-locals`` -- ``guest_debug`` off and ``locals_in_registers`` off
+  (every local in its frame slot), every script;
 * ``debug`` -- ``guest_debug`` on (patch sites compiled in, all disabled),
   every script;
 * ``all-sites`` -- ``guest_debug`` on, single-step on (every patch site of
   every module enabled) and a handler that just continues; every script
   (about 15 s: some run millions of sequence points).
 
-In the debug modes the counts must equal the plain run's.
+In the other modes the counts must equal the plain run's.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ TEXT_SKIP = "text-format module (no text parser)"
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
 cases = [
     pytest.param(script, mode, id=f"{script.stem}-{mode}")
-    for mode in ("plain", "debug", "all-sites")
+    for mode in ("plain", "slot-locals", "debug", "all-sites")
     for script in scripts
 ]
 
@@ -47,7 +49,12 @@ def _counts(result: FileResult) -> tuple[int, int, int]:
 @pytest.mark.skipif(not scripts, reason=f"spec suite not found at {SPEC_DIR} (set WASMDBG_SPEC_DIR)")
 @pytest.mark.parametrize(("script", "mode"), cases)
 def test_spec_script(script: Path, mode: str) -> None:
-    result = run_file(script, guest_debug=mode != "plain", all_sites=mode == "all-sites")
+    result = run_file(
+        script,
+        guest_debug=mode in ("debug", "all-sites"),
+        all_sites=mode == "all-sites",
+        locals_in_registers=mode != "slot-locals",
+    )
     assert result.failures == [], "\n".join(result.failures[:20])
     other_skips = {k: v for k, v in result.skip_reasons.items() if k != TEXT_SKIP}
     assert other_skips == {}, f"skipped commands: {other_skips}"

@@ -82,7 +82,13 @@ def _can_execute() -> bool:
     return hasattr(_api(), "Store")
 
 
-def run_file(path: Path, *, guest_debug: bool = False, all_sites: bool = False) -> FileResult:
+def run_file(
+    path: Path,
+    *,
+    guest_debug: bool = False,
+    all_sites: bool = False,
+    locals_in_registers: bool = True,
+) -> FileResult:
     """Run one script; never raises for anything the script does."""
     result = FileResult(path)
     try:
@@ -90,7 +96,12 @@ def run_file(path: Path, *, guest_debug: bool = False, all_sites: bool = False) 
     except (OSError, ValueError) as exc:
         result.fail(0, f"cannot read script: {exc}")
         return result
-    session = _Session(path.parent, guest_debug=guest_debug, all_sites=all_sites)
+    session = _Session(
+        path.parent,
+        guest_debug=guest_debug,
+        all_sites=all_sites,
+        locals_in_registers=locals_in_registers,
+    )
     for command in script.get("commands", []):
         line = int(command.get("line", 0))
         kind = command.get("type", "?")
@@ -112,8 +123,11 @@ def run_file(path: Path, *, guest_debug: bool = False, all_sites: bool = False) 
 class _Session:
     """The state of one script: current module, named instances, registrations."""
 
-    def __init__(self, folder: Path, *, guest_debug: bool, all_sites: bool) -> None:
+    def __init__(
+        self, folder: Path, *, guest_debug: bool, all_sites: bool, locals_in_registers: bool
+    ) -> None:
         self.folder = folder
+        self.locals_in_registers = locals_in_registers
         self.exec = _can_execute()
         self.guest_debug = guest_debug
         self.all_sites = all_sites
@@ -129,6 +143,7 @@ class _Session:
         api = _api()
         config = api.Config()
         config.guest_debug = self.guest_debug
+        config.locals_in_registers = self.locals_in_registers
         self.engine = api.Engine(config)
         self.store = api.Store(self.engine)
         if self.all_sites:

@@ -489,6 +489,27 @@ def test_trap_operands_held_only_in_registers_are_readable(
     assert seen == [(DebugEventKind.TRAP, expected)]
 
 
+def test_write_hot_loop_locals_on_a_later_iteration() -> None:
+    # $k and $acc are the loop's locals: plain builds keep them in home
+    # registers (Config.locals_in_registers); guest-debug builds keep them in
+    # their slots, so a write must take effect on the following iterations
+    w = World()
+    d = pcs(w.module, SUM)  # block, loop, local.get $k, i32.eqz, br_if, local.get $acc ...
+
+    def poke(dbg: Debugger, stop: Stop) -> str:
+        f = stop.frame
+        assert f is not None and tuple(f.locals) == (4, 5)  # second iteration
+        f.locals[1] = 100  # acc
+        f.locals[0] = 2  # k: 100 + 2 + 1
+        assert tuple(f.locals) == (2, 100)
+        return "continue"
+
+    dbg = Scripted(w.store, [((BP, SUM, d[5], (4, 5)), poke)])
+    dbg.set_break(w.module, d[5], ignore=1, temporary=True)
+    assert w.call("sum", 5) == 103
+    assert dbg.script == []
+
+
 LOCAL_GET_WAT = """
 (module
   (func (export "f") (param $a i32) (param $b i32) (result i32 i32 i32)

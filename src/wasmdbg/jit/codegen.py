@@ -329,10 +329,12 @@ class CodeGen:
             stack.store_entry(items[base + i], masm.out(i), stack.entry_disp(base + i))
         stack.truncate(base)
         stack.spill_regs()
+        stack.save_homes()
 
     def call_results(self, results: tuple[ValType, ...], nargs: int) -> None:
         stack = self.stack
         masm = self.masm
+        stack.load_homes()
         for i, ty in enumerate(results):
             reg = stack.alloc_like(ty)
             masm.load(SIZE[ty], reg, masm.out(i))
@@ -355,7 +357,9 @@ class CodeGen:
         for j in range(nargs):
             stack.store_entry(items[base + j], masm.out(k + j), stack.entry_disp(base + j))
         stack.truncate(base)
+        stack.save_homes()
         masm.libcall(op)
+        stack.load_homes()
         n = k + nargs
         if n > self.max_out:
             self.max_out = n
@@ -368,6 +372,10 @@ class CodeGen:
 
     def set_local(self, idx: int, keep: bool) -> None:
         stack = self.stack
+        home = stack.homes[idx]
+        if home >= 0:
+            self._set_home(home, keep)
+            return
         if stack.local_refs:
             stack.detach_local(idx)
         disp = stack.local_disps[idx]
@@ -382,6 +390,21 @@ class CodeGen:
             src = stack.entry_disp(len(items) - 1)
             if src != disp:
                 masm.copy_frame(disp, src)
+        if not keep:
+            stack.drop()
+
+    def _set_home(self, home: int, keep: bool) -> None:
+        """``local.set``/``local.tee`` of a register-held local (no LOCAL entry refers to it)."""
+        stack = self.stack
+        masm = self.masm
+        items = stack.items
+        kind, ty, data = items[-1]
+        if kind == REG:
+            masm.move(SIZE[ty], home, data)
+        elif kind == CONST:
+            masm.load_const(home, data)
+        else:
+            masm.load_frame(SIZE[ty], home, stack.entry_disp(len(items) - 1))
         if not keep:
             stack.drop()
 

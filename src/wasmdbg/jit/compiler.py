@@ -57,7 +57,16 @@ from .masm import (
     TruncKind,
 )
 from .seqpoints import SequencePoints
-from .stack import CONST, LOCAL, REG, SIZE, ValueStack
+from .stack import (
+    CONST,
+    GPR_HOMES,
+    GPR_HOMES_NO_HEAP,
+    LOCAL,
+    REG,
+    SIZE,
+    XMM_HOMES,
+    ValueStack,
+)
 
 __all__ = ["FuncCompiler", "compile_module"]
 
@@ -109,10 +118,17 @@ class FuncCompiler:
     """Compiles the functions of one module into one :class:`MacroAssembler`."""
 
     def __init__(
-        self, module: ModuleDef, *, guest_debug: bool = False, sig_ids: Sequence[int] | None = None
+        self,
+        module: ModuleDef,
+        *,
+        guest_debug: bool = False,
+        sig_ids: Sequence[int] | None = None,
+        locals_in_registers: bool = True,
     ) -> None:
         self.module = module
         self.guest_debug = guest_debug
+        # NB: plain builds only; guest-debug builds keep every local in its slot
+        self.locals_in_registers = locals_in_registers and not guest_debug
         self.sig_ids = sig_ids
         self.masm = MacroAssembler()
         self.masm.debug_hooks = guest_debug
@@ -127,6 +143,7 @@ class FuncCompiler:
         self.func_labels = [Label(f"func{i}") for i in range(len(module.func_type_indices))]
         self._block_types: dict[int, FuncType] = {}
         pinned = bool(module.memories)
+        self._gpr_homes = GPR_HOMES if pinned else GPR_HOMES_NO_HEAP
         self.masm.heap_pinned = pinned
         self.stack.pin_heap(pinned)
         self.handlers = self._build_handlers()
@@ -172,7 +189,8 @@ class FuncCompiler:
         nlocals = len(body.locals)
         local_types = list(ft.params) + list(body.locals)
         local_disps = [16 + 8 * i for i in range(nparams)] + [-16 - 8 * j for j in range(nlocals)]
-        stack.reset(local_types, local_disps, -16 - 8 * nlocals)
+        homes = self._choose_homes(body, local_types) if self.locals_in_registers else None
+        stack.reset(local_types, local_disps, -16 - 8 * nlocals, homes)
         masm.trap_sites = {}
         masm.call_sites = {}
         self.dead = False
@@ -193,6 +211,7 @@ class FuncCompiler:
         if seq is not None:
             seq.end_prologue()
         masm.zero_frame(-16, nlocals)
+        stack.load_homes()
 
         if seq is not None:
             self._debug_loop(iter_body(module, body), seq)
@@ -212,6 +231,34 @@ class FuncCompiler:
         return CompiledFunction(
             body.func_index, start, end, call_sites=masm.call_sites, trap_sites=masm.trap_sites
         )
+
+    def _choose_homes(self, body: FunctionBody, local_types: list[ValType]) -> list[int]:
+        """Each local's home register (-1: its frame slot), by uses weighted 8**loop depth."""
+        weight = [0] * len(local_types)
+        loops: list[bool] = []  # per open block: is it a loop
+        depth = 0
+        raw = iter_raw(self.module.raw, body.code_start, body.code_end, data_count=self._data_count)
+        for _off, op, imm in raw:
+            if op == 0x20 or op == 0x21 or op == 0x22:
+                weight[cast(int, imm)] += 8 ** min(depth, 5)
+            elif op == 0x03:
+                loops.append(True)
+                depth += 1
+            elif op == 0x02 or op == 0x04:
+                loops.append(False)
+            elif op == 0x0B and loops and loops.pop():
+                depth -= 1
+        homes = [-1] * len(local_types)
+        order = sorted((i for i, w in enumerate(weight) if w), key=lambda i: -weight[i])
+        gprs = list(self._gpr_homes)
+        xmms = list(XMM_HOMES)
+        for i in order:
+            ty = local_types[i]
+            if (ty is ValType.I32 or ty is ValType.I64) and gprs:
+                homes[i] = gprs.pop(0)
+            elif (ty is ValType.F32 or ty is ValType.F64) and xmms:
+                homes[i] = xmms.pop(0)
+        return homes
 
     def _skip_dead(self, op: int) -> bool:
         """In unreachable code: track nesting; True if ``op`` is skipped."""
@@ -235,6 +282,7 @@ class FuncCompiler:
         items = stack.items
         ltypes = stack.local_types
         ldisps = stack.local_disps
+        homes = stack.homes
         free_gpr = stack.free_gpr
         free_xmm = stack.free_xmm
         store_frame = masm.store_frame
@@ -247,6 +295,9 @@ class FuncCompiler:
                 cg.materialize()
             # NB: the two most frequent instructions are inlined
             if op == 0x20:  # local.get
+                if homes[imm] >= 0:  # type: ignore[call-overload]
+                    stack.push_local(imm)  # type: ignore[arg-type]
+                    continue
                 items.append((LOCAL, ltypes[imm], imm))  # type: ignore[call-overload, arg-type]
                 stack.local_refs += 1
                 if len(items) > stack.max_depth:
@@ -261,7 +312,7 @@ class FuncCompiler:
                 # NB: inlined for a register-held value and no pending local reads
                 # (what CodeGen.set_local does then)
                 kind, ty, data = items[-1]
-                if kind == REG and not stack.local_refs:
+                if kind == REG and not stack.local_refs and homes[imm] < 0:  # type: ignore[call-overload]
                     store_frame(SIZE[ty], data, ldisps[imm])  # type: ignore[call-overload]
                     if op == 0x21:
                         items.pop()
@@ -742,7 +793,11 @@ _install()
 
 
 def compile_module(
-    module: ModuleDef, *, guest_debug: bool = False, sig_ids: Sequence[int] | None = None
+    module: ModuleDef,
+    *,
+    guest_debug: bool = False,
+    sig_ids: Sequence[int] | None = None,
+    locals_in_registers: bool = True,
 ) -> CompiledModule:
     """Compile every defined function of a (valid) module into one code blob.
 
@@ -751,6 +806,8 @@ def compile_module(
     immediate, otherwise it reads ``VMContext.sig_ids`` at run time.
     With ``guest_debug`` every reachable instruction gets a patch site and
     ``CompiledModule.frame_table`` is a :class:`~wasmdbg.jit.frametable.FrameTable`.
+    With ``locals_in_registers`` (plain builds only) the hottest locals of each
+    function live in home registers (see ``stack``).
     """
     # NB: the cyclic collector is paused for the compile.  A large module's
     # build allocates millions of objects that all stay alive until the end
@@ -762,7 +819,10 @@ def compile_module(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return FuncCompiler(module, guest_debug=guest_debug, sig_ids=sig_ids).compile()
+        return FuncCompiler(
+            module, guest_debug=guest_debug, sig_ids=sig_ids,
+            locals_in_registers=locals_in_registers,
+        ).compile()
     finally:
         if was_enabled:
             gc.enable()

@@ -29,6 +29,18 @@ scratch registers.  ``rsp``, ``rbp`` and ``r14`` (VMContext) are reserved,
 and so are ``r12``/``r13`` in modules with a linear memory (pinned to the
 ``VMMemory*`` and the heap base, see ``masm``).
 
+Home registers (plain builds with ``locals_in_registers``): the hottest
+locals of a function may live in a *home register* for the whole function
+(``homes[idx]``, -1 for a frame slot).  Home registers are taken out of the
+free lists, so the allocator never hands them out; a read copies the home
+into a fresh register (never a lazy LOCAL entry, so spilling and block merges
+never touch homes), a write moves into it.  Wasm calls clobber every register
+(``abi``), so the home values are stored to the locals' own slots before each
+call and loaded back after it (see ``codegen``)::
+
+    with a linear memory    GPR homes rbx r15 r10 r9     XMM homes xmm14..xmm9
+    without                 GPR homes rbx r15 r12 r13    (r10/r9 stay free)
+
 Slot contents: i32 values are kept zero-extended to 64 bits (in registers
 and in slots), f32 uses the low 32 bits of a slot.
 """
@@ -46,6 +58,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONST",
+    "GPR_HOMES",
+    "GPR_HOMES_NO_HEAP",
     "LOCAL",
     "MEM",
     "RAX",
@@ -54,6 +68,7 @@ __all__ = [
     "REG",
     "SIZE",
     "XMM0",
+    "XMM_HOMES",
     "Entry",
     "ValueStack",
     "is_float",
@@ -75,6 +90,10 @@ _GPR_POOL = (RDX, RCX, RAX, R15, R13, R12, RBX, R10, R9, R8, RDI, RSI)
 # with a linear memory, r12/r13 are pinned to the VMMemory* and the heap base
 _GPR_POOL_HEAP = tuple(r for r in _GPR_POOL if r not in (R12, R13))
 _XMM_POOL = tuple(XMM0 + n for n in range(14, -1, -1))  # xmm15 is scratch
+#: Registers that may be a local's home, best first (see the module doc).
+GPR_HOMES = (RBX, R15, R10, R9)
+GPR_HOMES_NO_HEAP = (RBX, R15, R12, R13)
+XMM_HOMES = tuple(XMM0 + n for n in range(14, 8, -1))
 
 _F32, _F64 = ValType.F32, ValType.F64
 
@@ -105,6 +124,8 @@ class ValueStack:
         "free_gpr",
         "free_xmm",
         "gpr_pool",
+        "home_moves",
+        "homes",
         "items",
         "local_disps",
         "local_refs",
@@ -122,6 +143,8 @@ class ValueStack:
         self.free_xmm: list[int] = list(_XMM_POOL)
         self.local_types: list[ValType] = []
         self.local_disps: list[int] = []
+        self.homes: list[int] = []
+        self.home_moves: list[tuple[int, int, int]] = []  # (size, home, disp)
         self.local_refs = 0  # how many LOCAL entries are on the stack
         self.slot0 = -16
         self.max_depth = 0
@@ -130,11 +153,28 @@ class ValueStack:
         """Reserve (or not) r12/r13 for the linear memory (see ``masm``)."""
         self.gpr_pool = _GPR_POOL_HEAP if pinned else _GPR_POOL
 
-    def reset(self, local_types: list[ValType], local_disps: list[int], slot0: int) -> None:
-        """Start a new function."""
+    def reset(
+        self,
+        local_types: list[ValType],
+        local_disps: list[int],
+        slot0: int,
+        homes: list[int] | None = None,
+    ) -> None:
+        """Start a new function (``homes``: each local's home register or -1)."""
         self.items.clear()
-        self.free_gpr[:] = self.gpr_pool
-        self.free_xmm[:] = _XMM_POOL
+        if homes is None or not any(h >= 0 for h in homes):
+            self.homes = [-1] * len(local_types)
+            self.home_moves = []
+            self.free_gpr[:] = self.gpr_pool
+            self.free_xmm[:] = _XMM_POOL
+        else:
+            self.homes = homes
+            self.home_moves = [
+                (SIZE[local_types[i]], h, local_disps[i]) for i, h in enumerate(homes) if h >= 0
+            ]
+            taken = set(homes)
+            self.free_gpr[:] = [r for r in self.gpr_pool if r not in taken]
+            self.free_xmm[:] = [r for r in _XMM_POOL if r not in taken]
         self.local_types = local_types
         self.local_disps = local_disps
         self.local_refs = 0
@@ -157,7 +197,14 @@ class ValueStack:
             self.max_depth = len(items)
 
     def push_local(self, idx: int) -> None:
-        """Push a lazy reference to local ``idx``."""
+        """Push a lazy reference to local ``idx`` (a register copy of a home)."""
+        home = self.homes[idx]
+        if home >= 0:
+            ty = self.local_types[idx]
+            reg = self.alloc_like(ty)
+            self.masm.move(SIZE[ty], reg, home)
+            self.push_reg(ty, reg)
+            return
         items = self.items
         items.append((LOCAL, self.local_types[idx], idx))
         self.local_refs += 1
@@ -408,6 +455,18 @@ class ValueStack:
                 masm.copy_frame(slot0 - 8 * i, disp)
                 items[i] = (MEM, e[1], 0)
                 self.local_refs -= 1
+
+    def save_homes(self) -> None:
+        """Store every home register to its local's slot (before a call)."""
+        store = self.masm.store_frame
+        for size, home, disp in self.home_moves:
+            store(size, home, disp)
+
+    def load_homes(self) -> None:
+        """Load every home register from its local's slot (after a call, at entry)."""
+        load = self.masm.load_frame
+        for size, home, disp in self.home_moves:
+            load(size, home, disp)
 
     def regs_in_use(self) -> list[int]:
         """Registers held by stack entries (for debugging and tests)."""

@@ -5,7 +5,10 @@ Only a few settings change what wasmdbg does:
 * ``guest_debug`` (alias ``debug``) compiles with patch sites and frame
   tables and gives every Store its own copy of each module's code;
 * ``max_wasm_stack`` bounds how deep compiled code may go (bytes);
-* ``epoch_interruption`` enables ``Store.set_epoch_deadline``.
+* ``epoch_interruption`` enables ``Store.set_epoch_deadline``;
+* ``locals_in_registers`` (wasmdbg's own, default on) keeps the hottest
+  locals of each function in registers in code compiled without
+  ``guest_debug`` (guest-debug code keeps every local in its frame slot).
 
 The other wasmtime-py settings are accepted and remembered (so existing
 code runs) but have no effect; settings asking for features wasmdbg does
@@ -82,11 +85,13 @@ class Config:
     guest_debug: bool
     max_wasm_stack: int
     epoch_interruption: bool
+    locals_in_registers: bool
 
     def __init__(self, **settings: Any) -> None:
         object.__setattr__(self, "guest_debug", False)
         object.__setattr__(self, "max_wasm_stack", 2 * 1024 * 1024)
         object.__setattr__(self, "epoch_interruption", False)
+        object.__setattr__(self, "locals_in_registers", True)
         object.__setattr__(self, "_other", {})
         for key, value in settings.items():
             setattr(self, key, value)
@@ -102,6 +107,10 @@ class Config:
             object.__setattr__(self, name, value)
         elif name == "epoch_interruption":
             object.__setattr__(self, name, bool(value))
+        elif name == "locals_in_registers":
+            if not isinstance(value, bool):
+                raise TypeError("expected a bool")
+            object.__setattr__(self, name, value)
         elif name in _ACCEPTED_BOOLS:
             if not isinstance(value, bool):
                 raise TypeError("expected a bool")
@@ -136,6 +145,7 @@ class Config:
         object.__setattr__(dup, "guest_debug", self.guest_debug)
         object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
         object.__setattr__(dup, "epoch_interruption", self.epoch_interruption)
+        object.__setattr__(dup, "locals_in_registers", self.locals_in_registers)
         object.__setattr__(dup, "_other", dict(self._other))
         return dup
 

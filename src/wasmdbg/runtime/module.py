@@ -114,8 +114,12 @@ class Module:
                     from ..jit.compiler import compile_module
 
                     sig_ids = [self.engine.sig_id(t) for t in self._def.types]
+                    config = self.engine.config
                     self._compiled = compile_module(
-                        self._def, guest_debug=self.engine.config.guest_debug, sig_ids=sig_ids
+                        self._def,
+                        guest_debug=config.guest_debug,
+                        sig_ids=sig_ids,
+                        locals_in_registers=config.locals_in_registers,
                     )
         return self._compiled
 
