@@ -166,3 +166,108 @@ def test_trap_stop_reads_homed_locals() -> None:
     with pytest.raises(Trap, match="divide by zero"):
         f["trap"](store, 5)
     assert seen == [(DebugEventKind.TRAP, (5, 5))]
+
+
+# count(n): i = 0 .. n in a loop; f(n) runs a loop with six homed locals
+# (so the caller-saved homes r10, r9 and XMM registers are taken too), then
+# memory.init or memory.fill with out-of-bounds operands
+TRAPS_WAT = """
+(module
+  (memory 1)
+  (data $d "abcd")
+  (func (export "count") (param $n i32) (result i32) (local $i i32)
+    loop
+      local.get $i i32.const 1 i32.add local.set $i
+      local.get $i local.get $n i32.lt_u br_if 0
+    end
+    local.get $i)
+  (func $spin (param $n i32) (local $i i32) (local $a i32) (local $b i32) (local $c i32)
+        (local $x f64)
+    loop
+      local.get $i i32.const 1 i32.add local.set $i
+      local.get $a i32.const 2 i32.add local.set $a
+      local.get $b i32.const 3 i32.add local.set $b
+      local.get $c i32.const 4 i32.add local.set $c
+      local.get $x f64.const 0.5 f64.add local.set $x
+      local.get $i local.get $n i32.lt_u br_if 0
+    end
+    local.get $i i32.const 0 i32.ne
+    if  ;; an out-of-line libcall status trap (memory.init)
+      i32.const 0 i32.const 0 local.get $a memory.init $d
+    end
+    i32.const 65534 local.get $c local.get $b memory.fill)  ;; an inline bounds trap
+  (func (export "init") (param $n i32) local.get $n call $spin)
+  (func (export "fill") (param $n i32) i32.const 0 call $spin)
+)
+"""
+COUNT, SPIN = 0, 1
+
+
+def _traps_world() -> tuple[Store, Module, dict[str, Func]]:
+    engine = Engine(Config(debug=True))
+    module = Module(engine, TRAPS_WAT)
+    store = Store(engine)
+    exports = Linker(engine).instantiate(store, module).exports(store)
+    return store, module, {name: f for name, f in exports.items() if isinstance(f, Func)}
+
+
+def test_spin_keeps_its_locals_in_caller_saved_homes_too() -> None:
+    compiled = compile_module(decode_module(wasmtime.wat2wasm(TRAPS_WAT)), guest_debug=True)
+    table = compiled.frame_table
+    assert table is not None
+    site = next(s for s in table if s.func_index == SPIN and s.kind is SiteKind.PATCH)
+    regs = {loc.value for loc in site.locals if loc.kind is LocKind.GPR}
+    assert {10, 9} <= regs  # r10, r9: a System V call clobbers them
+    assert site.locals[5].kind is LocKind.XMM
+
+
+@pytest.mark.parametrize(("export", "n", "message"), [
+    ("init", 6, "out of bounds memory access"),  # memory.init: the libcall's status
+    ("fill", 0, "out of bounds memory access"),  # memory.fill: machine code's own check
+])
+def test_trap_stops_read_homes_after_libcalls_and_inline_checks(
+    export: str, n: int, message: str
+) -> None:
+    store, _module, f = _traps_world()
+    seen: list[tuple[Any, ...]] = []
+
+    def handler(st: Any, event: DebugEvent) -> None:
+        frames = st.debug_frames()
+        seen.append((event.kind, frames[0].func_index, tuple(frames[0].locals)))
+
+    store.set_debug_handler(handler)
+    with pytest.raises(Trap, match=message):
+        f[export](store, n)
+    iters = max(n, 1)
+    assert seen == [
+        (DebugEventKind.TRAP, SPIN, (n, iters, 2 * iters, 3 * iters, 4 * iters, 0.5 * iters))
+    ]
+
+
+def test_single_steps_see_and_write_a_homed_local() -> None:
+    store, module, f = _traps_world()
+    pcs = _pcs(module, COUNT)  # loop, get $i, const, add, set $i, get $i, get $n, lt_u, br_if
+    seen: list[tuple[Any, ...]] = []
+
+    def handler(st: Any, event: DebugEvent) -> None:
+        frame = st.debug_frames()[0]
+        seen.append((event.kind, frame.pc, tuple(frame.locals)))
+        with st.edit_breakpoints() as edit:
+            if event.kind is DebugEventKind.BREAKPOINT:
+                edit.remove_breakpoint(module, pcs[1][0])
+                edit.single_step(True)
+            elif frame.pc == pcs[5][0]:  # after local.set $i on the first iteration
+                frame.locals[1] = 5000  # i: past n, the loop ends here
+                edit.single_step(False)
+
+    store.set_debug_handler(handler)
+    with store.edit_breakpoints() as edit:
+        edit.add_breakpoint(module, pcs[1][0])
+    assert f["count"](store, 1000) == 5000
+    assert seen == [
+        (DebugEventKind.BREAKPOINT, pcs[1][0], (1000, 0)),
+        (DebugEventKind.STEP, pcs[2][0], (1000, 0)),
+        (DebugEventKind.STEP, pcs[3][0], (1000, 0)),
+        (DebugEventKind.STEP, pcs[4][0], (1000, 0)),
+        (DebugEventKind.STEP, pcs[5][0], (1000, 1)),
+    ]
