@@ -177,6 +177,9 @@ class OutOfLine(Emitter):
             if state is not None:
                 self.trap_states.append((len(data), state[1]))
         for pc, label in self._dyn_stubs.items():
+            # NB: no spills here: a status stub follows a libcall, which stored
+            # every register-held value (the homes too) before it clobbered them,
+            # so the slots already hold what the row describes
             buf.bind(label)
             a.mov32_rr(RAX, RAX)  # the status is an int32: clear the upper half
             a.call_l(self._trap_common)
