@@ -82,6 +82,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import WasmError
 from ..jit import abi
 from ..wasm import types as core
+from . import sigsegv
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
 from .debug.api import StoreDebugMixin
@@ -443,6 +444,8 @@ class Store(StoreDebugMixin):
         if code is not None:
             return code
         compiled = module._compiled_module()
+        if self.engine.config._signal_bounds:
+            sigsegv.ensure_installed()
         if self.engine.config.guest_debug:
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:
