@@ -7,8 +7,9 @@ Only a few settings change what wasmdbg does:
 * ``max_wasm_stack`` bounds how deep compiled code may go (bytes);
 * ``epoch_interruption`` enables ``Store.set_epoch_deadline``;
 * ``locals_in_registers`` (wasmdbg's own, default on) keeps the hottest
-  locals of each function in registers in code compiled without
-  ``guest_debug`` (guest-debug code keeps every local in its frame slot);
+  locals of each function in registers, with or without ``guest_debug``
+  (the debugger reads and writes them where the trampoline saved them, or in
+  their slots while a call runs);
 * ``signals_based_traps`` (default on) drops most explicit bounds checks
   from code compiled without ``guest_debug``: every linear memory reserves
   8 GiB of address space and an out-of-bounds access faults; a SIGSEGV
