@@ -5,7 +5,7 @@ folder can be named with ``WASMDBG_SPEC_DIR``.  The only commands allowed to
 be skipped are the text-format ``assert_malformed`` ones: wasmdbg decodes
 binaries and has no text parser.
 
-Four modes, as the guest-debug issue demands that debugging never changes
+Five modes, as the guest-debug issue demands that debugging never changes
 a result:
 
 * ``plain`` -- ``guest_debug`` off, every script;
@@ -15,7 +15,10 @@ a result:
   every script;
 * ``all-sites`` -- ``guest_debug`` on, single-step on (every patch site of
   every module enabled) and a handler that just continues; every script
-  (about 15 s: some run millions of sequence points).
+  (about 15 s: some run millions of sequence points);
+* ``explicit-bounds`` -- ``guest_debug`` off and ``signals_based_traps``
+  off: every heap access checked by compare-and-branch (``plain`` relies on
+  faults and the SIGSEGV handler), every script.
 
 In the other modes the counts must equal the plain run's.
 """
@@ -37,7 +40,7 @@ TEXT_SKIP = "text-format module (no text parser)"
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
 cases = [
     pytest.param(script, mode, id=f"{script.stem}-{mode}")
-    for mode in ("plain", "slot-locals", "debug", "all-sites")
+    for mode in ("plain", "slot-locals", "debug", "all-sites", "explicit-bounds")
     for script in scripts
 ]
 
@@ -54,6 +57,7 @@ def test_spec_script(script: Path, mode: str) -> None:
         guest_debug=mode in ("debug", "all-sites"),
         all_sites=mode == "all-sites",
         locals_in_registers=mode != "slot-locals",
+        signals_based_traps=mode != "explicit-bounds",
     )
     assert result.failures == [], "\n".join(result.failures[:20])
     other_skips = {k: v for k, v in result.skip_reasons.items() if k != TEXT_SKIP}

@@ -88,6 +88,7 @@ def run_file(
     guest_debug: bool = False,
     all_sites: bool = False,
     locals_in_registers: bool = True,
+    signals_based_traps: bool = True,
 ) -> FileResult:
     """Run one script; never raises for anything the script does."""
     result = FileResult(path)
@@ -101,6 +102,7 @@ def run_file(
         guest_debug=guest_debug,
         all_sites=all_sites,
         locals_in_registers=locals_in_registers,
+        signals_based_traps=signals_based_traps,
     )
     for command in script.get("commands", []):
         line = int(command.get("line", 0))
@@ -124,10 +126,17 @@ class _Session:
     """The state of one script: current module, named instances, registrations."""
 
     def __init__(
-        self, folder: Path, *, guest_debug: bool, all_sites: bool, locals_in_registers: bool
+        self,
+        folder: Path,
+        *,
+        guest_debug: bool,
+        all_sites: bool,
+        locals_in_registers: bool,
+        signals_based_traps: bool = True,
     ) -> None:
         self.folder = folder
         self.locals_in_registers = locals_in_registers
+        self.signals_based_traps = signals_based_traps
         self.exec = _can_execute()
         self.guest_debug = guest_debug
         self.all_sites = all_sites
@@ -144,6 +153,7 @@ class _Session:
         config = api.Config()
         config.guest_debug = self.guest_debug
         config.locals_in_registers = self.locals_in_registers
+        config.signals_based_traps = self.signals_based_traps
         self.engine = api.Engine(config)
         self.store = api.Store(self.engine)
         if self.all_sites:

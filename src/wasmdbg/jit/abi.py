@@ -62,6 +62,9 @@ VMContext (one per instance; ``r14`` points at it)::
     40   sig_ids      u64* : canonical signature id per type index
     48   host_id      u64 : only in a host function's context (see below)
     56   instance_id  u64 : the runtime's handle for libcalls
+    64   interrupt    u64 : a mirror of ``VMStoreContext.interrupt`` (the Store
+                      writes both), so a loop header tests the flag in one
+                      instruction: ``cmp qword [r14 + 64], 0; jne stub``
 
 VMStoreContext (one per Store)::
 
@@ -133,7 +136,8 @@ class VMCTX(IntEnum):
     SIG_IDS = 40
     HOST_ID = 48
     INSTANCE_ID = 56
-    SIZE = 64
+    INTERRUPT = 64
+    SIZE = 72
 
 
 class STORE(IntEnum):

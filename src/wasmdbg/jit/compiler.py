@@ -124,6 +124,7 @@ class FuncCompiler:
         guest_debug: bool = False,
         sig_ids: Sequence[int] | None = None,
         locals_in_registers: bool = True,
+        signals_based_traps: bool = False,
     ) -> None:
         self.module = module
         self.guest_debug = guest_debug
@@ -146,6 +147,9 @@ class FuncCompiler:
         pinned = bool(module.memories)
         self._gpr_homes = GPR_HOMES if pinned else GPR_HOMES_NO_HEAP
         self.masm.heap_pinned = pinned
+        # NB: guest-debug builds keep explicit bounds checks (a trap stub spills
+        # the operand stack for the debugger; a fault site could not)
+        self.masm.heap_signals = pinned and signals_based_traps and not guest_debug
         self.stack.pin_heap(pinned)
         self.handlers = self._build_handlers()
         self._data_count = data_count_ok(module)
@@ -799,6 +803,7 @@ def compile_module(
     guest_debug: bool = False,
     sig_ids: Sequence[int] | None = None,
     locals_in_registers: bool = True,
+    signals_based_traps: bool = False,
 ) -> CompiledModule:
     """Compile every defined function of a (valid) module into one code blob.
 
@@ -809,6 +814,8 @@ def compile_module(
     ``CompiledModule.frame_table`` is a :class:`~wasmdbg.jit.frametable.FrameTable`.
     With ``locals_in_registers`` the hottest locals of each function live in
     home registers (see ``stack``; in debug builds ``seqpoints`` describes them).
+    With ``signals_based_traps`` (plain builds only) most heap accesses have
+    no explicit bounds check and fault instead (see ``masm_heap``).
     """
     # NB: the cyclic collector is paused for the compile.  A large module's
     # build allocates millions of objects that all stay alive until the end
@@ -823,6 +830,7 @@ def compile_module(
         return FuncCompiler(
             module, guest_debug=guest_debug, sig_ids=sig_ids,
             locals_in_registers=locals_in_registers,
+            signals_based_traps=signals_based_traps,
         ).compile()
     finally:
         if was_enabled:

@@ -523,14 +523,19 @@ class MacroAssembler(FloatOps, HeapOps):
     def interrupt_check(self, token: object = None) -> None:
         """Trap with ``INTERRUPT`` if the store's interrupt flag is set.
 
+        One instruction against memory: the VMContext's mirror of the flag
+        (``VMCTX.INTERRUPT``, written by the Store with the flag itself).
         With ``debug_hooks``: call the debug trampoline instead (and go on);
         ``token`` is recorded with the stub's return address.
         """
-        self.asm.mov_rm(R11, self.mem(R14, VMCTX.STORE))
-        self._check_interrupt_flag(token)
+        self.asm.cmp_mi(self.mem(R14, VMCTX.INTERRUPT), 0)
+        if not self.debug_hooks:
+            self.trap_if(Cond.NE, TrapCode.INTERRUPT)
+            return
+        self.interrupt_stub(token, load_store=True)
 
     def _check_interrupt_flag(self, token: object) -> None:
-        """The check proper; ``r11`` holds the VMStoreContext*."""
+        """The prologue's check; ``r11`` already holds the VMStoreContext*."""
         self.asm.cmp_mi(self.mem(R11, STORE.INTERRUPT), 0)
         if not self.debug_hooks:
             self.trap_if(Cond.NE, TrapCode.INTERRUPT)

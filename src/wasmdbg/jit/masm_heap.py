@@ -18,6 +18,22 @@ never moves).  A bounds-checked access is then::
     cmp  addr, [r12 + MEMORY.SIZE]
     ja   trap_stub                ; MEMORY_OUT_OF_BOUNDS
     mov  dst, [r13 + addr - size]
+
+Signal-based bounds checks
+--------------------------
+With ``heap_signals`` (plain builds with ``Config.signals_based_traps``)
+an access whose ``offset + size`` fits in a positive disp32 has no check
+at all::
+
+    mov  dst, [r13 + addr + offset]
+
+Every memory is then reserved 8 GiB, only ``[0, size)`` of it accessible
+(``runtime.memory``), so ``addr + offset + size < 6 GiB`` lands in the
+reservation and an out-of-bounds access faults.  The offset of the
+faulting instruction goes into ``trap_sites`` with the Wasm pc, exactly as
+a trap stub's return address would; the SIGSEGV handler
+(``runtime.sigsegv``) makes the faulting instruction "call" a trap routine
+so that ``trap_pc`` is that offset.  Larger offsets keep the explicit check.
 """
 
 from __future__ import annotations
@@ -49,6 +65,11 @@ class HeapOps(OutOfLine):
         self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
         self._heap_size = Mem(R12, MEMORY.SIZE)
         self._heap_mems: dict[tuple[int, int], Mem] = {}
+        # signal-based bounds checks (see the module doc): the next heap access
+        # instruction is a fault site; (addr, offset) -> its operand
+        self.heap_signals = False
+        self._fault_site = False
+        self._fault_mems: dict[tuple[int, int], Mem] = {}
 
     # -- VM context access ---------------------------------------------------------------
 
@@ -100,6 +121,14 @@ class HeapOps(OutOfLine):
         end = offset + size
         if self.heap_pinned:
             self.heap_used = True
+            if self.heap_signals and end <= 0x7FFF_FFFF:
+                # NB: cached, not fresh: heap_load/heap_store key encodings by id(m)
+                fkey = (addr, offset)
+                m = self._fault_mems.get(fkey)
+                if m is None:
+                    m = self._fault_mems[fkey] = Mem(R13, offset, r, 1)
+                self._fault_site = True
+                return m
             ekey = (12, addr, end)
             data = self._data
             enc = self._enc.get(ekey)
@@ -136,6 +165,9 @@ class HeapOps(OutOfLine):
         key = (9, id(m), dst, size, signed, to64)
         enc = self._enc.get(key)
         data = self._data
+        if self._fault_site:
+            self._fault_site = False
+            self.trap_sites[len(data)] = self.pc
         if enc is not None:
             data += enc
             return
@@ -176,6 +208,9 @@ class HeapOps(OutOfLine):
         key = (10, id(m), src, size)
         enc = self._enc.get(key)
         data = self._data
+        if self._fault_site:
+            self._fault_site = False
+            self.trap_sites[len(data)] = self.pc
         if enc is not None:
             data += enc
             return
@@ -209,6 +244,9 @@ class HeapOps(OutOfLine):
         Only for constants :meth:`can_store_const` accepts.
         """
         a = self.asm
+        if self._fault_site:
+            self._fault_site = False
+            self.trap_sites[len(self._data)] = self.pc
         if size == 8:
             a.mov_mi(m, bits - (1 << 64) if bits >= _I64_SIGN else bits)
         elif size == 4:

@@ -33,12 +33,12 @@ With ``debug_hooks`` (code compiled for debugging) two things change:
 * an interrupt check does not trap but calls the preserve-all breakpoint
   trampoline from an out-of-line stub, and continues when it returns::
 
-      mov  r11, [r14 + VMCTX.STORE]
-      cmp  qword [r11 + STORE.INTERRUPT], 0
-      jne  stub
+      cmp  qword [r14 + VMCTX.INTERRUPT], 0     ; a loop header (the prologue
+      jne  stub                                 ; tests [r11 + STORE.INTERRUPT])
     back:
       ...
-    stub: call [r11 + STORE.DEBUG_TRAMPOLINE]   ; return address: a trap site
+    stub: mov  r11, [r14 + VMCTX.STORE]         ; (the prologue's r11 is loaded)
+          call [r11 + STORE.DEBUG_TRAMPOLINE]   ; return address: a trap site
           jmp  back
 
   ``interrupt_sites`` lists ``(return offset, token)`` per stub; the token
@@ -89,7 +89,7 @@ class OutOfLine(Emitter):
         self._dyn_stubs: dict[int, Label] = {}
         # debug mode: trap reporting and pausing interrupt checks (see the module doc)
         self.debug_hooks = False
-        self._interrupt_stubs: list[tuple[Label, Label, int, object]] = []
+        self._interrupt_stubs: list[tuple[Label, Label, int, object, bool]] = []
         self.interrupt_sites: list[tuple[int, object]] = []
         # debug mode: the compiler's snapshot of the operand stack at a trap check:
         # (register spills the stub performs, token); trap_states collects
@@ -140,16 +140,17 @@ class OutOfLine(Emitter):
                 self._stub_states[(-1, self.pc)] = self.trap_state()
         self.asm.jcc_l(Cond.NE, stub)
 
-    def interrupt_stub(self, token: object) -> None:
+    def interrupt_stub(self, token: object, *, load_store: bool = False) -> None:
         """Debug mode: ``jne`` to a stub that calls the breakpoint trampoline and comes back.
 
-        ``r11`` holds the VMStoreContext*; ``token`` is recorded with the stub's
-        return address in ``interrupt_sites``.
+        ``r11`` holds the VMStoreContext* (or, with ``load_store``, the stub
+        loads it); ``token`` is recorded with the stub's return address in
+        ``interrupt_sites``.
         """
         stub, back = Label("interrupt"), Label("interrupt_back")
         self.asm.jcc_l(Cond.NE, stub)
         self.buf.bind(back)
-        self._interrupt_stubs.append((stub, back, self.pc, token))
+        self._interrupt_stubs.append((stub, back, self.pc, token, load_store))
 
     def emit_stubs(self) -> None:
         """Emit the current function's out-of-line stubs (at the end of its code)."""
@@ -188,8 +189,10 @@ class OutOfLine(Emitter):
             if state is not None:
                 self.trap_states.append((len(buf.data), state[1]))
         states.clear()
-        for stub, back, pc, token in self._interrupt_stubs:
+        for stub, back, pc, token, load_store in self._interrupt_stubs:
             buf.bind(stub)
+            if load_store:
+                a.mov_rm(R11, self.mem(R14, VMCTX.STORE))
             a.call_m(self.mem(R11, STORE.DEBUG_TRAMPOLINE))
             ret = len(buf.data)
             self.trap_sites[ret] = pc  # where a backtrace says an INTERRUPT trap was

@@ -9,7 +9,12 @@ Only a few settings change what wasmdbg does:
 * ``locals_in_registers`` (wasmdbg's own, default on) keeps the hottest
   locals of each function in registers, with or without ``guest_debug``
   (the debugger reads and writes them where the trampoline saved them, or in
-  their slots while a call runs).
+  their slots while a call runs);
+* ``signals_based_traps`` (default on) drops most explicit bounds checks
+  from code compiled without ``guest_debug``: every linear memory reserves
+  8 GiB of address space and an out-of-bounds access faults; a SIGSEGV
+  handler turns the fault into the same trap (``runtime.sigsegv``).
+  Guest-debug code keeps explicit checks either way.
 
 The other wasmtime-py settings are accepted and remembered (so existing
 code runs) but have no effect; settings asking for features wasmdbg does
@@ -41,7 +46,6 @@ _ACCEPTED_BOOLS = frozenset(
         "cranelift_nan_canonicalization",
         "native_unwind_info",
         "macos_use_mach_ports",
-        "signals_based_traps",
         "memory_init_cow",
         "memory_may_move",
         "gc_support",
@@ -87,12 +91,14 @@ class Config:
     max_wasm_stack: int
     epoch_interruption: bool
     locals_in_registers: bool
+    signals_based_traps: bool
 
     def __init__(self, **settings: Any) -> None:
         object.__setattr__(self, "guest_debug", False)
         object.__setattr__(self, "max_wasm_stack", 2 * 1024 * 1024)
         object.__setattr__(self, "epoch_interruption", False)
         object.__setattr__(self, "locals_in_registers", True)
+        object.__setattr__(self, "signals_based_traps", True)
         object.__setattr__(self, "_other", {})
         for key, value in settings.items():
             setattr(self, key, value)
@@ -108,7 +114,7 @@ class Config:
             object.__setattr__(self, name, value)
         elif name == "epoch_interruption":
             object.__setattr__(self, name, bool(value))
-        elif name == "locals_in_registers":
+        elif name in ("locals_in_registers", "signals_based_traps"):
             if not isinstance(value, bool):
                 raise TypeError("expected a bool")
             object.__setattr__(self, name, value)
@@ -147,7 +153,13 @@ class Config:
         object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
         object.__setattr__(dup, "epoch_interruption", self.epoch_interruption)
         object.__setattr__(dup, "locals_in_registers", self.locals_in_registers)
+        object.__setattr__(dup, "signals_based_traps", self.signals_based_traps)
         object.__setattr__(dup, "_other", dict(self._other))
         return dup
+
+    @property
+    def _signal_bounds(self) -> bool:
+        """Whether compiled code relies on faulting accesses (plain builds with signals)."""
+        return self.signals_based_traps and not self.guest_debug
 
     _other: dict[str, Any]

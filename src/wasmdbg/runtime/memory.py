@@ -5,6 +5,15 @@ through :class:`~wasmdbg.runtime.codemem.Reservation`; growing commits more
 pages in place, so ``VMMemory.base`` (which compiled code loads) and
 ``data_ptr`` stay valid for the memory's life.  ``VMMemory.size`` is the
 byte size compiled code bounds-checks against.
+
+With signal-based bounds checks (``Config.signals_based_traps``, plain
+builds) the reservation is at least :data:`SIGNAL_RESERVATION` (8 GiB):
+compiled code adds a u32 index and a static offset below 2 GiB to the base
+without a check, and everything past ``size`` is ``PROT_NONE``, so an
+out-of-bounds access faults::
+
+    base                base+size                  base+8 GiB
+    |  read+write       |  PROT_NONE ..............|
 """
 
 from __future__ import annotations
@@ -22,6 +31,9 @@ from .vmcontext import VMMemory
 __all__ = ["Memory"]
 
 PAGE = core.PAGE_SIZE
+#: Address space reserved per memory when compiled code relies on faults: a
+#: u32 index + an offset below 2 GiB + 16 bytes stays below 6 GiB.
+SIGNAL_RESERVATION = 8 << 30
 
 
 class Memory:
@@ -61,7 +73,10 @@ class Memory:
         self._ty = ty
         self._max_pages = maximum
         try:
-            self._res = Reservation(maximum * PAGE, minimum * PAGE)
+            reserve = maximum * PAGE
+            if store.engine.config._signal_bounds:
+                reserve = max(reserve, SIGNAL_RESERVATION)
+            self._res = Reservation(reserve, minimum * PAGE)
         except CodeMemoryError as exc:
             raise WasmError(f"cannot allocate memory of {minimum} pages: {exc}") from exc
         vm = VMMemory()

@@ -120,6 +120,7 @@ class Module:
                         guest_debug=config.guest_debug,
                         sig_ids=sig_ids,
                         locals_in_registers=config.locals_in_registers,
+                        signals_based_traps=config.signals_based_traps,
                     )
         return self._compiled
 

@@ -7,11 +7,19 @@ for the duration of a ``with`` block, a tiny handler written in machine
 code that does only async-signal-safe work::
 
     handler(sig, info, uctx):
-        movabs rax, &cells      ; cells[0] = &store.interrupt, cells[1] = previous handler
+        movabs rax, &cells      ; cells[0] = &table pointer, cells[1] = previous handler
         mov    rcx, [rax]
         test   rcx, rcx
+        jz     chain            ; no Store
+        mov    rcx, [rcx]       ; the Store's flag table: [count, &flag, &mirror ...]
+        mov    r8, [rcx]
+    next:
+        test   r8, r8
         jz     chain
-        or     qword [rcx], 1   ; INTERRUPT_REQUEST: the guest traps (or pauses) at its next check
+        mov    r9, [rcx + r8*8]
+        or     qword [r9], 1    ; INTERRUPT_REQUEST: the guest traps (or pauses) at its next check
+        sub    r8, 1
+        jmp    next
     chain:
         mov    rax, [rax+8]
         cmp    rax, 1           ; SIG_DFL (0) / SIG_IGN (1): nothing to chain to
@@ -31,6 +39,9 @@ Usage::
 
     with store.interrupt_on_sigint():
         run(store)          # Ctrl-C -> Trap(INTERRUPT) or KeyboardInterrupt
+
+The flag has a copy in every instance's VMContext (loop headers test that
+one); the Store keeps the table of all copies the handler walks.
 """
 
 from __future__ import annotations
@@ -38,10 +49,10 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from ..errors import WasmError
-from ..jit import abi
 from ..jit.x64 import Assembler, Cond, Mem, Reg
 from .codemem import CodeMemory
 from .vmcontext import INTERRUPT_REQUEST
@@ -79,13 +90,21 @@ _active = False
 def _handler_code(cells: int) -> bytes:
     """The handler's bytes, from the tested encoder (``jit.x64``)."""
     a = Assembler()
-    chain, done = a.new_label("chain"), a.new_label("done")
-    rax, rcx = Reg.RAX, Reg.RCX
+    chain, done, loop = a.new_label("chain"), a.new_label("done"), a.new_label("next")
+    rax, rcx, r8, r9 = Reg.RAX, Reg.RCX, Reg.R8, Reg.R9
     a.mov_ri64(rax, cells)  # movabs rax, &cells
-    a.mov_rm(rcx, Mem(rax))  # rcx = &store.interrupt (0: no Store)
+    a.mov_rm(rcx, Mem(rax))  # rcx = &table pointer (0: no Store)
     a.test_rr(rcx, rcx)
     a.jcc_l(Cond.E, chain)
-    a.or_mi(Mem(rcx), INTERRUPT_REQUEST)  # the other bits (deadline, edit) stay
+    a.mov_rm(rcx, Mem(rcx))  # the flag table
+    a.mov_rm(r8, Mem(rcx))  # its count
+    a.bind(loop)
+    a.test_rr(r8, r8)
+    a.jcc_l(Cond.E, chain)
+    a.mov_rm(r9, Mem(rcx, 0, r8, 8))
+    a.or_mi(Mem(r9), INTERRUPT_REQUEST)  # the other bits (deadline, edit) stay
+    a.sub_ri(r8, 1)
+    a.jmp_l(loop)
     a.bind(chain)
     a.mov_rm(rax, Mem(rax, 8))  # the previous handler
     a.cmp_ri(rax, 1)  # SIG_DFL (0) / SIG_IGN (1): nothing to chain to
@@ -106,8 +125,9 @@ def _handler_address() -> int:
 class SigintInterrupt:
     """Context manager: while active, SIGINT interrupts the given Store's guest."""
 
-    def __init__(self, store_context_address: int) -> None:
-        self._flag = store_context_address + int(abi.STORE.INTERRUPT)
+    def __init__(self, flag_table_pointer: int, clear_if: Callable[[int], None]) -> None:
+        self._table_ptr = flag_table_pointer
+        self._clear_if = clear_if
         self._old = _SigAction()
         self._installed = False
 
@@ -127,7 +147,7 @@ class SigintInterrupt:
             new = _SigAction()
             new.sa_handler = _handler_address()
             new.sa_flags = _SA_ONSTACK | _SA_RESTART
-            _cells[0] = self._flag
+            _cells[0] = self._table_ptr
             _cells[1] = self._old.sa_handler
             if _sigaction(signal.SIGINT, ctypes.byref(new), None) != 0:
                 _cells[0] = _cells[1] = 0
@@ -146,9 +166,7 @@ class SigintInterrupt:
             # NB: KeyboardInterrupt may have cut in before the INTERRUPT trap
             # cleared the flag; a request left over must not hit the next call
             # (a passed epoch deadline, a different value, stays).
-            flag = ctypes.c_uint64.from_address(self._flag)
-            if flag.value == _REQUEST:
-                flag.value = 0
+            self._clear_if(_REQUEST)
             _cells[0] = 0
             _cells[1] = 0
             _active = False

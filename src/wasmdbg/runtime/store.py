@@ -82,6 +82,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import WasmError
 from ..jit import abi
 from ..wasm import types as core
+from . import sigsegv
 from .code import CodeObject, CodeRegistry
 from .codemem import CodeMemory
 from .debug.api import StoreDebugMixin
@@ -212,6 +213,12 @@ class Store(StoreDebugMixin):
         ctx = VMStoreContext()
         self._ctx = ctx
         self._ctx_addr = ctypes.addressof(ctx)
+        # every copy of the interrupt flag: the VMStoreContext's, then each
+        # instance's VMContext mirror (see _add_flag_mirror)
+        self._flag_cells: list[ctypes.c_uint64] = [ctypes.c_uint64.from_address(self._ctx_addr + abi.STORE.INTERRUPT)]
+        self._flag_table = (ctypes.c_uint64 * 8)(1, self._ctx_addr + abi.STORE.INTERRUPT)
+        self._old_flag_tables: list[ctypes.Array[ctypes.c_uint64]] = []
+        self._flag_table_ptr = ctypes.c_uint64(ctypes.addressof(self._flag_table))
         self._hostcall_cb = _CB3(self._hostcall)
         self._libcall_cb = _CB3(self._libcall)
         self._debughook_cb = _CB3(self._debughook)
@@ -326,8 +333,10 @@ class Store(StoreDebugMixin):
         """
         self._epoch_deadline = self.engine._epoch + ticks_after_current
         self.engine._epoch_stores.add(self)
-        if self._ctx.interrupt == INTERRUPT_DEADLINE:
-            self._ctx.interrupt = 0  # the old deadline is gone; a pending request stays
+        with self._flag_lock:
+            if self._ctx.interrupt == INTERRUPT_DEADLINE:
+                for cell in self._flag_cells:  # the old deadline is gone; a pending request stays
+                    cell.value = 0
         self._check_epoch(self.engine._epoch)
 
     def _check_epoch(self, epoch: int) -> None:
@@ -348,12 +357,44 @@ class Store(StoreDebugMixin):
     def set_interrupt_bits(self, bits: int) -> None:
         """Set ``bits`` in the interrupt flag (any thread)."""
         with self._flag_lock:
-            self._ctx.interrupt |= bits
+            for cell in self._flag_cells:
+                cell.value |= bits
 
     def clear_interrupt_bits(self, bits: int) -> None:
         """Clear ``bits`` of the interrupt flag (any thread)."""
         with self._flag_lock:
-            self._ctx.interrupt &= ~bits
+            for cell in self._flag_cells:
+                cell.value &= ~bits
+
+    def _clear_interrupt_if(self, value: int) -> None:
+        """Clear the flag if it holds exactly ``value`` (any thread)."""
+        with self._flag_lock:
+            if self._ctx.interrupt == value:
+                for cell in self._flag_cells:
+                    cell.value = 0
+
+    def _add_flag_mirror(self, address: int) -> None:
+        """Keep the u64 at ``address`` (a VMContext's ``interrupt``) equal to the flag.
+
+        NB: the SIGINT handler (``sigint``) walks ``_flag_table`` ([count,
+        address ...]) through ``_flag_table_ptr``: an address is written before
+        the count that covers it, and a grown table is complete before the
+        pointer moves to it (the old one stays alive).
+        """
+        with self._flag_lock:
+            cell = ctypes.c_uint64.from_address(address)
+            cell.value = self._ctx.interrupt
+            self._flag_cells.append(cell)
+            table = self._flag_table
+            n = table[0]
+            if n + 1 >= len(table):
+                grown = (ctypes.c_uint64 * (2 * len(table)))()
+                ctypes.memmove(grown, table, ctypes.sizeof(table))
+                self._old_flag_tables.append(table)
+                table = self._flag_table = grown
+            table[n + 1] = address
+            table[0] = n + 1
+            self._flag_table_ptr.value = ctypes.addressof(table)
 
     def _request_edit_stop(self) -> None:
         self.set_interrupt_bits(INTERRUPT_EDIT)
@@ -376,7 +417,7 @@ class Store(StoreDebugMixin):
         traps with ``INTERRUPT`` even while the main thread is inside
         compiled code, and Python still raises ``KeyboardInterrupt``.
         """
-        return SigintInterrupt(self._ctx_addr)
+        return SigintInterrupt(ctypes.addressof(self._flag_table_ptr), self._clear_interrupt_if)
 
     # -- externref and funcref conversion (value.RefHost) ---------------------
     def _extern_handle(self, obj: object) -> int:
@@ -424,6 +465,7 @@ class Store(StoreDebugMixin):
         if lim is not None and len(self._instances) - 1 >= lim:
             raise WasmError("resource limit exceeded: instance count too high")
         self._instances.append(instance)
+        self._add_flag_mirror(instance._vmctx_addr + abi.VMCTX.INTERRUPT)
         return len(self._instances) - 1
 
     def instance_of_vmctx(self, vmctx: int) -> Instance | None:
@@ -443,6 +485,8 @@ class Store(StoreDebugMixin):
         if code is not None:
             return code
         compiled = module._compiled_module()
+        if self.engine.config._signal_bounds:
+            sigsegv.ensure_installed()
         if self.engine.config.guest_debug:
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:

@@ -132,7 +132,8 @@ class VMContext(_Checked):
         ("sig_ids", _u64),
         ("host_id", _u64),
         ("instance_id", _u64),
-        *_tail(abi.VMCTX, 8),
+        ("interrupt", _u64),
+        *_tail(abi.VMCTX, 9),
     ]
     store: int
     memory: int
@@ -142,6 +143,7 @@ class VMContext(_Checked):
     sig_ids: int
     host_id: int
     instance_id: int
+    interrupt: int
 
 
 class VMMemory(_Checked):
