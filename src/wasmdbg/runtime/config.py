@@ -8,7 +8,10 @@ Only a few settings change what wasmdbg does:
 * ``epoch_interruption`` enables ``Store.set_epoch_deadline``;
 * ``locals_in_registers`` (wasmdbg's own, default on) keeps the hottest
   locals of each function in registers in code compiled without
-  ``guest_debug`` (guest-debug code keeps every local in its frame slot).
+  ``guest_debug`` (guest-debug code keeps every local in its frame slot);
+* ``debug_twins`` (wasmdbg's own) compiles guest-debug code with a NOP-free
+  twin of every function, run while nothing arms the function (see
+  ``jit.compiler`` and ``runtime.debug.twins``).
 
 The other wasmtime-py settings are accepted and remembered (so existing
 code runs) but have no effect; settings asking for features wasmdbg does
@@ -86,12 +89,14 @@ class Config:
     max_wasm_stack: int
     epoch_interruption: bool
     locals_in_registers: bool
+    debug_twins: bool
 
     def __init__(self, **settings: Any) -> None:
         object.__setattr__(self, "guest_debug", False)
         object.__setattr__(self, "max_wasm_stack", 2 * 1024 * 1024)
         object.__setattr__(self, "epoch_interruption", False)
         object.__setattr__(self, "locals_in_registers", True)
+        object.__setattr__(self, "debug_twins", True)
         object.__setattr__(self, "_other", {})
         for key, value in settings.items():
             setattr(self, key, value)
@@ -107,7 +112,7 @@ class Config:
             object.__setattr__(self, name, value)
         elif name == "epoch_interruption":
             object.__setattr__(self, name, bool(value))
-        elif name == "locals_in_registers":
+        elif name in ("locals_in_registers", "debug_twins"):
             if not isinstance(value, bool):
                 raise TypeError("expected a bool")
             object.__setattr__(self, name, value)
@@ -146,6 +151,7 @@ class Config:
         object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
         object.__setattr__(dup, "epoch_interruption", self.epoch_interruption)
         object.__setattr__(dup, "locals_in_registers", self.locals_in_registers)
+        object.__setattr__(dup, "debug_twins", self.debug_twins)
         object.__setattr__(dup, "_other", dict(self._other))
         return dup
 

@@ -120,6 +120,7 @@ class Module:
                         guest_debug=config.guest_debug,
                         sig_ids=sig_ids,
                         locals_in_registers=config.locals_in_registers,
+                        twins=config.debug_twins,
                     )
         return self._compiled
 
