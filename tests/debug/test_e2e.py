@@ -490,9 +490,9 @@ def test_trap_operands_held_only_in_registers_are_readable(
 
 
 def test_write_hot_loop_locals_on_a_later_iteration() -> None:
-    # $k and $acc are the loop's locals: plain builds keep them in home
-    # registers (Config.locals_in_registers); guest-debug builds keep them in
-    # their slots, so a write must take effect on the following iterations
+    # $k and $acc are the loop's locals, kept in home registers
+    # (Config.locals_in_registers): a write must take effect on the
+    # following iterations
     w = World()
     d = pcs(w.module, SUM)  # block, loop, local.get $k, i32.eqz, br_if, local.get $acc ...
 

@@ -61,3 +61,44 @@ def test_one_module_id_per_instance_and_memory_of_the_frames_instance() -> None:
         assert status == [0]
     finally:
         session.close()
+
+
+EXITER = """(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (param i32) local.get 0 call $exit))"""
+
+
+def _exit_reply(code: int) -> tuple[str, list[int]]:
+    """The stop reply and server status of a guest calling proc_exit(code)."""
+    config = wasmdbg.Config()
+    config.guest_debug = True
+    engine = wasmdbg.Engine(config)
+    store = wasmdbg.Store(engine)
+    store.set_wasi(wasmdbg.WasiConfig())
+    linker = wasmdbg.Linker(engine)
+    linker.define_wasi()
+    module = wasmdbg.Module(engine, bytes(wasmtime.wat2wasm(EXITER)))
+    run = linker.instantiate(store, module).exports(store)["run"]
+    session = Session(store, stop_on_entry=True)
+    server = GdbServer(session, [ModuleTarget("exit.wasm", module, None)])
+    ports: queue.Queue[int] = queue.Queue()
+    server.on_listen = lambda host, port: ports.put(port)
+    session.start(lambda: run(store, code))
+    status: list[int] = []
+    thread = threading.Thread(target=lambda: status.append(server.serve("127.0.0.1", 0)), daemon=True)
+    thread.start()
+    try:
+        client = Client(ports.get(timeout=30))
+        client.no_ack()
+        client.send(b"$c#63")
+        reply = client.packet()
+        thread.join(timeout=30)
+        return reply, status
+    finally:
+        session.close()
+
+
+def test_exit_codes_above_125_are_reported_as_failure_as_wasmtime_run_does() -> None:
+    assert _exit_reply(7) == ("W07", [7])
+    assert _exit_reply(256) == ("W01", [1])  # not W00: exit(256) is no success
+    assert _exit_reply(134) == ("W01", [1])  # not a fake SIGABRT

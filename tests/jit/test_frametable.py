@@ -226,14 +226,18 @@ def test_add_nop5_site_records_the_same_row_as_add_site() -> None:
     assert (a.locals, a.stack) == (b.locals, b.stack) == (params, stack)
 
 
-def test_finish_orders_rows_by_native_offset_then_kind() -> None:
+def test_lookups_order_rows_by_native_offset_whatever_the_order_added() -> None:
     b = FrameTableBuilder()
     b.add_call_state(1, 0x10, 0x105, [], [])  # a return address where the next site starts
     b.add_site(1, 0x12, 0x105, NOP5, [], [])
     b.add_site(1, 0x10, 0x100, NOP5, [], [])
-    rows = [b.finish().row(i) for i in range(3)]
-    assert [(r.native_offset, r.kind) for r in rows] == [
-        (0x100, SiteKind.PATCH),
-        (0x105, SiteKind.PATCH),
-        (0x105, SiteKind.CALL),
+    table = b.finish()
+    assert [(r.native_offset, r.kind, r.pc) for r in table] == [
+        (0x100, SiteKind.PATCH, 0x10),
+        (0x105, SiteKind.PATCH, 0x12),
     ]
+    call = table.call_state(0x105)
+    assert call is not None and (call.kind, call.pc) == (SiteKind.CALL, 0x10)
+    before = table.site_before(0x104)
+    assert before is not None and before.pc == 0x10
+    assert table.slip(0x11) == 0x12 and table.pcs() == (0x10, 0x12)

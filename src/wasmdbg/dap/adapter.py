@@ -747,7 +747,7 @@ class Adapter:
             scopes.append(_scope("Locals", self._ref("locals", sframe), len(names), "locals"))
             scopes.append(_scope("Arguments", self._ref("arguments", sframe), len(params), "arguments"))
         if debugger.info is not None:
-            scopes.append(_scope("Globals", self._ref("globals", sframe), len(debugger.global_names()), "globals"))
+            scopes.append(_scope("Globals", self._ref("globals", sframe), len(debugger.global_names(sframe)), "globals"))
         wasm = sframe.wasm
         scopes.append(_scope("Wasm locals", self._ref("wasm locals", wasm), len(wasm.locals), "registers"))
         scopes.append(_scope("Wasm operand stack", self._ref("wasm stack", wasm), len(wasm.stack), "registers"))
@@ -788,7 +788,7 @@ class Adapter:
             for name in names if ref.kind == "locals" else params:
                 out.append(self._c_variable(frame, name, name))
         elif ref.kind == "globals":
-            for name in debugger.global_names():
+            for name in debugger.global_names(frame):
                 out.append(self._c_variable(frame, name, name))
         elif ref.kind == "children":
             value = debugger.evaluate(ref.expression, frame)

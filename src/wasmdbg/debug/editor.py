@@ -198,14 +198,18 @@ class EditorDebugger(SourceDebugger):
         names = [v.name for v in sframe.variables() if v.name and v.name not in params]
         return names, params
 
-    def global_names(self) -> list[str]:
-        """The C globals the module's DWARF describes (sorted, one per name)."""
+    def global_names(self, sframe: SourceFrame | None = None) -> list[str]:
+        """The C globals the module's DWARF describes (sorted, one per name).
+
+        With ``sframe``: those of the compile unit the frame is in (its source
+        file's globals, not every library's), as a "Globals" scope shows them.
+        """
         info = self.info
         if info is None:
             return []
         names: set[str] = set()
         try:
-            for var in info.global_variables():
+            for var in info.global_variables(sframe.pc if sframe is not None else None):
                 if var.name:
                     names.add(var.name)
         except WasmError:  # NB: unreadable DWARF leaves the scope empty, not broken

@@ -40,6 +40,7 @@ from ..wasm.types import ValType
 from .source import Launch
 
 __all__ = [
+    "EXIT_CODE_LIMIT",
     "EXIT_HOST_ERROR",
     "EXIT_KILLED",
     "EXIT_TRAP",
@@ -54,7 +55,8 @@ __all__ = [
 #: exit statuses of a guest call that did not end in proc_exit
 EXIT_TRAP = 128 + 6  # a trap, as `wasmdbg run` and `wasmtime run` (128 + SIGABRT)
 EXIT_KILLED = 128 + 9  # ended by Session.kill (128 + SIGKILL)
-EXIT_HOST_ERROR = 1  # a host function raised
+EXIT_HOST_ERROR = 1  # a host function raised, or proc_exit with a code >= EXIT_CODE_LIMIT
+EXIT_CODE_LIMIT = 126  # proc_exit codes below this are the exit status
 
 Output = Callable[[bytes], None]
 
@@ -236,11 +238,14 @@ def parse_value(text: str, ty: ValType) -> int | float:
 def exit_status(exit_code: int | None, error: BaseException | None, *, killed: bool = False) -> int:
     """The process-style exit status of a finished guest call.
 
-    The ``proc_exit`` code when there is one; 0 when ``_start`` returned;
-    :data:`EXIT_KILLED`, :data:`EXIT_TRAP` or :data:`EXIT_HOST_ERROR` otherwise.
+    The ``proc_exit`` code when it is in ``[0, 126)``; 0 when ``_start``
+    returned; :data:`EXIT_KILLED`, :data:`EXIT_TRAP` or :data:`EXIT_HOST_ERROR`
+    otherwise.  NB: a ``proc_exit`` code outside ``[0, 126)`` gives 1, as
+    ``wasmtime run`` does (exit(256) is not success, 128+N would look like a
+    signal).
     """
     if exit_code is not None:
-        return exit_code
+        return exit_code if 0 <= exit_code < EXIT_CODE_LIMIT else EXIT_HOST_ERROR
     if killed:
         return EXIT_KILLED
     if error is None:

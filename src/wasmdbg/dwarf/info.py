@@ -610,8 +610,12 @@ class DebugInfo:
         return None
 
     @guarded
-    def global_variables(self) -> list[Variable]:
-        """Every file-scope variable with a location, unit by unit."""
+    def global_variables(self, pc: int | None = None) -> list[Variable]:
+        """Every file-scope variable with a location, unit by unit; with ``pc``,
+        only those of the compile unit holding ``pc`` (all if no unit does)."""
+        unit = self._unit_at(pc) if pc is not None else None
+        if unit is not None:
+            return list(unit.globals)
         return [v for u in self.units for v in u.globals]
 
 

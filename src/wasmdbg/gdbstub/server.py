@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..debug.debugger import StopReason
+from ..debug.launch import EXIT_KILLED, EXIT_TRAP, exit_status
 from ..debug.session import Exited, Stopped
 from ..errors import DebugError, WasmError
 from .packets import (
@@ -96,8 +97,8 @@ PACKET_SIZE = 0x4000  # what qSupported announces, and the reader's bound
 _MAX_READ = 0x10000  # the most bytes one m request returns (LLDB asks again for the rest)
 _KILL_TIMEOUT = 10.0
 _EDIT_TIMEOUT = 10.0  # a breakpoint edit while the guest runs waits for it to stop
-TRAP_EXIT_STATUS = 134  # what `wasmdbg run` exits with when the guest traps
-KILLED_STATUS = 137  # ... and when the debugger killed it (128 + SIGKILL)
+TRAP_EXIT_STATUS = EXIT_TRAP  # what `wasmdbg run` exits with when the guest traps
+KILLED_STATUS = EXIT_KILLED  # ... and when the debugger killed it (128 + SIGKILL)
 
 
 class SessionLike(Protocol):
@@ -287,8 +288,9 @@ class GdbServer:
     def serve(self, host: str, port: int, *, entry_timeout: float = 60.0) -> int:
         """Listen on ``host:port``, wait for the entry stop, serve one client.
 
-        Returns the guest's exit status (its WASI exit code, ``TRAP_EXIT_STATUS``
-        after a trap, 137 when killed).
+        Returns the guest's exit status (:func:`~wasmdbg.debug.launch.exit_status`:
+        its WASI exit code below 126, ``TRAP_EXIT_STATUS`` after a trap, 137 when
+        killed, 1 for a host error or a larger exit code).
         """
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
@@ -417,14 +419,10 @@ class GdbServer:
         return True
 
     def _status_of(self, exited: Exited) -> int:
-        if exited.killed:
-            return KILLED_STATUS
-        if exited.exit_code is not None:
-            return int(exited.exit_code)
-        if exited.error is None:
-            return 0
-        self.guest_error = exited.error
-        return TRAP_EXIT_STATUS
+        if exited.error is not None and exited.exit_code is None and not exited.killed:
+            self.guest_error = exited.error
+        killed = exited.killed and exited.exit_code is None
+        return exit_status(exited.exit_code, exited.error, killed=killed)
 
     # -- wire -------------------------------------------------------------
 

@@ -418,6 +418,9 @@ class CodeGen:
         consumer's own load would have: the load only moves up.
         """
         stack = self.stack
+        if stack.homes[idx] >= 0:
+            stack.push_local(idx)  # a register copy of the home
+            return
         ty = stack.local_types[idx]
         reg = stack.alloc_like(ty)
         self.masm.load_frame(SIZE[ty], reg, stack.local_disps[idx])

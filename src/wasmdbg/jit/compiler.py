@@ -142,8 +142,9 @@ class FuncCompiler:
         self.module = module
         self.guest_debug = guest_debug
         self.twins = twins and guest_debug
-        # NB: plain builds only; guest-debug builds keep every local in its slot
-        self.locals_in_registers = locals_in_registers and not guest_debug
+        # NB: guest-debug builds too: the frame table names a homed local's
+        # register where the trampoline saved it (see seqpoints)
+        self.locals_in_registers = locals_in_registers
         self.sig_ids = sig_ids
         self.masm = MacroAssembler()
         self.masm.debug_hooks = guest_debug
@@ -861,8 +862,8 @@ def compile_module(
     immediate, otherwise it reads ``VMContext.sig_ids`` at run time.
     With ``guest_debug`` every reachable instruction gets a patch site and
     ``CompiledModule.frame_table`` is a :class:`~wasmdbg.jit.frametable.FrameTable`.
-    With ``locals_in_registers`` (plain builds only) the hottest locals of each
-    function live in home registers (see ``stack``).
+    With ``locals_in_registers`` the hottest locals of each function live in
+    home registers (see ``stack``; in debug builds ``seqpoints`` describes them).
     With ``twins`` (debug builds only) every function also gets a NOP-free
     twin (see the module docstring).
     """

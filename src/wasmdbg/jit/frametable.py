@@ -99,6 +99,7 @@ convert between those bits and Python values.
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 from array import array
@@ -106,8 +107,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from itertools import repeat
-from operator import add, mul
+from itertools import compress, islice, repeat
+from operator import add, eq, lt, ne, not_
 
 from ..wasm.types import ValType
 from .x64 import NOP5, NOPS, call_rel32_bytes
@@ -540,36 +541,27 @@ class FrameTableBuilder:
         return len(self._rows) // _ROW
 
     def finish(self) -> FrameTable:
-        """Sort, check and freeze the rows into a :class:`FrameTable`."""
+        """Check and freeze the rows into a :class:`FrameTable`."""
         flat = self._rows
-        n = len(flat) // _ROW
-        # native offset, then kind; stable: the rows of a group keep their order
-        key = list(map(add, map(mul, flat[3::_ROW], repeat(len(SiteKind))), flat[0::_ROW]))
-        order = sorted(range(n), key=key.__getitem__)
-        columns = tuple(array("q", map(flat[k::_ROW].__getitem__, order)) for k in range(_ROW))
-        end = -1
-        last_call = -1
-        start, start_nop = -1, -1
-        for kind, func, pc, off, nop_id in zip(*columns[:5], strict=True):
-            if kind == SiteKind.PATCH:
-                if off == start and nop_id == start_nop:
-                    continue  # another row of a shared site
-                start, start_nop = off, nop_id
-                if off < end:
-                    raise ValueError(
-                        f"patch site at native offset 0x{off:x} (func {func}, pc 0x{pc:x}) "
-                        "overlaps the previous one"
-                    )
-                end = off + len(self._nops[nop_id])
-            else:
-                if off == last_call:
-                    raise ValueError(f"two call or interrupt states at native offset 0x{off:x}")
-                last_call = off
-        return FrameTable(columns, self._loc_lists, self._nops)
+        table = FrameTable(tuple(flat[k::_ROW] for k in range(_ROW)), self._loc_lists, self._nops)
+        table.check()
+        return table
 
 
 # --------------------------------------------------------------------------
 # Reader
+
+
+def _rows_of(kind: SiteKind, kinds: Sequence[int], natives: Sequence[int]) -> tuple[array[int], array[int]]:
+    """The indices and native offsets of the rows of one kind, by native offset.
+
+    NB: stable, so the rows of a shared site keep their execution order; the
+    compiler adds most rows in native order already, which the sort finds in
+    one pass.
+    """
+    rows = list(compress(range(len(kinds)), map(eq, kinds, repeat(kind))))
+    rows.sort(key=natives.__getitem__)
+    return array("q", rows), array("q", map(natives.__getitem__, rows))
 
 
 class FrameTable:
@@ -598,39 +590,103 @@ class FrameTable:
         nops: Sequence[bytes],
     ) -> None:
         """``columns``: kind, func_index, pc, native_offset, nop id, locals id
-        and stack id, one entry per row, rows sorted by native offset."""
+        and stack id, one entry per row, in the order the rows were added."""
         self._loc_lists = tuple(loc_lists)
         self._nops = tuple(nops)
-        kinds, funcs, pcs, natives, nop_ids, locals_ids, stack_ids = columns
-        self._kind = array("b", kinds)
-        self._func = array("q", funcs)
-        self._pc = array("q", pcs)
-        self._native = array("q", natives)
-        self._nop = array("q", nop_ids)
-        self._locals = array("q", locals_ids)
-        self._stack = array("q", stack_ids)
+        kinds, funcs, pcs, natives, nop_ids, locals_ids, stack_ids = (
+            c if isinstance(c, array) and c.typecode == "q" else array("q", c) for c in columns
+        )
+        self._kind = kinds
+        self._func = funcs
+        self._pc = pcs
+        self._native = natives
+        self._nop = nop_ids
+        self._locals = locals_ids
+        self._stack = stack_ids
 
-        # NB: indexed by SiteKind: PATCH, CALL, INTERRUPT = 0, 1, 2
-        by_kind: tuple[list[int], list[int], list[int]] = ([], [], [])
-        for i, kind in enumerate(kinds):
-            by_kind[kind].append(i)
-        patch, calls, checks = by_kind
-        self._patch_rows = array("q", patch)
-        self._patch_native = array("q", [natives[i] for i in patch])
-        self._call_rows = array("q", calls)
-        self._call_native = array("q", [natives[i] for i in calls])
-        self._intr_rows = array("q", checks)
-        self._intr_native = array("q", [natives[i] for i in checks])
+        # NB: C-level passes only (a large module has half a million rows);
+        # the indices by pc and by function wait for their first use
+        self._patch_rows, self._patch_native = _rows_of(SiteKind.PATCH, kinds, natives)
+        self._call_rows, self._call_native = _rows_of(SiteKind.CALL, kinds, natives)
+        self._intr_rows, self._intr_native = _rows_of(SiteKind.INTERRUPT, kinds, natives)
+        self._indexed = False
 
+    def check(self) -> None:
+        """Raise ``ValueError`` if patch sites overlap, if rows sharing a site
+        have different NOPs, or if two call/interrupt states share an offset.
+
+        NB: half a million rows in a large module: C-level passes only.
+        """
+        offsets = list(self._patch_native)
+        nops = list(map(self._nop.__getitem__, self._patch_rows))
+        before = [-1, *offsets[:-1]]
+        new = list(map(ne, offsets, before))
+        if any(map(ne, compress(nops, map(not_, new)), compress([-1, *nops[:-1]], map(not_, new)))):
+            raise ValueError("two rows share a patch site with different NOP bytes")
+        starts = list(compress(offsets, new))
+        sizes = [len(nop) for nop in self._nops]
+        ends = list(map(add, starts, map(sizes.__getitem__, compress(nops, new))))
+        if any(map(lt, islice(starts, 1, None), ends)):
+            off = next(o for o, e in zip(islice(starts, 1, None), ends, strict=False) if o < e)
+            site = self.site_at_native(off)
+            where = f" (func {site.func_index}, pc 0x{site.pc:x})" if site is not None else ""
+            raise ValueError(f"patch site at native offset 0x{off:x}{where} overlaps the previous one")
+        states = sorted([*self._call_native, *self._intr_native])
+        if any(map(eq, states, islice(states, 1, None))):
+            off = next(a for a, b in zip(states, islice(states, 1, None), strict=False) if a == b)
+            raise ValueError(f"two call or interrupt states at native offset 0x{off:x}")
+
+    def _index(self) -> None:
+        """Build the lookups by pc and by function (on first use).
+
+        NB: the cyclic collector is paused meanwhile, as for a compile: the
+        hundreds of thousands of small tuples made here are all kept, so
+        collections triggered by them would only re-walk the heap.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build_index()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _build_index(self) -> None:
+        pcs, funcs = self._pc, self._func
         by_pc: dict[int, list[int]] = {}
         by_func: dict[int, list[int]] = {}
-        for i in patch:
+        for i in self._patch_rows:
             by_pc.setdefault(pcs[i], []).append(i)
             by_func.setdefault(funcs[i], []).append(i)
-        self._by_pc = {pc: tuple(ix) for pc, ix in by_pc.items()}
-        self._by_func = {f: tuple(ix) for f, ix in by_func.items()}
-        self._pcs = array("q", sorted(by_pc))
-        self._func_pcs = {f: array("q", sorted({pcs[i] for i in ix})) for f, ix in by_func.items()}
+        self._by_pc_rows = {pc: tuple(ix) for pc, ix in by_pc.items()}
+        self._by_func_rows = {f: tuple(ix) for f, ix in by_func.items()}
+        self._pcs_sorted = array("q", sorted(by_pc))
+        self._func_pc_arrays = {f: array("q", sorted({pcs[i] for i in ix})) for f, ix in by_func.items()}
+        self._indexed = True
+
+    @property
+    def _by_pc(self) -> dict[int, tuple[int, ...]]:
+        if not self._indexed:
+            self._index()
+        return self._by_pc_rows
+
+    @property
+    def _by_func(self) -> dict[int, tuple[int, ...]]:
+        if not self._indexed:
+            self._index()
+        return self._by_func_rows
+
+    @property
+    def _pcs(self) -> array[int]:
+        if not self._indexed:
+            self._index()
+        return self._pcs_sorted
+
+    @property
+    def _func_pcs(self) -> dict[int, array[int]]:
+        if not self._indexed:
+            self._index()
+        return self._func_pc_arrays
 
     @classmethod
     def empty(cls) -> FrameTable:

@@ -18,6 +18,12 @@ This module owns what a guest-debug build records while the compiler runs
   register-held values stored to their slots by the stub
   (:meth:`trap_snapshot`, the macro-assembler's ``trap_state``).
 
+Locals kept in home registers (``stack``) are described as those registers
+at patch sites and interrupt checks, and as their slots in call rows and trap
+rows: the code stores the homes to the slots around every call, and a trap
+stub stores them with the other register-held values.  So a debugger's write
+to a caller frame's local lands where the caller reloads it from.
+
 A pending comparison (the top value, before its consumer) is described by a
 FLAGS location with its condition: the breakpoint trampoline saves and
 restores rflags, so the debugger reads it and can even change the branch.
@@ -53,6 +59,7 @@ class SequencePoints:
         "memo",
         "site_end",
         "site_start",
+        "slot_locs",
         "stack",
         "table",
         "twin",
@@ -64,7 +71,8 @@ class SequencePoints:
         self.stack = cg.stack
         self.table = FrameTableBuilder()
         self.func_index = 0
-        self.local_locs: tuple[Loc, ...] = ()
+        self.local_locs: tuple[Loc, ...] = ()  # at patch sites and interrupt checks
+        self.slot_locs: tuple[Loc, ...] = ()  # during calls and at trap stubs
         self.locals_id = 0  # local_locs's id in the frame-table builder
         self.entry_locals: tuple[Loc, ...] | None = None  # locals during the prologue
         # operand-stack state -> its locations and their frame-table id, for
@@ -86,15 +94,26 @@ class SequencePoints:
     ) -> object:
         """A new function; returns the token of its prologue's interrupt check."""
         self.func_index = func_index
-        # NB: one tuple per function: the frame-table builder interns it by identity
-        self.local_locs = tuple(
+        # NB: one tuple per function and kind: the frame-table builder interns
+        # them by identity.  Homed locals are in their home registers at patch
+        # sites and interrupt checks (the trampoline saves every register) and in
+        # their slots while a call runs or a trap stub reports (codegen and
+        # trap_snapshot store the homes there)
+        self.slot_locs = tuple(
             Loc(LocKind.SLOT, d, t) for t, d in zip(local_types, local_disps, strict=True)
         )
+        homes = self.stack.homes
+        self.local_locs = tuple(
+            loc if h < 0 else _reg_loc(h, loc.type)
+            for loc, h in zip(self.slot_locs, homes, strict=True)
+        )
+        if self.local_locs == self.slot_locs:
+            self.local_locs = self.slot_locs
         self.locals_id = self.table.intern_locs(self.local_locs)
         self.memo = {}
         # NB: the check runs before the declared locals are zeroed: they are 0 by then
         zeros = tuple(Loc(LocKind.CONST, 0, t) for t in local_types[nparams:])
-        self.entry_locals = self.local_locs[:nparams] + zeros
+        self.entry_locals = self.slot_locs[:nparams] + zeros  # the homes load after the prologue
         return (code_start, self.entry_locals, [])
 
     def end_prologue(self) -> None:
@@ -165,7 +184,7 @@ class SequencePoints:
         if self.twin:
             return
         self.table.add_call_state(
-                self.func_index, self.masm.pc, return_offset, self.local_locs, self.stack_locs()
+                self.func_index, self.masm.pc, return_offset, self.slot_locs, self.stack_locs()
             )
 
     def interrupt_state(self) -> object:
@@ -218,5 +237,12 @@ class SequencePoints:
             disp = stack.slot_disp(depth)
             spills.append((SIZE[ty], reg, disp))
             where.append(Loc(LocKind.SLOT, disp, ty))
-        local_locs = self.entry_locals if self.entry_locals is not None else self.local_locs
-        return spills, (self.masm.pc, local_locs, where)
+        if self.entry_locals is not None:  # in the prologue: the homes are not loaded yet
+            return spills, (self.masm.pc, self.entry_locals, where)
+        spills.extend(stack.home_moves)  # the homes go to their locals' slots too
+        return spills, (self.masm.pc, self.slot_locs, where)
+
+
+def _reg_loc(reg: int, ty: ValType) -> Loc:
+    """The location of a value in register ``reg`` (0-15 GPR, 16-31 XMM)."""
+    return Loc(LocKind.GPR, reg, ty) if reg < 16 else Loc(LocKind.XMM, reg - 16, ty)

@@ -29,7 +29,7 @@ scratch registers.  ``rsp``, ``rbp`` and ``r14`` (VMContext) are reserved,
 and so are ``r12``/``r13`` in modules with a linear memory (pinned to the
 ``VMMemory*`` and the heap base, see ``masm``).
 
-Home registers (plain builds with ``locals_in_registers``): the hottest
+Home registers (builds with ``locals_in_registers``): the hottest
 locals of a function may live in a *home register* for the whole function
 (``homes[idx]``, -1 for a frame slot).  Home registers are taken out of the
 free lists, so the allocator never hands them out; a read copies the home

@@ -7,10 +7,11 @@ Only a few settings change what wasmdbg does:
 * ``max_wasm_stack`` bounds how deep compiled code may go (bytes);
 * ``epoch_interruption`` enables ``Store.set_epoch_deadline``;
 * ``locals_in_registers`` (wasmdbg's own, default on) keeps the hottest
-  locals of each function in registers in code compiled without
-  ``guest_debug`` (guest-debug code keeps every local in its frame slot);
-* ``debug_twins`` (wasmdbg's own) compiles guest-debug code with a NOP-free
-  twin of every function, run while nothing arms the function (see
+  locals of each function in registers, with or without ``guest_debug``
+  (the debugger reads and writes them where the trampoline saved them, or in
+  their slots while a call runs);
+* ``debug_twins`` (wasmdbg's own, default on) compiles guest-debug code with
+  a NOP-free twin of every function, run while nothing arms the function (see
   ``jit.compiler`` and ``runtime.debug.twins``).
 
 The other wasmtime-py settings are accepted and remembered (so existing

@@ -77,13 +77,25 @@ class TopRecipe:
     stack_readers: tuple[Reader, ...]
     #: both, as frames keep them
     readers: tuple[tuple[Reader, ...], tuple[Reader, ...]]
+    #: a frame's attributes that are the same at every stop here (see DebugFrame.at_site)
+    template: dict[str, object]
 
     @classmethod
     def of(cls, module: object, site: Site, layout: SavedRegisters) -> TopRecipe:
         """The recipe of ``site`` (its decoders made now)."""
         local_readers = tuple(make_reader(loc, layout) for loc in site.locals)
         stack_readers = tuple(make_reader(loc, layout) for loc in site.stack)
-        return cls(module, site, layout, local_readers, stack_readers, (local_readers, stack_readers))
+        readers = (local_readers, stack_readers)
+        template: dict[str, object] = {
+            "module": module,
+            "func_index": site.func_index,
+            "pc": site.pc,
+            "site": site,
+            "_locals_locs": site.locals,
+            "_stack_locs": site.stack,
+            "_readers": readers,
+        }
+        return cls(module, site, layout, local_readers, stack_readers, readers, template)
 
 
 class FrameSource:
@@ -151,27 +163,25 @@ class DebugFrame:
 
     @classmethod
     def at_site(
-        cls, recipe: TopRecipe, fp: int, native_pc: int, saved: int, stop: StopToken, source: FrameSource
+        cls,
+        recipe: TopRecipe,
+        fp: int,
+        native_pc: int,
+        saved: int,
+        stop: StopToken,
+        source: FrameSource,
     ) -> DebugFrame:
         """The innermost frame at a patch site or interrupt check (registers saved)."""
-        # NB: built at every conditional-breakpoint hit: one dict instead of
-        # thirteen attribute stores through __init__
-        site = recipe.site
+        # NB: built at every conditional-breakpoint hit: a copy of the site's
+        # template and five stores instead of thirteen through __init__
         frame = cls.__new__(cls)
-        frame.__dict__ = {
-            "module": recipe.module,
-            "func_index": site.func_index,
-            "pc": site.pc,
-            "fp": fp,
-            "native_pc": native_pc,
-            "site": site,
-            "stop": stop,
-            "_source": source,
-            "_locals_locs": site.locals,
-            "_stack_locs": site.stack,
-            "_saved": saved,
-            "_readers": recipe.readers,
-        }
+        attrs = recipe.template.copy()
+        attrs["fp"] = fp
+        attrs["native_pc"] = native_pc
+        attrs["stop"] = stop
+        attrs["_source"] = source
+        attrs["_saved"] = saved
+        frame.__dict__ = attrs
         return frame
 
     def use_saved_registers(
@@ -203,7 +213,15 @@ class DebugFrame:
         """The function's parameters and locals."""
         view = self._locals
         if view is None:
-            view = self._locals = self._view("locals")
+            # NB: _view inlined: this is a conditional breakpoint's path
+            stop = self.stop
+            if not stop.live:
+                stop.check()
+            readers = self._readers
+            view = self._locals = FrameValues(
+                "locals", self._locals_locs, self.fp, self._memory, None, stop,
+                readers[0] if readers is not None else None, self._saved, self._peer_of,
+            )
         return view
 
     @property
@@ -321,10 +339,10 @@ class FrameList(Sequence[DebugFrame]):
         if self._all is not None:
             return self._all[0] if self._all else None
         if not self._top_made:
-            self._top = self._source.top_frame(self._pause, self._stop)
+            top = self._top = self._source.top_frame(self._pause, self._stop)
             self._top_made = True
-            if self._top is not None:
-                self._top.adopt(self)
+            if top is not None:
+                top.adopt(self)
         return self._top
 
     def release(self) -> None:
@@ -356,6 +374,10 @@ class FrameList(Sequence[DebugFrame]):
 
     def __getitem__(self, index: int | slice) -> DebugFrame | list[DebugFrame]:
         if index == 0 and self._all is None:
+            # NB: the conditional breakpoint's path: the top frame, once built
+            top = self._top
+            if top is not None and self._stop.live:
+                return top
             top = self._first()
             if top is None:
                 raise IndexError("no Wasm frame")
