@@ -2,7 +2,8 @@
 
 Prints, per module, the size of its code section and how fast it is turned into
 machine code: wasmdbg's single-pass compiler with ``guest_debug`` off and on
-(``compile_module`` alone, after decoding and validating), and the ``wasmtime``
+(``compile_module`` alone, after decoding and validating), guest_debug with
+NOP-free twins (``Config.debug_twins``, the default), and the ``wasmtime``
 package's Cranelift (``wasmtime.Module``, which also validates), all in MB/s of
 code section, in the same run.  Inputs: the C programs under
 ``benchmarks/programs/``, the bundled examples, and the five largest modules of
@@ -57,7 +58,7 @@ def main() -> int:
 
     engine = wasmtime.Engine()
     rows = []
-    totals = [0, 0.0, 0.0, 0.0]
+    totals = [0, 0.0, 0.0, 0.0, 0.0]
     for path in _inputs(args.files):
         data = path.read_bytes()
         module = decode_module(data)
@@ -67,25 +68,33 @@ def main() -> int:
             continue
         t_off = _best(lambda m=module: compile_module(m, guest_debug=False), args.repeat)
         t_on = _best(lambda m=module: compile_module(m, guest_debug=True), args.repeat)
+        t_tw = _best(lambda m=module: compile_module(m, guest_debug=True, twins=True), args.repeat)
         t_wt = _best(lambda d=data: wasmtime.Module(engine, d), args.repeat)
-        rows.append((path.name, code_bytes, t_off, t_on, t_wt))
+        rows.append((path.name, code_bytes, t_off, t_on, t_tw, t_wt))
         totals[0] += code_bytes
         totals[1] += t_off
         totals[2] += t_on
-        totals[3] += t_wt
+        totals[3] += t_tw
+        totals[4] += t_wt
 
     def mbs(n: float, t: float) -> str:
         return f"{n / t / 1e6:8.2f}"
 
-    header = f"{'module':34} {'code KiB':>9} {'wasmdbg MB/s':>13} {'+debug MB/s':>12} {'wasmtime MB/s':>14}"
+    header = f"{'module':34} {'code KiB':>9} {'wasmdbg MB/s':>13} {'+debug MB/s':>12} {'+twins MB/s':>12} {'wasmtime MB/s':>14}"
     print(header)
     print("-" * len(header))
-    for name, n, t_off, t_on, t_wt in rows:
-        print(f"{name:34} {n / 1024:9.1f} {mbs(n, t_off):>13} {mbs(n, t_on):>12} {mbs(n, t_wt):>14}")
-    n, t_off, t_on, t_wt = totals
+    for name, n, t_off, t_on, t_tw, t_wt in rows:
+        print(
+            f"{name:34} {n / 1024:9.1f} {mbs(n, t_off):>13} {mbs(n, t_on):>12} {mbs(n, t_tw):>12}"
+            f" {mbs(n, t_wt):>14}"
+        )
+    n, t_off, t_on, t_tw, t_wt = totals
     if n:
         print("-" * len(header))
-        print(f"{'TOTAL':34} {n / 1024:9.1f} {mbs(n, t_off):>13} {mbs(n, t_on):>12} {mbs(n, t_wt):>14}")
+        print(
+            f"{'TOTAL':34} {n / 1024:9.1f} {mbs(n, t_off):>13} {mbs(n, t_on):>12} {mbs(n, t_tw):>12}"
+            f" {mbs(n, t_wt):>14}"
+        )
     print(f"(best of {args.repeat}; wasmtime's figure includes its validation)")
     return 0
 

@@ -11,7 +11,7 @@ import pytest
 import wasmdbg
 from wasmdbg import Trap, TrapCode
 from wasmdbg.jit import abi
-from wasmdbg.jit.frametable import FrameTable
+from wasmdbg.jit.frametable import NOP5, FrameTable
 from wasmdbg.runtime.code import CodeObject
 from wasmdbg.runtime.store import Store
 
@@ -184,6 +184,9 @@ def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:
     address = code.base + site.native_offset
     code.memory.unpublish()
     code.memory.write(site.native_offset, site.call_bytes(address, store._stub_code.breakpoint_address))
+    for func in code.compiled.functions:
+        if func.func_index == func_index and code.compiled.twins:
+            code.memory.write(func.start, NOP5)  # arm it by hand: calls run the debug version
     code.memory.publish()
     return address
 

@@ -120,6 +120,7 @@ __all__ = [
     "Libcall",
     "RuntimeStubs",
     "TrapCode",
+    "twin_jump",
 ]
 
 SLOT = 8
@@ -249,6 +250,23 @@ class CompiledModule:
     functions: list[CompiledFunction]
     guest_debug: bool = False
     frame_table: object | None = None
+    # debug builds with twins (``compile_module(twins=True)``): the NOP-free
+    # twin of each function (same order as ``functions``), and every return
+    # address of twin code (call, trap stub, interrupt stub) -> the matching
+    # return address of the debug version (native offsets).  A debug
+    # function's first 5 bytes are then its *entry switch* (see ``twin_jump``).
+    twins: list[CompiledFunction] = field(default_factory=list)
+    twin_returns: dict[int, int] = field(default_factory=dict)
+
+
+def twin_jump(func: CompiledFunction, twin: CompiledFunction) -> bytes:
+    """The entry switch of an unarmed debug function: ``jmp rel32`` to its twin.
+
+    An armed function's switch is the 5-byte NOP (``x64.NOP5``): calls fall
+    through into the debug version.
+    """
+    rel = twin.start - (func.start + 5)
+    return b"\xe9" + (rel & 0xFFFF_FFFF).to_bytes(4, "little")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,19 @@ patch site and a frame-table row before every reachable instruction, and the
 macro-assembler's ``debug_hooks`` are on: traps are reported before the
 stack unwinds, interrupt checks call the breakpoint trampoline.  Without
 ``guest_debug`` nothing of this is emitted.
+
+Twins (``guest_debug`` and ``twins``): after the debug versions, every body
+is compiled again by the same compiler with the patch sites left out (the
+*twin*), so frame layout and register state match the debug version at every
+instruction boundary and every return address.  The module blob then holds::
+
+    f0: [entry switch 5B][debug code + stubs] f1: ... | t0: [twin code + stubs] t1: ...
+          jmp t0 (unarmed) / NOP5 (armed)              (direct calls target f0, f1 ...)
+
+Return addresses (calls, trap stubs, interrupt stubs) are emitted in the same
+order in both versions, so the n-th of a twin matches the n-th of its debug
+version (``CompiledModule.twin_returns``); the runtime moves live frames over
+by rewriting them.
 """
 
 from __future__ import annotations
@@ -125,9 +138,11 @@ class FuncCompiler:
         sig_ids: Sequence[int] | None = None,
         locals_in_registers: bool = True,
         signals_based_traps: bool = False,
+        twins: bool = False,
     ) -> None:
         self.module = module
         self.guest_debug = guest_debug
+        self.twins = twins and guest_debug
         # NB: guest-debug builds too: the frame table names a homed local's
         # register where the trampoline saved it (see seqpoints)
         self.locals_in_registers = locals_in_registers
@@ -143,6 +158,8 @@ class FuncCompiler:
         self.dead = False
         self._dead_depth = 0
         self.func_labels = [Label(f"func{i}") for i in range(len(module.func_type_indices))]
+        # the twins' entries (twin builds); direct calls still target func_labels
+        self.twin_labels = [Label(f"twin{i}") for i in range(len(module.func_type_indices))] if self.twins else []
         self._block_types: dict[int, FuncType] = {}
         pinned = bool(module.memories)
         self._gpr_homes = GPR_HOMES if pinned else GPR_HOMES_NO_HEAP
@@ -180,12 +197,25 @@ class FuncCompiler:
     def compile(self) -> CompiledModule:
         """Compile every defined function; return the module's code."""
         functions = [self.compile_function(body) for body in self.module.bodies]
+        twins: list[CompiledFunction] = []
+        seq = self.seq
+        if self.twins and seq is not None:
+            seq.twin = True
+            try:
+                twins = [self.compile_function(body, twin=True) for body in self.module.bodies]
+            finally:
+                seq.twin = False
         code = self.masm.finish_module()
-        table = self.seq.finish() if self.seq is not None else None
-        return CompiledModule(code, functions, self.guest_debug, table)
+        table = seq.finish() if seq is not None else None
+        return CompiledModule(
+            code, functions, self.guest_debug, table, twins, _match_returns(functions, twins)
+        )
 
-    def compile_function(self, body: FunctionBody) -> CompiledFunction:
-        """Compile one body; its code is appended to the module blob."""
+    def compile_function(self, body: FunctionBody, *, twin: bool = False) -> CompiledFunction:
+        """Compile one body; its code is appended to the module blob.
+
+        ``twin``: the body's NOP-free twin (``SequencePoints.twin`` is on).
+        """
         module = self.module
         masm = self.masm
         stack = self.stack
@@ -204,8 +234,11 @@ class FuncCompiler:
         cg.start_function(ft.results)
         seq = self.seq
 
-        masm.bind(self.func_labels[body.func_index])
+        masm.bind((self.twin_labels if twin else self.func_labels)[body.func_index])
         start = masm.offset
+        if self.twins and not twin:
+            # the entry switch: to the twin while the function is unarmed
+            masm.asm.jmp_l(self.twin_labels[body.func_index])
         masm.pc = body.code_start
         entry_state: object = None
         if seq is not None:
@@ -647,6 +680,27 @@ class FuncCompiler:
     # -- float helpers ---------------------------------------------------------------------------
 
 
+def _return_points(func: CompiledFunction) -> list[int]:
+    """Every native return address of a function's code, in code order."""
+    return sorted(set(func.call_sites) | set(func.trap_sites))
+
+
+def _match_returns(functions: list[CompiledFunction], twins: list[CompiledFunction]) -> dict[int, int]:
+    """Twin return address -> debug return address, by ordinal (see the module docstring)."""
+    out: dict[int, int] = {}
+    if not twins:
+        return out
+    for func, twin in zip(functions, twins, strict=True):
+        ours, theirs = _return_points(twin), _return_points(func)
+        if len(ours) != len(theirs):
+            raise RuntimeError(
+                f"function {func.func_index}: the twin has {len(ours)} return addresses, "
+                f"the debug version {len(theirs)}"
+            )
+        out.update(zip(ours, theirs, strict=True))
+    return out
+
+
 # -- the numeric families: each row becomes a visit_<op> method ----------------------------------
 
 
@@ -804,6 +858,7 @@ def compile_module(
     sig_ids: Sequence[int] | None = None,
     locals_in_registers: bool = True,
     signals_based_traps: bool = False,
+    twins: bool = False,
 ) -> CompiledModule:
     """Compile every defined function of a (valid) module into one code blob.
 
@@ -816,6 +871,8 @@ def compile_module(
     home registers (see ``stack``; in debug builds ``seqpoints`` describes them).
     With ``signals_based_traps`` (plain builds only) most heap accesses have
     no explicit bounds check and fault instead (see ``masm_heap``).
+    With ``twins`` (debug builds only) every function also gets a NOP-free
+    twin (see the module docstring).
     """
     # NB: the cyclic collector is paused for the compile.  A large module's
     # build allocates millions of objects that all stay alive until the end
@@ -831,6 +888,7 @@ def compile_module(
             module, guest_debug=guest_debug, sig_ids=sig_ids,
             locals_in_registers=locals_in_registers,
             signals_based_traps=signals_based_traps,
+            twins=twins,
         ).compile()
     finally:
         if was_enabled:

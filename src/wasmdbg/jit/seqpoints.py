@@ -62,6 +62,7 @@ class SequencePoints:
         "slot_locs",
         "stack",
         "table",
+        "twin",
     )
 
     def __init__(self, cg: CodeGen) -> None:
@@ -78,6 +79,10 @@ class SequencePoints:
         # the current function
         self.memo: dict[tuple[object, ...], tuple[tuple[Loc, ...], int]] = {}
         self.site_start = self.site_end = -1  # the last patch site emitted
+        #: compiling a NOP-free twin: no patch sites, no frame-table rows (the
+        #: debug version's rows describe it); trap snapshots still drive the
+        #: trap stubs' spills, so the code matches the debug version's
+        self.twin = False
 
     def start_function(
         self,
@@ -121,6 +126,8 @@ class SequencePoints:
 
     def before_op(self, offset: int) -> None:
         """Emit a patch site and a frame-table row before the instruction at ``offset``."""
+        if self.twin:
+            return
         table = self.table
         masm = self.masm
         at = masm.offset
@@ -174,6 +181,8 @@ class SequencePoints:
 
     def call_state(self, return_offset: int) -> None:
         """Record the caller's state while a call is in progress (debug only)."""
+        if self.twin:
+            return
         self.table.add_call_state(
                 self.func_index, self.masm.pc, return_offset, self.slot_locs, self.stack_locs()
             )
@@ -187,6 +196,10 @@ class SequencePoints:
         keyed by their stubs' return addresses (debug only)."""
         table = self.table
         masm = self.masm
+        if self.twin:
+            masm.interrupt_sites.clear()
+            masm.trap_states.clear()
+            return
         for add, states in (
             (table.add_interrupt_state, masm.interrupt_sites),
             (table.add_call_state, masm.trap_states),

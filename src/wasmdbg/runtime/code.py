@@ -13,6 +13,11 @@ affecting another: ``store.code_objects[module]`` is the seam it uses.
 
 :class:`CodeRegistry` answers "which code object and function holds this
 native pc?" for stack walking (bisect over sorted base addresses).
+
+Debug code compiled with twins (``Config.debug_twins``) holds a NOP-free
+twin of every function after the debug versions; :meth:`CodeObject.debug_pc`
+maps a twin return address to the debug version's, which every table is
+keyed by.
 """
 
 from __future__ import annotations
@@ -97,6 +102,21 @@ class CodeObject:
             return None
         func = self._funcs[i]
         return func if off < func.end else None
+
+    def debug_pc(self, pc: int) -> int:
+        """``pc`` itself, or for a return address into a twin (see ``jit.compiler``)
+        the matching return address of the debug version.
+
+        Frame tables and site tables are keyed by the debug version, so a
+        stack walk maps every return address through here first.
+        """
+        moved = self.compiled.twin_returns.get(pc - self.memory.address)
+        return pc if moved is None else self.memory.address + moved
+
+    def in_twin(self, pc: int) -> bool:
+        """True when native ``pc`` lies in the twin half of the blob."""
+        twins = self.compiled.twins
+        return bool(twins) and self.memory.address + twins[0].start <= pc < self.end
 
     def wasm_pc_at(self, pc: int, func: CompiledFunction) -> int | None:
         """The Wasm pc of a native return address or trap site, if recorded."""

@@ -15,6 +15,9 @@ Only a few settings change what wasmdbg does:
   8 GiB of address space and an out-of-bounds access faults; a SIGSEGV
   handler turns the fault into the same trap (``runtime.sigsegv``).
   Guest-debug code keeps explicit checks either way.
+* ``debug_twins`` (wasmdbg's own, default on) compiles guest-debug code with
+  a NOP-free twin of every function, run while nothing arms the function (see
+  ``jit.compiler`` and ``runtime.debug.twins``).
 
 The other wasmtime-py settings are accepted and remembered (so existing
 code runs) but have no effect; settings asking for features wasmdbg does
@@ -92,6 +95,7 @@ class Config:
     epoch_interruption: bool
     locals_in_registers: bool
     signals_based_traps: bool
+    debug_twins: bool
 
     def __init__(self, **settings: Any) -> None:
         object.__setattr__(self, "guest_debug", False)
@@ -99,6 +103,7 @@ class Config:
         object.__setattr__(self, "epoch_interruption", False)
         object.__setattr__(self, "locals_in_registers", True)
         object.__setattr__(self, "signals_based_traps", True)
+        object.__setattr__(self, "debug_twins", True)
         object.__setattr__(self, "_other", {})
         for key, value in settings.items():
             setattr(self, key, value)
@@ -114,7 +119,7 @@ class Config:
             object.__setattr__(self, name, value)
         elif name == "epoch_interruption":
             object.__setattr__(self, name, bool(value))
-        elif name in ("locals_in_registers", "signals_based_traps"):
+        elif name in ("locals_in_registers", "signals_based_traps", "debug_twins"):
             if not isinstance(value, bool):
                 raise TypeError("expected a bool")
             object.__setattr__(self, name, value)
@@ -154,6 +159,7 @@ class Config:
         object.__setattr__(dup, "epoch_interruption", self.epoch_interruption)
         object.__setattr__(dup, "locals_in_registers", self.locals_in_registers)
         object.__setattr__(dup, "signals_based_traps", self.signals_based_traps)
+        object.__setattr__(dup, "debug_twins", self.debug_twins)
         object.__setattr__(dup, "_other", dict(self._other))
         return dup
 

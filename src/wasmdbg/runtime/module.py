@@ -121,6 +121,7 @@ class Module:
                         sig_ids=sig_ids,
                         locals_in_registers=config.locals_in_registers,
                         signals_based_traps=config.signals_based_traps,
+                        twins=config.debug_twins,
                     )
         return self._compiled
 

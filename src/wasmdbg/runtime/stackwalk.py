@@ -14,6 +14,10 @@ link that fails validation (frame pointers must increase and stay inside
 the thread's stack), so a damaged chain shortens a backtrace but never
 crashes the process.
 
+A return address into a function's NOP-free twin (debug code compiled with
+twins) is reported as the matching return address of its debug version:
+both have the same frame layout there, and the tables know only the latter.
+
 A Store with nested activations (Wasm -> host -> Wasm) walks each segment
 in turn: the innermost from its start, then each outer one from the
 ``last_exit`` pair saved when the inner entry began (see ``Store``).
@@ -33,7 +37,7 @@ from .code import CodeObject, CodeRegistry
 from .trap import Frame
 from .vmcontext import peek
 
-__all__ = ["MAX_FRAMES", "WasmFrame", "to_api_frame", "walk"]
+__all__ = ["MAX_FRAMES", "WasmFrame", "return_slots", "to_api_frame", "walk"]
 
 MAX_FRAMES = 20000
 
@@ -78,6 +82,8 @@ def walk(
         code = registry.lookup(pc - 1)
         if code is None:
             return
+        if code.compiled.twin_returns:
+            pc = code.debug_pc(pc)  # a twin's frame reads as its debug version's
         func = code.function_at(pc - 1)
         if func is None:
             return
@@ -87,6 +93,41 @@ def walk(
             return
         next_fp = peek(fp)
         next_pc = peek(fp + 8)
+        if next_fp == stop_fp or next_fp <= fp or next_fp >= stack_hi:
+            return
+        fp, pc = next_fp, next_pc
+
+
+def return_slots(
+    registry: CodeRegistry,
+    fp: int,
+    slot: int,
+    pc: int,
+    *,
+    stack_lo: int,
+    stack_hi: int,
+    stop_fp: int = 0,
+    limit: int = MAX_FRAMES,
+) -> Iterator[tuple[int, int, CodeObject]]:
+    """The (slot, return address, code object) of each Wasm frame from (fp, pc) outwards.
+
+    ``slot`` is where the machine stack holds ``pc`` (0: unknown, only a copy
+    was saved); every later pc is read from its slot ``[fp+8]``.  The pcs are
+    raw (a twin's return address stays one): this is what moving frames
+    between twin and debug code rewrites.
+    """
+    count = 0
+    while count < limit:
+        code = registry.lookup(pc - 1)
+        if code is None or code.function_at(code.debug_pc(pc) - 1) is None:
+            return
+        yield slot, pc, code
+        count += 1
+        if fp == stop_fp or fp & 7 or not stack_lo <= fp < stack_hi - 16:
+            return
+        next_fp = peek(fp)
+        slot = fp + 8
+        next_pc = peek(slot)
         if next_fp == stop_fp or next_fp <= fp or next_fp >= stack_hi:
             return
         fp, pc = next_fp, next_pc

@@ -90,13 +90,14 @@ from .debug.gate import CodeGate
 from .debug.support import StoreDebug
 from .engine import Engine
 from .sigint import SigintInterrupt
-from .stackwalk import WasmFrame, to_api_frame, walk
+from .stackwalk import WasmFrame, return_slots, to_api_frame, walk
 from .stubs import StubCode
 from .trap import Frame, Trap, format_backtrace
 from .vmcontext import (
     INTERRUPT_DEADLINE,
     INTERRUPT_EDIT,
     INTERRUPT_REQUEST,
+    INTERRUPT_TWIN,
     VMContext,
     VMStoreContext,
     peek,
@@ -637,6 +638,22 @@ class Store(StoreDebugMixin):
             )
         return frames
 
+    def wasm_return_slots(self, fp: int, slot: int, pc: int) -> list[tuple[int, int, CodeObject]]:
+        """(slot, raw return address, code) of each Wasm frame from (fp, pc) outwards,
+        across host frames (see ``stackwalk.return_slots``; ``slot`` 0 where only a
+        copy of the return address is known, as for each outer activation's first)."""
+        reg = self._registry
+        lo, hi = self._stack_lo, self._stack_hi
+        out = list(return_slots(reg, fp, slot, pc, stack_lo=lo, stack_hi=hi))
+        for act in reversed(self._activations):
+            out.extend(
+                return_slots(
+                    reg, act.last_exit_fp, 0, act.last_exit_pc, stack_lo=lo, stack_hi=hi,
+                    stop_fp=act.entry_fp,
+                )
+            )
+        return out
+
     def backtrace(self) -> list[Frame]:
         """The Wasm backtrace at the current host call (empty outside Wasm)."""
         if self._depth == 0:
@@ -726,7 +743,7 @@ class Store(StoreDebugMixin):
             hook = self._debug_hook
             if hook is None:
                 # only an interrupt check gets here without a hook: nobody pauses it
-                return _INTERRUPT if self._ctx.interrupt & ~INTERRUPT_EDIT else 0
+                return _INTERRUPT if self._ctx.interrupt & ~(INTERRUPT_EDIT | INTERRUPT_TWIN) else 0
             return hook.on_breakpoint(self, fp, return_address, saved)
         except BaseException as exc:
             return self._fail(exc)

@@ -28,6 +28,7 @@ __all__ = [
     "INTERRUPT_DEADLINE",
     "INTERRUPT_EDIT",
     "INTERRUPT_REQUEST",
+    "INTERRUPT_TWIN",
     "U64Array",
     "VMContext",
     "VMFuncRef",
@@ -51,6 +52,10 @@ U64Array = ctypes.Array[ctypes.c_uint64]
 INTERRUPT_REQUEST = 1
 INTERRUPT_DEADLINE = 2
 INTERRUPT_EDIT = 4
+#: ``INTERRUPT_TWIN`` asks debug-mode code to call back so that frames running
+#: a function's NOP-free twin move to its debug version after the function was
+#: armed (see ``runtime.debug.twins``); it never stops the guest either.
+INTERRUPT_TWIN = 8
 
 _u64 = ctypes.c_uint64
 

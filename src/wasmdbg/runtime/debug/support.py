@@ -49,11 +49,19 @@ from typing import TYPE_CHECKING, Any
 from ...errors import DebugError
 from ...jit import abi
 from ...jit.frametable import FrameTable, Site
-from ..vmcontext import INTERRUPT_DEADLINE, INTERRUPT_EDIT, INTERRUPT_REQUEST
+from ..vmcontext import (
+    INTERRUPT_DEADLINE,
+    INTERRUPT_EDIT,
+    INTERRUPT_REQUEST,
+    INTERRUPT_TWIN,
+    peek,
+    poke,
+)
 from .edit import BreakpointEdit, BreakpointState
 from .events import DebugEvent, DebugEventKind, DebugHandler, Resume
 from .frames import SAVED_LAYOUT, MemoryAccess, ProcessMemory, ReadOnlyMemory, StopToken
 from .stack import DebugFrame, FrameList, FrameSource, TopRecipe, frame_rows
+from .twins import EntrySwitches, move_frames
 
 if TYPE_CHECKING:
     from ..code import CodeObject
@@ -66,17 +74,30 @@ _ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _RESUME_ABORT = Resume.ABORT
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _CALL_SIZE = 5
+_SAVED_RSP = 32  # the guest's rsp before the trampoline call, in the saved area (jit.stubs)
 _MEMORY = ProcessMemory()
 _READ_ONLY = ReadOnlyMemory()
 
 
 class CodePatcher:
-    """A Store's private code copy of one module, as an edit session sees it."""
+    """A Store's private code copy of one module, as an edit session sees it.
 
-    def __init__(self, code: CodeObject, trampoline: int) -> None:
+    With twins (``Config.debug_twins``) every patched site also flips its
+    function's entry switch when the function becomes armed or unarmed
+    (:class:`~.twins.EntrySwitches`).
+    """
+
+    def __init__(
+        self, code: CodeObject, trampoline: int, on_armed: Callable[[], None] | None = None
+    ) -> None:
         self.code = code
         self.trampoline = trampoline
         self.frame_table = code.frame_table
+        self.switches = (
+            EntrySwitches(code, on_armed)
+            if code.compiled.twins and on_armed is not None
+            else None
+        )
 
     def patch_site(self, site: Site, enabled: bool) -> None:
         """Write the call (enabled) or the NOP (disabled) into this copy."""
@@ -85,6 +106,8 @@ class CodePatcher:
         else:
             data = site.disable_bytes
         self.code.memory.write(site.native_offset, data)
+        if self.switches is not None:
+            self.switches.site_patched(site, enabled)
 
     def publish(self) -> None:
         """Make the copy executable again."""
@@ -165,6 +188,12 @@ class StoreDebug:
         self._plans: dict[int, _Plan] = {}
         self._source = FrameSource(store.instance_of_vmctx)
         self._reported: set[int] = set()
+        # twins (see .twins): the Store maps code with twins; an arming edit
+        # left twin frames to move at the next callback
+        self._twins = False
+        self._move_pending = False
+        # return address -> itself, or the debug version's when in a twin
+        self._debug_ra: dict[int, int] = {}
 
     # -- CodeRegistry (for edit sessions) ---------------------------------------
 
@@ -180,7 +209,7 @@ class StoreDebug:
             raise DebugError(
                 "this store's code was not compiled for debugging (use Config(debug=True))"
             )
-        patcher = CodePatcher(code, self._store.breakpoint_trampoline)
+        patcher = CodePatcher(code, self._store.breakpoint_trampoline, self._armed)
         self._patchers[module] = patcher
         return patcher
 
@@ -194,6 +223,11 @@ class StoreDebug:
 
     def _state_changed(self) -> None:
         self._plans.clear()
+
+    def _armed(self) -> None:
+        """An edit armed a function: its twin frames move at the next callback."""
+        self._move_pending = True
+        self._store.set_interrupt_bits(INTERRUPT_TWIN)
 
     # -- the Store's public debugging API -----------------------------------------
 
@@ -259,9 +293,39 @@ class StoreDebug:
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         """A module was mapped into the Store: single-stepping must cover it."""
         if code.debuggable:
+            if code.compiled.twins:
+                self._twins = True
             self.state.module_added(code.module)
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
+        """The breakpoint trampoline called (see :meth:`_on_breakpoint`).
+
+        With twins, a return address into a twin (an interrupt check) is
+        moved to the debug version first, and frames left in twins by an
+        arming edit (before, or made by the handler) are moved over.
+        """
+        if not self._twins:
+            return self._on_breakpoint(store, fp, return_address, saved)
+        slot = peek(saved + _SAVED_RSP) - 8  # where the trampoline's return address is
+        if self._move_pending:
+            self._move_pending = False
+            store.clear_interrupt_bits(INTERRUPT_TWIN)
+            return_address = move_frames(store, fp, slot, return_address)
+        moved = self._debug_ra.get(return_address)
+        if moved is None:
+            code = store.code_at(return_address - 1)
+            moved = code.debug_pc(return_address) if code is not None else return_address
+            self._debug_ra[return_address] = moved
+        if moved != return_address:
+            poke(slot, moved)
+        answer = self._on_breakpoint(store, fp, moved, saved)
+        if self._move_pending:
+            self._move_pending = False
+            store.clear_interrupt_bits(INTERRUPT_TWIN)
+            move_frames(store, fp, slot, moved)
+        return answer
+
+    def _on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         """An enabled patch site ran (BREAKPOINT or STEP), or an interrupt check
         saw the flag (INTERRUPTED).
 
@@ -400,6 +464,7 @@ class StoreDebug:
         if flag & INTERRUPT_EDIT:  # the editor clears its own bit
             store.code_gate.wait_for_editors()
             flag &= ~INTERRUPT_EDIT
+        flag &= ~INTERRUPT_TWIN  # on_breakpoint moved the frames already
         if not flag:
             return 0
         if self.handler is None or flag & INTERRUPT_DEADLINE:
