@@ -122,8 +122,11 @@ def test_signal_code_drops_the_checks_that_fit_the_guard() -> None:
     # ldhuge and sthuge (offsets >= 2 GiB) keep their check
     assert _check_offsets(faulting) == 2
     assert _check_offsets(explicit) == 13
-    debug = Module(Engine(Config(signals_based_traps=True, debug=True)), EDGE_WAT)
+    debug = Module(Engine(Config(signals_based_traps=True, debug=True, debug_twins=False)), EDGE_WAT)
     assert _check_offsets(debug) == 13
+    # with NOP-free twins every function is there twice, each with its checks
+    twins = Module(Engine(Config(signals_based_traps=True, debug=True)), EDGE_WAT)
+    assert _check_offsets(twins) == 26
 
 
 def test_handler_is_installed_once_and_memories_reserve_the_guard() -> None:
