@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,54 @@ def test_wat2wasm() -> None:
     assert wasmdbg.wat2wasm("(module)") == bytearray(b"\0asm\x01\0\0\0")
     with pytest.raises(wasmdbg.WasmError, match="not UTF-8"):
         wasmdbg.wat2wasm(b"\xff(module)")
+
+
+SERIAL_WAT = """
+(module
+  (type $t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $sq)
+  (func $sq (type $t) (i32.mul (local.get 0) (local.get 0)))
+  (func (export "call") (param i32) (result i32)
+    (call_indirect (type $t) (local.get 0) (i32.const 0)))
+)
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_serialize_roundtrip(debug: bool, tmp_path: Path) -> None:
+    engine = Engine(wasmdbg.Config(guest_debug=debug))
+    blob = Module(engine, SERIAL_WAT).serialize()
+    # a fresh engine numbers the signatures the same way, so the code is reused
+    engine2 = Engine(wasmdbg.Config(guest_debug=debug))
+    m2 = Module.deserialize(engine2, blob)
+    store = wasmdbg.Store(engine2)
+    inst = wasmdbg.Instance(store, m2, [])
+    assert inst.exports(store)["call"](store, 7) == 49
+    path = tmp_path / "m.bin"
+    path.write_bytes(blob)
+    m3 = Module.deserialize_file(engine2, path)
+    assert m3.raw == m2.raw
+
+
+def test_serialize_other_engine_numbering_recompiles() -> None:
+    engine = Engine()
+    blob = Module(engine, SERIAL_WAT).serialize()
+    engine2 = Engine()
+    # give engine2 another signature first so its ids differ
+    Module(engine2, "(module (func (param f64 f64)))")
+    m2 = Module.deserialize(engine2, blob)
+    assert m2.compiled is not pickle.loads(bytes(blob))[4]
+    store = wasmdbg.Store(engine2)
+    inst = wasmdbg.Instance(store, m2, [])
+    assert inst.exports(store)["call"](store, 5) == 25
+
+
+def test_deserialize_rejects() -> None:
+    blob = Module(Engine(), SERIAL_WAT).serialize()
+    with pytest.raises(wasmdbg.WasmError, match="other Config"):
+        Module.deserialize(Engine(wasmdbg.Config(guest_debug=True)), blob)
+    with pytest.raises(wasmdbg.WasmError, match="not a serialized"):
+        Module.deserialize(Engine(), b"\0asm\1\0\0\0")
+    with pytest.raises(wasmdbg.WasmError, match="not a serialized"):
+        Module.deserialize(Engine(), bytes(blob[:40]))

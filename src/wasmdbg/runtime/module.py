@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import threading
 from typing import Any
 
@@ -77,6 +78,11 @@ def _wat2wasm(text: str) -> bytes:
         raise WasmError(str(exc)) from None
 
 
+# Serialized form: a pickle of (magic, codegen key, sig ids, ModuleDef, CompiledModule).
+_SERIAL_MAGIC = "wasmdbg-module/1"
+_PICKLE_PREFIX = b"\x80"
+
+
 class Module:
     """A compiled module: ``Module(engine, wasm_bytes_or_text)``."""
 
@@ -113,12 +119,11 @@ class Module:
                 if self._compiled is None:
                     from ..jit.compiler import compile_module
 
-                    sig_ids = [self.engine.sig_id(t) for t in self._def.types]
                     config = self.engine.config
                     self._compiled = compile_module(
                         self._def,
                         guest_debug=config.guest_debug,
-                        sig_ids=sig_ids,
+                        sig_ids=self._sig_ids(),
                         locals_in_registers=config.locals_in_registers,
                         signals_based_traps=config.signals_based_traps,
                         twins=config.debug_twins,
@@ -171,13 +176,65 @@ class Module:
         return [(c.name, c.data) for c in self._def.customs]
 
     def serialize(self) -> bytearray:
-        """Not supported (wasmdbg compiles quickly from the Wasm bytes)."""
-        raise WasmError("Module.serialize is not supported by wasmdbg")
+        """The decoded module and its machine code as bytes for :meth:`deserialize`.
+
+        The bytes are tied to this wasmdbg version and to the code-shaping
+        ``Config`` settings; like wasmtime-py's, they must come from a trusted
+        source (loading them runs no validation).
+        """
+        compiled = self._compiled_module()
+        payload = (_SERIAL_MAGIC, self._codegen_key(), self._sig_ids(), self._def, compiled)
+        return bytearray(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
     @classmethod
     def deserialize(cls, engine: Engine, encoded: Any) -> Module:
-        """Not supported."""
-        raise WasmError("Module.deserialize is not supported by wasmdbg")
+        """A module from :meth:`serialize`'s bytes, without compiling.
+
+        Raises :class:`~wasmdbg.errors.WasmError` when the bytes were not made
+        by this wasmdbg version or were made under other code-shaping settings.
+        If only the engine's signature numbering differs, the code is compiled
+        again from the embedded Wasm (the result is the same module).
+        """
+        if not isinstance(engine, Engine):
+            raise TypeError("expected an Engine")
+        data = bytes(encoded)
+        if not data.startswith(_PICKLE_PREFIX):
+            raise WasmError("not a serialized wasmdbg module")
+        try:
+            payload = pickle.loads(data)
+        except Exception as exc:  # NB: a corrupt pickle raises almost anything
+            raise WasmError(f"not a serialized wasmdbg module: {exc}") from exc
+        if not (isinstance(payload, tuple) and len(payload) == 5 and payload[0] == _SERIAL_MAGIC):
+            raise WasmError("not a serialized wasmdbg module (or another wasmdbg version)")
+        _, key, sig_ids, mdef, compiled = payload
+        module = cls.__new__(cls)
+        module.engine = engine
+        module._def = mdef
+        module._compiled = None
+        module._shared = None
+        module._lock = threading.Lock()
+        if key != module._codegen_key():
+            raise WasmError("serialized module was compiled under other Config settings")
+        # NB: signature ids are numbered per engine and baked into call_indirect
+        # checks; only reuse the code when this engine numbers them the same.
+        if sig_ids == module._sig_ids():
+            module._compiled = compiled
+        else:
+            module._compiled_module()
+        return module
+
+    @classmethod
+    def deserialize_file(cls, engine: Engine, path: str | bytes | os.PathLike[str]) -> Module:
+        """:meth:`deserialize` the bytes stored in the file at ``path``."""
+        with open(path, "rb") as f:
+            return cls.deserialize(engine, f.read())
+
+    def _sig_ids(self) -> list[int]:
+        return [self.engine.sig_id(t) for t in self._def.types]
+
+    def _codegen_key(self) -> tuple[object, ...]:
+        config = self.engine.config
+        return (config.guest_debug, config.locals_in_registers)
 
     def __repr__(self) -> str:
         return f"<Module {self.name or '<unnamed>'}>"

@@ -1,0 +1,83 @@
+"""Large-module creation: ``python benchmarks/module_creation.py [-r REPEAT] [files...]``.
+
+Prints, per module, the wall time of ``Module(engine, bytes)`` from the bytes
+to a module ready to instantiate: the ``wasmtime`` package's plain engine,
+wasmdbg plain and wasmdbg with ``guest_debug``, in the same run, with the
+ratios the targets are stated in (wasmdbg plain / wasmtime, debug / plain).
+It also prints the share of that time spent decoding and validating alone,
+which is the floor any lazy per-function compile scheme could reach (a module
+must still be decoded and validated whole at creation).
+
+Default input: ``benchmarks/programs/sqlite/sqlite.wasm`` (built by
+``programs/sqlite/build.sh``; about 1 MB of code), else the largest C test
+program under ``benchmarks/programs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import wasmtime
+
+import wasmdbg
+from wasmdbg.wasm.decoder import decode_module
+from wasmdbg.wasm.validator import validate
+
+HERE = Path(__file__).resolve().parent
+
+
+def _inputs(extra: list[str]) -> list[Path]:
+    if extra:
+        return [Path(p) for p in extra]
+    sqlite = HERE / "programs" / "sqlite" / "sqlite.wasm"
+    if sqlite.exists():
+        return [sqlite]
+    programs = sorted((HERE / "programs").glob("*.wasm"), key=lambda p: p.stat().st_size)
+    return programs[-1:]
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*")
+    parser.add_argument("-r", "--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    wt_engine = wasmtime.Engine()
+    plain = wasmdbg.Engine(wasmdbg.Config(guest_debug=False))
+    debug = wasmdbg.Engine(wasmdbg.Config(guest_debug=True))
+    header = (
+        f"{'module':18} {'code KiB':>9} {'wasmtime s':>11} {'wasmdbg s':>10} {'+debug s':>9}"
+        f" {'plain/wt':>9} {'debug/plain':>12} {'decode+validate s':>18}"
+    )
+    print(header)
+    print("-" * len(header))
+    for path in _inputs(args.files):
+        data = path.read_bytes()
+        module = decode_module(data)
+        code_bytes = sum(b.code_end - b.offset for b in module.bodies)
+        t_wt = _best(lambda d=data: wasmtime.Module(wt_engine, d), args.repeat)
+        t_plain = _best(lambda d=data: wasmdbg.Module(plain, d), args.repeat)
+        t_debug = _best(lambda d=data: wasmdbg.Module(debug, d), args.repeat)
+        t_front = _best(lambda d=data: validate(decode_module(d)), args.repeat)
+        print(
+            f"{path.name:18} {code_bytes / 1024:9.1f} {t_wt:11.3f} {t_plain:10.3f} {t_debug:9.3f}"
+            f" {t_plain / t_wt:8.2f}x {t_debug / t_plain:11.2f}x {t_front:18.3f}"
+        )
+    print(f"(best of {args.repeat}; every figure is the whole Module(engine, bytes) call)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
