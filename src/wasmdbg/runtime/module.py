@@ -234,7 +234,7 @@ class Module:
 
     def _codegen_key(self) -> tuple[object, ...]:
         config = self.engine.config
-        return (config.guest_debug, config.locals_in_registers)
+        return (config.guest_debug, config.locals_in_registers, config.signals_based_traps, config.debug_twins)
 
     def __repr__(self) -> str:
         return f"<Module {self.name or '<unnamed>'}>"
