@@ -298,3 +298,40 @@ def test_the_explicit_mode_is_a_config_bool() -> None:
     assert config.signals_based_traps is False
     with pytest.raises(TypeError):
         config.signals_based_traps = 1  # type: ignore[assignment]
+
+
+REPLACED_CHILD = textwrap.dedent(
+    """
+    import faulthandler
+    import wasmtime, wasmdbg
+    faulthandler.enable()
+    WAT = '(module (memory 1) (func (export "f") (result i32) i32.const 70000 i32.load))'
+
+    def trap(api, store):
+        f = api.Instance(store, api.Module(store.engine, WAT), []).exports(store)["f"]
+        try:
+            f(store)
+        except api.Trap as t:
+            print("trapped:", str(t).splitlines()[-1].strip(), flush=True)
+
+    trap(wasmtime, wasmtime.Store(wasmtime.Engine()))  # wasmtime's handler, chaining to faulthandler
+    trap(wasmdbg, wasmdbg.Store(wasmdbg.Engine()))  # ours on top, chaining to wasmtime's
+    trap(wasmtime, wasmtime.Store(wasmtime.Engine()))  # wasmtime's again, over ours
+    trap(wasmdbg, wasmdbg.Store(wasmdbg.Engine()))
+    engine = wasmdbg.Engine()
+    store = wasmdbg.Store(engine)
+    f = wasmdbg.Instance(store, wasmdbg.Module(engine, WAT), []).exports(store)["f"]
+    trap(wasmtime, wasmtime.Store(wasmtime.Engine()))  # replaced after our code was mapped
+    try:
+        f(store)
+    except wasmdbg.Trap as t:
+        print("trapped:", t.reason, flush=True)
+    """
+)
+
+
+def test_a_handler_replaced_behind_our_back_is_put_back_at_the_next_entry() -> None:
+    proc = subprocess.run([sys.executable, "-c", REPLACED_CHILD], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 6 and all(ln.endswith("out of bounds memory access") for ln in lines), proc.stdout

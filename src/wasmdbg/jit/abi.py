@@ -89,6 +89,10 @@ VMStoreContext (one per Store)::
     96   debug_trampoline  the preserve-all breakpoint trampoline; the interrupt
                          checks of debug-mode code call it when ``interrupt``
                          is set (the debugger pauses there, see ``jit.stubs``)
+    104  segv_handler    address of the runtime's SIGSEGV handler when this
+                         Store runs code with signal-based bounds checks, else
+                         0; the entry trampoline compares it with the current
+                         disposition (another library may have replaced it)
 
 VMMemory: ``0 base`` (u8*), ``8 size`` (bytes; the runtime reserves the
 whole address range once so ``base`` never moves).
@@ -100,7 +104,8 @@ its ``code`` is the host-call stub, which calls ``hostcall(vmctx, host_id,
 
 Status codes: host calls and libcalls return 0 on success or a
 :class:`TrapCode` to unwind with.  The entry trampoline returns 0 or the
-TrapCode that ended the call.  Libcall results are written to slot 0.
+TrapCode that ended the call, or ``HANDLER_LOST`` without running anything
+when ``segv_handler`` is set and is not the current SIGSEGV handler.  Libcall results are written to slot 0.
 """
 
 from __future__ import annotations
@@ -157,7 +162,8 @@ class STORE(IntEnum):
     DEBUGHOOK = 80
     ENTRY_FP = 88
     DEBUG_TRAMPOLINE = 96
-    SIZE = 104
+    SEGV_HANDLER = 104
+    SIZE = 112
 
 
 class MEMORY(IntEnum):
@@ -201,6 +207,7 @@ class TrapCode(IntEnum):
     HOST_ERROR = 12  # a host function raised; the runtime holds the exception
     ELEMENT_UNINITIALIZED = 13  # table element is null (call_indirect)
     DEBUGGER_ABORT = 14  # the debugger asked to end the guest
+    HANDLER_LOST = 15  # entry refused: SIGSEGV is not the runtime's handler (reinstall, re-enter)
 
 
 class Libcall(IntEnum):

@@ -6,7 +6,11 @@ position-independent blob (:class:`~wasmdbg.jit.abi.RuntimeStubs`).
 
 Entry trampoline
 ----------------
-``int64 entry(VMContext* vmctx, void* code, u64* slots, u64 nslots)``::
+``int64 entry(VMContext* vmctx, void* code, u64* slots, u64 nslots)``.
+When ``store.segv_handler`` is set it first asks the kernel for the current
+SIGSEGV handler (one ``rt_sigaction`` syscall) and returns ``HANDLER_LOST``
+at once if it is not that one: code with signal-based bounds checks must
+not run while a fault would reach someone else's handler.  Frame::
 
       rbp+8    return address (into ctypes)
       rbp      caller's rbp
@@ -78,7 +82,7 @@ non-zero status from the hook unwinds the guest as a trap with that code
 
 from __future__ import annotations
 
-from .abi import STORE, VMCTX, RuntimeStubs
+from .abi import STORE, VMCTX, RuntimeStubs, TrapCode
 from .codebuf import CodeBuffer, Label
 from .x64 import Assembler, Cond, Mem, Reg, Xmm
 
@@ -159,9 +163,47 @@ def _copy_slots(a: Assembler, buf: CodeBuffer, src: Reg, dst: Reg) -> None:
     buf.bind(done)
 
 
+_SYS_RT_SIGACTION = 13
+_SIGSEGV = 11
+
+
+def _check_segv_handler(a: Assembler, buf: CodeBuffer) -> None:
+    """Return ``HANDLER_LOST`` unless ``store.segv_handler`` is 0 or current.
+
+    ``rt_sigaction(SIGSEGV, NULL, &old, 8)`` into a 32-byte kernel
+    ``k_sigaction`` on the stack (its first word is the handler); the four
+    arguments survive in pushed registers (the syscall clobbers rcx, r11).
+    """
+    go = Label("go")
+    a.mov_rm(RAX, Mem(RDI, VMCTX.STORE))
+    a.cmp_mi(Mem(RAX, STORE.SEGV_HANDLER), 0)
+    a.jcc_l(Cond.E, go)
+    for r in (RDI, RSI, RDX, RCX):
+        a.push_r(r)
+    a.sub_ri(RSP, 32)
+    a.mov32_ri(RAX, _SYS_RT_SIGACTION)
+    a.mov32_ri(RDI, _SIGSEGV)
+    a.xor32_rr(RSI, RSI)
+    a.mov_rr(RDX, RSP)
+    a.mov32_ri(R10, 8)
+    a.syscall()
+    a.mov_rm(R10, Mem(RSP))
+    a.add_ri(RSP, 32)
+    for r in (RCX, RDX, RSI, RDI):
+        a.pop_r(r)
+    a.mov_rm(RAX, Mem(RDI, VMCTX.STORE))
+    a.cmp_rm(R10, Mem(RAX, STORE.SEGV_HANDLER))
+    a.jcc_l(Cond.E, go)
+    a.mov32_ri(RAX, int(TrapCode.HANDLER_LOST))
+    a.pop_r(RBP)
+    a.ret()
+    buf.bind(go)
+
+
 def _entry(a: Assembler, buf: CodeBuffer) -> None:
     a.push_r(RBP)
     a.mov_rr(RBP, RSP)
+    _check_segv_handler(a, buf)
     for r in (RBX, R12, R13, R14, R15):
         a.push_r(r)
     a.mov_rm(RAX, Mem(RDI, VMCTX.STORE))

@@ -1402,6 +1402,10 @@ class Assembler:
         """``ud2`` (guaranteed invalid opcode)."""
         self._d += b"\x0f\x0b"
 
+    def syscall(self) -> None:
+        """``syscall`` (Linux: number in rax, arguments in rdi rsi rdx r10 r8 r9; clobbers rcx, r11)."""
+        self._d += b"\x0f\x05"
+
     def nop(self) -> None:
         """``nop`` (1 byte)."""
         self._d.append(0x90)

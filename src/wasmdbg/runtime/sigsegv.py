@@ -162,10 +162,11 @@ def installed() -> bool:
     return True
 
 
-def ensure_installed() -> None:
+def ensure_installed() -> int:
     """Install the handler for SIGSEGV and SIGBUS unless it is already current.
 
-    The disposition found is kept to chain to (see the module doc).
+    The disposition found is kept to chain to (see the module doc).  Returns
+    the handler's address (what ``VMStoreContext.segv_handler`` holds).
     """
     with _lock:
         handler = _handler_address()
@@ -182,3 +183,4 @@ def ensure_installed() -> None:
             new.sa_flags = _SA_SIGINFO | _SA_ONSTACK
             if _sigaction(sig, ctypes.byref(new), None) != 0:
                 raise WasmError(f"sigaction failed (errno {ctypes.get_errno()})")
+        return handler

@@ -117,6 +117,7 @@ __all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHo
 
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
+_HANDLER_LOST = int(abi.TrapCode.HANDLER_LOST)
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _DEBUGGER_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
@@ -487,7 +488,7 @@ class Store(StoreDebugMixin):
             return code
         compiled = module._compiled_module()
         if self.engine.config._signal_bounds:
-            sigsegv.ensure_installed()
+            self._ctx.segv_handler = sigsegv.ensure_installed()
         if self.engine.config.guest_debug:
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:
@@ -552,16 +553,8 @@ class Store(StoreDebugMixin):
             if self._thread != threading.get_ident() or self._entry is None:
                 self._bind_thread()
             self._depth = 1
-            gate = self._gate
             try:
-                if gate is not None:
-                    gate.enter()
-                    try:
-                        status = self._entry(vmctx, code, slots, nslots)
-                    finally:
-                        gate.leave()
-                else:
-                    status = self._entry(vmctx, code, slots, nslots)
+                status = self._run(vmctx, code, slots, nslots)
                 if status:
                     self._raise_trap(status)
             finally:
@@ -575,16 +568,8 @@ class Store(StoreDebugMixin):
         saved = _Activation(ctx.last_exit_fp, ctx.last_exit_pc, ctx.entry_fp, ctx.entry_rsp)
         self._activations.append(saved)
         self._depth = depth + 1
-        gate = self._gate
         try:
-            if gate is not None:
-                gate.enter()
-                try:
-                    status = self._entry(vmctx, code, slots, nslots)
-                finally:
-                    gate.leave()
-            else:
-                status = self._entry(vmctx, code, slots, nslots)
+            status = self._run(vmctx, code, slots, nslots)
             if status:
                 self._raise_trap(status)
         finally:
@@ -594,6 +579,29 @@ class Store(StoreDebugMixin):
             ctx.last_exit_pc = saved.last_exit_pc
             ctx.entry_fp = saved.entry_fp
             ctx.entry_rsp = saved.entry_rsp
+
+    def _run(self, vmctx: int, code: int, slots: int, nslots: int) -> int:
+        """One pass through the entry trampoline (inside the CodeGate, if any).
+
+        The trampoline refuses with ``HANDLER_LOST`` when another library
+        replaced our SIGSEGV handler (wasmtime does, creating and dropping
+        engines): put it back and enter again.
+        """
+        assert self._entry is not None
+        gate = self._gate
+        for _ in range(3):
+            if gate is not None:
+                gate.enter()
+                try:
+                    status = self._entry(vmctx, code, slots, nslots)
+                finally:
+                    gate.leave()
+            else:
+                status = self._entry(vmctx, code, slots, nslots)
+            if status != _HANDLER_LOST:
+                return int(status)
+            sigsegv.ensure_installed()
+        raise WasmError("the SIGSEGV handler keeps being replaced; signal-based bounds checks cannot run")
 
     def _raise_trap(self, status: int) -> None:
         ctx = self._ctx

@@ -107,7 +107,8 @@ class VMStoreContext(_Checked):
         ("debughook", _u64),
         ("entry_fp", _u64),
         ("debug_trampoline", _u64),
-        *_tail(abi.STORE, 13),
+        ("segv_handler", _u64),
+        *_tail(abi.STORE, 14),
     ]
     stack_limit: int
     interrupt: int
@@ -122,6 +123,7 @@ class VMStoreContext(_Checked):
     debughook: int
     entry_fp: int
     debug_trampoline: int
+    segv_handler: int
 
 
 class VMContext(_Checked):
