@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import wasmtime
+from engines import best_time
 
 from wasmdbg.jit.compiler import compile_module
 from wasmdbg.wasm.decoder import decode_module
@@ -41,15 +40,6 @@ def _inputs(extra: list[str]) -> list[Path]:
     return files
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*")
@@ -66,10 +56,10 @@ def main() -> int:
         code_bytes = sum(b.code_end - b.offset for b in module.bodies)
         if code_bytes == 0:
             continue
-        t_off = _best(lambda m=module: compile_module(m, guest_debug=False), args.repeat)
-        t_on = _best(lambda m=module: compile_module(m, guest_debug=True), args.repeat)
-        t_tw = _best(lambda m=module: compile_module(m, guest_debug=True, twins=True), args.repeat)
-        t_wt = _best(lambda d=data: wasmtime.Module(engine, d), args.repeat)
+        t_off = best_time(lambda m=module: compile_module(m, guest_debug=False), args.repeat)
+        t_on = best_time(lambda m=module: compile_module(m, guest_debug=True), args.repeat)
+        t_tw = best_time(lambda m=module: compile_module(m, guest_debug=True, twins=True), args.repeat)
+        t_wt = best_time(lambda d=data: wasmtime.Module(engine, d), args.repeat)
         rows.append((path.name, code_bytes, t_off, t_on, t_tw, t_wt))
         totals[0] += code_bytes
         totals[1] += t_off

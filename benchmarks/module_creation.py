@@ -16,11 +16,10 @@ program under ``benchmarks/programs/``.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import wasmtime
+from engines import best_time
 
 import wasmdbg
 from wasmdbg.wasm.decoder import decode_module
@@ -37,15 +36,6 @@ def _inputs(extra: list[str]) -> list[Path]:
         return [sqlite]
     programs = sorted((HERE / "programs").glob("*.wasm"), key=lambda p: p.stat().st_size)
     return programs[-1:]
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> int:
@@ -67,10 +57,10 @@ def main() -> int:
         data = path.read_bytes()
         module = decode_module(data)
         code_bytes = sum(b.code_end - b.offset for b in module.bodies)
-        t_wt = _best(lambda d=data: wasmtime.Module(wt_engine, d), args.repeat)
-        t_plain = _best(lambda d=data: wasmdbg.Module(plain, d), args.repeat)
-        t_debug = _best(lambda d=data: wasmdbg.Module(debug, d), args.repeat)
-        t_front = _best(lambda d=data: validate(decode_module(d)), args.repeat)
+        t_wt = best_time(lambda d=data: wasmtime.Module(wt_engine, d), args.repeat)
+        t_plain = best_time(lambda d=data: wasmdbg.Module(plain, d), args.repeat)
+        t_debug = best_time(lambda d=data: wasmdbg.Module(debug, d), args.repeat)
+        t_front = best_time(lambda d=data: validate(decode_module(d)), args.repeat)
         print(
             f"{path.name:18} {code_bytes / 1024:9.1f} {t_wt:11.3f} {t_plain:10.3f} {t_debug:9.3f}"
             f" {t_plain / t_wt:8.2f}x {t_debug / t_plain:11.2f}x {t_front:18.3f}"

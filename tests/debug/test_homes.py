@@ -45,9 +45,9 @@ WAT = """
 LEAF, LOOP, TRAP = 0, 1, 2
 
 
-def _world() -> tuple[Store, Module, dict[str, Func]]:
+def _world(wat: str = WAT) -> tuple[Store, Module, dict[str, Func]]:
     engine = Engine(Config(debug=True))
-    module = Module(engine, WAT)
+    module = Module(engine, wat)
     store = Store(engine)
     exports = Linker(engine).instantiate(store, module).exports(store)
     return store, module, {name: f for name, f in exports.items() if isinstance(f, Func)}
@@ -203,14 +203,6 @@ TRAPS_WAT = """
 COUNT, SPIN = 0, 1
 
 
-def _traps_world() -> tuple[Store, Module, dict[str, Func]]:
-    engine = Engine(Config(debug=True))
-    module = Module(engine, TRAPS_WAT)
-    store = Store(engine)
-    exports = Linker(engine).instantiate(store, module).exports(store)
-    return store, module, {name: f for name, f in exports.items() if isinstance(f, Func)}
-
-
 def test_spin_keeps_its_locals_in_caller_saved_homes_too() -> None:
     compiled = compile_module(decode_module(wasmtime.wat2wasm(TRAPS_WAT)), guest_debug=True)
     table = compiled.frame_table
@@ -228,7 +220,7 @@ def test_spin_keeps_its_locals_in_caller_saved_homes_too() -> None:
 def test_trap_stops_read_homes_after_libcalls_and_inline_checks(
     export: str, n: int, message: str
 ) -> None:
-    store, _module, f = _traps_world()
+    store, _module, f = _world(TRAPS_WAT)
     seen: list[tuple[Any, ...]] = []
 
     def handler(st: Any, event: DebugEvent) -> None:
@@ -245,7 +237,7 @@ def test_trap_stops_read_homes_after_libcalls_and_inline_checks(
 
 
 def test_single_steps_see_and_write_a_homed_local() -> None:
-    store, module, f = _traps_world()
+    store, module, f = _world(TRAPS_WAT)
     pcs = _pcs(module, COUNT)  # loop, get $i, const, add, set $i, get $i, get $n, lt_u, br_if
     seen: list[tuple[Any, ...]] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 
 import wasmtime
 from test_robustness import Client
@@ -18,6 +19,24 @@ CALLER = """(module (import "b" "f" (func $f (result i32))) (memory 1) (data (i3
   (func (export "run") (result i32) call $f i32.const 1 i32.add))"""
 
 
+def _serve(
+    store: wasmdbg.Store, targets: list[ModuleTarget], call: Callable[[], object]
+) -> tuple[Session, Client, threading.Thread, list[int]]:
+    """A server for ``call`` started stopped on entry, and a client connected
+    without acks; ``status`` gets the server's exit status when it ends."""
+    session = Session(store, stop_on_entry=True)
+    server = GdbServer(session, targets)
+    ports: queue.Queue[int] = queue.Queue()
+    server.on_listen = lambda host, port: ports.put(port)
+    session.start(call)
+    status: list[int] = []
+    thread = threading.Thread(target=lambda: status.append(server.serve("127.0.0.1", 0)), daemon=True)
+    thread.start()
+    client = Client(ports.get(timeout=30))
+    client.no_ack()
+    return session, client, thread, status
+
+
 def test_one_module_id_per_instance_and_memory_of_the_frames_instance() -> None:
     config = wasmdbg.Config()
     config.guest_debug = True
@@ -28,17 +47,9 @@ def test_one_module_id_per_instance_and_memory_of_the_frames_instance() -> None:
     b = wasmdbg.Instance(store, callee, [])
     a = wasmdbg.Instance(store, caller, [b.exports(store)["f"]])
     run = a.exports(store)["run"]
-    session = Session(store, stop_on_entry=True)
-    server = GdbServer(session, [ModuleTarget("a.wasm", caller, a), ModuleTarget("b.wasm", callee, b)])
-    ports: queue.Queue[int] = queue.Queue()
-    server.on_listen = lambda host, port: ports.put(port)
-    session.start(lambda: run(store))
-    status: list[int] = []
-    thread = threading.Thread(target=lambda: status.append(server.serve("127.0.0.1", 0)), daemon=True)
-    thread.start()
+    targets = [ModuleTarget("a.wasm", caller, a), ModuleTarget("b.wasm", callee, b)]
+    session, client, thread, status = _serve(store, targets, lambda: run(store))
     try:
-        client = Client(ports.get(timeout=30))
-        client.no_ack()
         libs = client.ask("qXfer:libraries:read::0,1000", acked=False)
         assert '<library name="a.wasm"><section address="0x4000000000000000"/>' in libs
         assert '<library name="b.wasm"><section address="0x4000000100000000"/>' in libs
@@ -79,17 +90,9 @@ def _exit_reply(code: int) -> tuple[str, list[int]]:
     linker.define_wasi()
     module = wasmdbg.Module(engine, bytes(wasmtime.wat2wasm(EXITER)))
     run = linker.instantiate(store, module).exports(store)["run"]
-    session = Session(store, stop_on_entry=True)
-    server = GdbServer(session, [ModuleTarget("exit.wasm", module, None)])
-    ports: queue.Queue[int] = queue.Queue()
-    server.on_listen = lambda host, port: ports.put(port)
-    session.start(lambda: run(store, code))
-    status: list[int] = []
-    thread = threading.Thread(target=lambda: status.append(server.serve("127.0.0.1", 0)), daemon=True)
-    thread.start()
+    targets = [ModuleTarget("exit.wasm", module, None)]
+    session, client, thread, status = _serve(store, targets, lambda: run(store, code))
     try:
-        client = Client(ports.get(timeout=30))
-        client.no_ack()
         client.send(b"$c#63")
         reply = client.packet()
         thread.join(timeout=30)

@@ -74,28 +74,9 @@ def walk(
     limit: int = MAX_FRAMES,
 ) -> Iterator[WasmFrame]:
     """Yield the Wasm frames from (fp, pc) outwards, innermost first."""
-    count = 0
-    while count < limit:
-        # NB: every pc walked is a return address (of a call, a trap stub's
-        # call, or a patch site's call): the instruction it names ends just
-        # before it, possibly as the last bytes of its function.
-        code = registry.lookup(pc - 1)
-        if code is None:
-            return
-        if code.compiled.twin_returns:
-            pc = code.debug_pc(pc)  # a twin's frame reads as its debug version's
-        func = code.function_at(pc - 1)
-        if func is None:
-            return
-        yield WasmFrame(fp, pc, code, func, code.wasm_pc_at(pc, func))
-        count += 1
-        if fp == stop_fp or fp & 7 or not stack_lo <= fp < stack_hi - 16:
-            return
-        next_fp = peek(fp)
-        next_pc = peek(fp + 8)
-        if next_fp == stop_fp or next_fp <= fp or next_fp >= stack_hi:
-            return
-        fp, pc = next_fp, next_pc
+    chain = _chain(registry, fp, 0, pc, stack_lo=stack_lo, stack_hi=stack_hi, stop_fp=stop_fp, limit=limit)
+    for frame_fp, _slot, _raw_pc, pc, code, func in chain:
+        yield WasmFrame(frame_fp, pc, code, func, code.wasm_pc_at(pc, func))
 
 
 def return_slots(
@@ -116,12 +97,38 @@ def return_slots(
     raw (a twin's return address stays one): this is what moving frames
     between twin and debug code rewrites.
     """
+    chain = _chain(registry, fp, slot, pc, stack_lo=stack_lo, stack_hi=stack_hi, stop_fp=stop_fp, limit=limit)
+    for _fp, pc_slot, raw_pc, _pc, code, _func in chain:
+        yield pc_slot, raw_pc, code
+
+
+def _chain(
+    registry: CodeRegistry,
+    fp: int,
+    slot: int,
+    pc: int,
+    *,
+    stack_lo: int,
+    stack_hi: int,
+    stop_fp: int,
+    limit: int,
+) -> Iterator[tuple[int, int, int, int, CodeObject, CompiledFunction]]:
+    """(fp, slot of pc, raw pc, pc, code object, function) of each Wasm frame along
+    the frame-pointer chain; ``pc`` is the raw one mapped out of a twin (the
+    frame reads as its debug version's)."""
     count = 0
     while count < limit:
+        # NB: every pc walked is a return address (of a call, a trap stub's
+        # call, or a patch site's call): the instruction it names ends just
+        # before it, possibly as the last bytes of its function.
         code = registry.lookup(pc - 1)
-        if code is None or code.function_at(code.debug_pc(pc) - 1) is None:
+        if code is None:
             return
-        yield slot, pc, code
+        mapped = code.debug_pc(pc)
+        func = code.function_at(mapped - 1)
+        if func is None:
+            return
+        yield fp, slot, pc, mapped, code, func
         count += 1
         if fp == stop_fp or fp & 7 or not stack_lo <= fp < stack_hi - 16:
             return
