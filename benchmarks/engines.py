@@ -18,7 +18,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +35,8 @@ class EngineApi:
     mod: ModuleType | None
     error: str | None = None
     guest_debug: bool = False
+    # further Config settings for new engines (wasmdbg's own, e.g. lazy_compilation)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -43,9 +45,13 @@ class EngineApi:
     def new_engine(self) -> Any:
         """A fresh Engine; with ``guest_debug`` its Config has ``guest_debug = True``."""
         assert self.mod is not None
-        if not self.guest_debug:
+        if not self.guest_debug and not self.settings:
             return self.mod.Engine()
         config = self.mod.Config()
+        for key, value in self.settings.items():
+            setattr(config, key, value)
+        if not self.guest_debug:
+            return self.mod.Engine(config)
         # A plain Python object would silently accept any attribute: insist that
         # Config declares guest_debug (a property, or an attribute set by __init__).
         if not (hasattr(type(config), "guest_debug") or hasattr(config, "guest_debug")):

@@ -2,11 +2,12 @@
 
 Prints, per module, the wall time of ``Module(engine, bytes)`` from the bytes
 to a module ready to instantiate: the ``wasmtime`` package's plain engine,
-wasmdbg plain and wasmdbg with ``guest_debug``, in the same run, with the
-ratios the targets are stated in (wasmdbg plain / wasmtime, debug / plain).
-It also prints the share of that time spent decoding and validating alone,
-which is the floor any lazy per-function compile scheme could reach (a module
-must still be decoded and validated whole at creation).
+wasmdbg plain (lazy compilation, the default: decode, validate, set up),
+wasmdbg plain compiled eagerly (``lazy_compilation=False``) and wasmdbg with
+``guest_debug`` (always eager), in the same run, with the ratios the targets
+are stated in (wasmdbg plain / wasmtime, debug / plain eager).  It also
+prints the time spent decoding and validating alone, the floor of any lazy
+scheme (a module must still be decoded and validated whole at creation).
 
 Default input: ``benchmarks/programs/sqlite/sqlite.wasm`` (built by
 ``programs/sqlite/build.sh``; about 1 MB of code), else the largest C test
@@ -46,10 +47,11 @@ def main() -> int:
 
     wt_engine = wasmtime.Engine()
     plain = wasmdbg.Engine(wasmdbg.Config(guest_debug=False))
+    eager = wasmdbg.Engine(wasmdbg.Config(guest_debug=False, lazy_compilation=False))
     debug = wasmdbg.Engine(wasmdbg.Config(guest_debug=True))
     header = (
-        f"{'module':18} {'code KiB':>9} {'wasmtime s':>11} {'wasmdbg s':>10} {'+debug s':>9}"
-        f" {'plain/wt':>9} {'debug/plain':>12} {'decode+validate s':>18}"
+        f"{'module':18} {'code KiB':>9} {'wasmtime s':>11} {'wasmdbg s':>10} {'eager s':>8} {'+debug s':>9}"
+        f" {'plain/wt':>9} {'eager/wt':>9} {'debug/eager':>12} {'decode+validate s':>18}"
     )
     print(header)
     print("-" * len(header))
@@ -59,11 +61,12 @@ def main() -> int:
         code_bytes = sum(b.code_end - b.offset for b in module.bodies)
         t_wt = best_time(lambda d=data: wasmtime.Module(wt_engine, d), args.repeat)
         t_plain = best_time(lambda d=data: wasmdbg.Module(plain, d), args.repeat)
+        t_eager = best_time(lambda d=data: wasmdbg.Module(eager, d), args.repeat)
         t_debug = best_time(lambda d=data: wasmdbg.Module(debug, d), args.repeat)
         t_front = best_time(lambda d=data: validate(decode_module(d)), args.repeat)
         print(
-            f"{path.name:18} {code_bytes / 1024:9.1f} {t_wt:11.3f} {t_plain:10.3f} {t_debug:9.3f}"
-            f" {t_plain / t_wt:8.2f}x {t_debug / t_plain:11.2f}x {t_front:18.3f}"
+            f"{path.name:18} {code_bytes / 1024:9.1f} {t_wt:11.3f} {t_plain:10.3f} {t_eager:8.3f} {t_debug:9.3f}"
+            f" {t_plain / t_wt:8.2f}x {t_eager / t_wt:8.2f}x {t_debug / t_eager:11.2f}x {t_front:18.3f}"
         )
     print(f"(best of {args.repeat}; every figure is the whole Module(engine, bytes) call)")
     return 0

@@ -24,6 +24,13 @@ Usage::
     python benchmarks/run_programs.py --guest-debug    # + wasmdbg with guest_debug
     python benchmarks/run_programs.py --nodbg          # the builds without DWARF
     python benchmarks/run_programs.py --cpu            # run times as thread CPU time
+    python benchmarks/run_programs.py --eager          # wasmdbg with lazy_compilation off
+    python benchmarks/run_programs.py --precompile     # lazily compiled code, all compiled untimed
+
+wasmdbg compiles each function on its first call (``Config.lazy_compilation``), so
+by default its run column includes compiling the functions the run reaches; with
+``--precompile`` they are all compiled (untimed) before the run, which leaves the
+steady-state cost of lazily compiled code (calls through the code table).
 
 Exit status: 0 when every checksum that was computed matches, 1 on a mismatch or a
 wasmdbg failure (2 with ``--require-wasmdbg`` when wasmdbg is not importable).
@@ -74,6 +81,9 @@ class Measurement:
     extra: list[str] = field(default_factory=list)
 
 
+PRECOMPILE: list[bool] = [False]
+
+
 def measure(api: EngineApi, wasm: bytes, repeat: int) -> Measurement:
     """Compile, instantiate and call ``run`` ``repeat`` times; never raises."""
     m = Measurement()
@@ -89,6 +99,9 @@ def measure(api: EngineApi, wasm: bytes, repeat: int) -> Measurement:
             store = api.mod.Store(engine)
             instance = instantiate(api, engine, store, module)
             run = instance.exports(store)["run"]
+            lazy = getattr(module, "lazy_code", None)
+            if PRECOMPILE[0] and lazy is not None:
+                lazy.compile_all()
             stage = "run"
             run_s, result = timed_run(lambda r=run, s=store: r(s))
             if not isinstance(result, int):
@@ -139,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the measurements as JSON")
     parser.add_argument("--cpu", action="store_true",
                         help="time runs by this thread's CPU time instead of the wall clock")
+    parser.add_argument("--eager", action="store_true", help="wasmdbg with Config.lazy_compilation = False")
+    parser.add_argument("--precompile", action="store_true",
+                        help="compile every function of a lazily compiled module before the (timed) run")
     args = parser.parse_args(argv)
+    PRECOMPILE[0] = args.precompile
     if args.cpu:
         RUN_CLOCK[0] = time.thread_time
 
@@ -159,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the reference engine is unusable: {reference.error}")
         return 2
     configs: list[EngineApi] = [load_engine(args.candidate)]
+    if args.eager and configs[0].ok:
+        configs[0].settings["lazy_compilation"] = False
     if args.guest_debug:
         configs.append(load_engine(args.candidate, guest_debug=True))
     for api in configs:

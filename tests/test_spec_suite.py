@@ -5,10 +5,13 @@ folder can be named with ``WASMDBG_SPEC_DIR``.  The only commands allowed to
 be skipped are the text-format ``assert_malformed`` ones: wasmdbg decodes
 binaries and has no text parser.
 
-Five modes, as the guest-debug issue demands that debugging never changes
+Six modes, as the guest-debug issue demands that debugging never changes
 a result:
 
-* ``plain`` -- ``guest_debug`` off, every script;
+* ``plain`` -- ``guest_debug`` off, every script (functions compiled lazily,
+  on their first call: ``Config.lazy_compilation``, the default);
+* ``eager`` -- ``guest_debug`` off and ``lazy_compilation`` off (each module
+  compiled whole when created), every script;
 * ``slot-locals`` -- ``guest_debug`` off and ``locals_in_registers`` off
   (every local in its frame slot), every script;
 * ``debug`` -- ``guest_debug`` on (patch sites compiled in, all disabled),
@@ -40,7 +43,7 @@ TEXT_SKIP = "text-format module (no text parser)"
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
 cases = [
     pytest.param(script, mode, id=f"{script.stem}-{mode}")
-    for mode in ("plain", "slot-locals", "debug", "all-sites", "explicit-bounds")
+    for mode in ("plain", "eager", "slot-locals", "debug", "all-sites", "explicit-bounds")
     for script in scripts
 ]
 
@@ -58,6 +61,7 @@ def test_spec_script(script: Path, mode: str) -> None:
         all_sites=mode == "all-sites",
         locals_in_registers=mode != "slot-locals",
         signals_based_traps=mode != "explicit-bounds",
+        lazy_compilation=mode != "eager",
     )
     assert result.failures == [], "\n".join(result.failures[:20])
     other_skips = {k: v for k, v in result.skip_reasons.items() if k != TEXT_SKIP}

@@ -89,6 +89,7 @@ def run_file(
     all_sites: bool = False,
     locals_in_registers: bool = True,
     signals_based_traps: bool = True,
+    lazy_compilation: bool = True,
 ) -> FileResult:
     """Run one script; never raises for anything the script does."""
     result = FileResult(path)
@@ -103,6 +104,7 @@ def run_file(
         all_sites=all_sites,
         locals_in_registers=locals_in_registers,
         signals_based_traps=signals_based_traps,
+        lazy_compilation=lazy_compilation,
     )
     for command in script.get("commands", []):
         line = int(command.get("line", 0))
@@ -133,8 +135,10 @@ class _Session:
         all_sites: bool,
         locals_in_registers: bool,
         signals_based_traps: bool = True,
+        lazy_compilation: bool = True,
     ) -> None:
         self.folder = folder
+        self.lazy_compilation = lazy_compilation
         self.locals_in_registers = locals_in_registers
         self.signals_based_traps = signals_based_traps
         self.exec = _can_execute()
@@ -154,6 +158,7 @@ class _Session:
         config.guest_debug = self.guest_debug
         config.locals_in_registers = self.locals_in_registers
         config.signals_based_traps = self.signals_based_traps
+        config.lazy_compilation = self.lazy_compilation
         self.engine = api.Engine(config)
         self.store = api.Store(self.engine)
         if self.all_sites:

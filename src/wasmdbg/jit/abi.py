@@ -102,6 +102,29 @@ VMFuncRef: ``0 code``, ``8 sig_id``, ``16 vmctx``.  A host function's
 its ``code`` is the host-call stub, which calls ``hostcall(vmctx, host_id,
 &slot0)`` and unwinds with the returned status when it is non-zero.
 
+Lazy compilation (plain code, ``Config.lazy_compilation``)
+----------------------------------------------------------
+A lazily compiled module has a *code table*: one 8-byte slot per defined
+function (function ``first + k`` at ``table + 8*k``) in a data page of the
+code arena (read+write, never executable, within ``rel32`` reach of all
+code).  A slot holds the function's entry: first its *lazy stub*, then,
+once compiled, its code.  Compiled code calls another defined function with
+``call [rip+disp32]`` at its slot (the mapper fixes the disp32); a function
+calling itself keeps ``call rel32``.  Per function, a 16-byte *entry stub*
+(what VMFuncRef.code and the runtime's calls point at) is::
+
+    fwd_k:   jmp  [rip + slot k]      ; FF 25 disp32
+    lazy_k:  mov  eax, first + k      ; (fwd_k + 6) the initial content of slot k
+             jmp  lazy_common
+
+``lazy_common`` keeps the caller's argument area and ``r14`` as they are,
+asks the runtime for the code (``Libcall.LAZY_COMPILE``, the function index
+in slot 0, the code address back in slot 0; the runtime compiles, maps,
+then writes the slot) and jumps to it, so the callee runs as if called
+directly.  A non-zero status traps at the caller's call site.  Slots are
+only ever written whole (8-byte aligned stores), so a thread calling
+through one sees the stub or the code, never a torn address.
+
 Status codes: host calls and libcalls return 0 on success or a
 :class:`TrapCode` to unwind with.  The entry trampoline returns 0 or the
 TrapCode that ended the call, or ``HANDLER_LOST`` without running anything
@@ -115,6 +138,8 @@ from enum import IntEnum
 
 __all__ = [
     "FUNCREF",
+    "LAZY_ENTRY",
+    "LAZY_STUB",
     "MEMORY",
     "SLOT",
     "STORE",
@@ -129,6 +154,8 @@ __all__ = [
 ]
 
 SLOT = 8
+LAZY_STUB = 16  # bytes per function of a lazy module's entry stubs (see the module doc)
+LAZY_ENTRY = 6  # offset of lazy_k in function k's entry stub
 
 
 class VMCTX(IntEnum):
@@ -229,6 +256,7 @@ class Libcall(IntEnum):
     TABLE_GROW = 6  # (table, init, delta) -> old size or -1
     TABLE_INIT = 7  # (elem, table, dst, src, len)
     ELEM_DROP = 8  # (elem)
+    LAZY_COMPILE = 11  # (function index) -> native address of its compiled code
 
 
 @dataclass(slots=True)

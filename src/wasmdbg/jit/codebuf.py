@@ -122,6 +122,12 @@ class CodeBuffer:
         # labels used before being bound (checked by finish)
         self._pending: list[Label] = []
 
+    def reset(self) -> None:
+        """Empty the buffer for new code (``data`` stays the same bytearray)."""
+        self.data.clear()
+        self.relocations.clear()
+        self._pending.clear()
+
     # -- raw bytes -----------------------------------------------------------
 
     @property

@@ -139,8 +139,12 @@ class FuncCompiler:
         locals_in_registers: bool = True,
         signals_based_traps: bool = False,
         twins: bool = False,
+        lazy: bool = False,
     ) -> None:
         self.module = module
+        # lazy compilation (plain builds): see compile_piece
+        self.lazy = lazy and not guest_debug
+        self._current = -1
         self.guest_debug = guest_debug
         self.twins = twins and guest_debug
         # NB: guest-debug builds too: the frame table names a homed local's
@@ -211,6 +215,25 @@ class FuncCompiler:
             code, functions, self.guest_debug, table, twins, _match_returns(functions, twins)
         )
 
+    def compile_piece(self, body: FunctionBody) -> tuple[CompiledModule, list[tuple[int, int]]]:
+        """Lazy compilation: one body as a blob of its own (its code, stubs and trap
+        routines), and its calls through the module's code table.
+
+        A call to another defined function is ``call [rip+disp32]`` at a slot of
+        the code table (``masm.call_table``); the second result lists
+        ``(offset of the disp32, callee index)`` for whoever maps the blob.  A
+        call of the function to itself stays a direct ``call rel32``.
+        """
+        if not self.lazy:
+            raise RuntimeError("compile_piece needs a lazy compiler")
+        masm = self.masm
+        masm.new_blob()
+        # NB: a fresh entry label per blob (a failed compile may be retried)
+        self.func_labels[body.func_index] = Label(f"func{body.func_index}")
+        func = self.compile_function(body)
+        code = masm.finish_module()
+        return CompiledModule(code, [func]), masm.table_calls
+
     def compile_function(self, body: FunctionBody, *, twin: bool = False) -> CompiledFunction:
         """Compile one body; its code is appended to the module blob.
 
@@ -233,6 +256,7 @@ class FuncCompiler:
         cg = self.cg
         cg.start_function(ft.results)
         seq = self.seq
+        self._current = body.func_index
 
         masm.bind((self.twin_labels if twin else self.func_labels)[body.func_index])
         start = masm.offset
@@ -468,6 +492,8 @@ class FuncCompiler:
             masm.func_ref(imm, reg)
             ret = masm.call_funcref(reg)
             self.stack.free(reg)
+        elif self.lazy and imm != self._current:
+            ret = masm.call_table(imm)
         else:
             ret = masm.call_direct(self.func_labels[imm])
         if self.seq is not None:

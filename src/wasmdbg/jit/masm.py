@@ -553,6 +553,21 @@ class MacroAssembler(FloatOps, HeapOps):
         self.asm.nop5()
         return at
 
+    def new_blob(self) -> None:
+        """Start a new, empty code blob (after :meth:`finish_module`), keeping the
+        encoding caches: lazy compilation makes one blob per function."""
+        self.buf.reset()  # NB: in place: the encoders hold its bytearray
+        # NB: per-function state too, in case the last compile stopped half-way
+        self._stubs.clear()
+        self._dyn_stubs.clear()
+        self._heap_loads.clear()
+        self._trap_routines = {}
+        self._trap_common = Label("trap_common")
+        self.trap_sites = {}
+        self.call_sites = {}
+        self.bound_at = -1
+        self.table_calls = []
+
     def finish_function(self) -> None:
         """Emit the current function's out-of-line stubs; drop its unused heap loads."""
         self.emit_stubs()

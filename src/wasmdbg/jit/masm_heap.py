@@ -70,6 +70,9 @@ class HeapOps(OutOfLine):
         self.heap_signals = False
         self._fault_site = False
         self._fault_mems: dict[tuple[int, int], Mem] = {}
+        # lazily compiled pieces: (offset of the disp32 of a ``call [rip+disp32]``,
+        # callee function index) per call through the module's code table
+        self.table_calls: list[tuple[int, int]] = []
 
     # -- VM context access ---------------------------------------------------------------
 
@@ -291,6 +294,20 @@ class HeapOps(OutOfLine):
         """
         self.asm.call_l(label)
         ret = len(self.buf.data)
+        self.call_sites[ret] = self.pc
+        return ret
+
+    def call_table(self, func: int) -> int:
+        """Call function ``func`` through its slot of the module's code table (lazy
+        compilation): ``call [rip+disp32]``, the disp32 fixed by whoever maps the
+        code (``table_calls``).  Returns the return address's offset.
+
+        Like :meth:`call_direct`, ``r14`` needs no reload.
+        """
+        data = self._data
+        data += b"\xff\x15\0\0\0\0"
+        ret = len(data)
+        self.table_calls.append((ret - 4, func))
         self.call_sites[ret] = self.pc
         return ret
 

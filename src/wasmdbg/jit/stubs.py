@@ -82,7 +82,9 @@ non-zero status from the hook unwinds the guest as a trap with that code
 
 from __future__ import annotations
 
-from .abi import STORE, VMCTX, RuntimeStubs, TrapCode
+from struct import Struct
+
+from .abi import LAZY_STUB, STORE, VMCTX, Libcall, RuntimeStubs, TrapCode
 from .codebuf import CodeBuffer, Label
 from .x64 import Assembler, Cond, Mem, Reg, Xmm
 
@@ -90,6 +92,7 @@ __all__ = [
     "SAVED_FLAGS",
     "SAVED_XMM0",
     "SAVE_AREA_SIZE",
+    "compile_lazy_stubs",
     "compile_runtime_stubs",
     "saved_gpr",
     "saved_xmm",
@@ -130,6 +133,53 @@ def compile_runtime_stubs() -> RuntimeStubs:
     breakpoint = buf.offset
     _breakpoint(a, buf)
     return RuntimeStubs(buf.finish(), entry, hostcall, breakpoint)
+
+
+_pack_entry = Struct("<BBiBIBi").pack
+
+
+def compile_lazy_stubs(first: int, count: int, table_offset: int) -> tuple[bytes, int]:
+    """The entry stubs of a lazily compiled module (layout in ``abi``).
+
+    ``first``: the index of the first defined function; ``count``: how many;
+    ``table_offset``: the code table's address minus the address the blob
+    will be mapped at.  Returns the code and the offset of ``fwd_0`` (entry
+    ``k`` is at ``offset + LAZY_STUB*k``, its lazy stub 8 bytes further).
+    """
+    buf = CodeBuffer()
+    a = Assembler(buf)
+    # lazy_common: eax = function index; [rsp] = return address into the caller
+    a.push_r(RBP)
+    a.mov_rr(RBP, RSP)
+    a.push_r(R14)
+    a.push_r(RAX)  # slot 0 (rsp is 16-byte aligned here)
+    a.mov_rr(RDI, R14)
+    a.mov32_ri(RSI, int(Libcall.LAZY_COMPILE))
+    a.mov_rr(RDX, RSP)
+    a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
+    a.call_m(Mem(RAX, STORE.LIBCALL))
+    trap = Label("lazy_trap")
+    a.test32_rr(RAX, RAX)
+    a.jcc_l(Cond.NE, trap)
+    a.pop_r(RAX)  # the code address
+    a.pop_r(R14)
+    a.pop_r(RBP)
+    a.jmp_r(RAX)
+    buf.bind(trap)
+    a.mov_rm(R14, Mem(RBP, -8))
+    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
+    _trap_at_caller(a, RDX)
+    a.align(LAZY_STUB)
+    code = buf.finish()
+    start = len(code)
+    parts = [code]
+    for k in range(count):
+        at = start + LAZY_STUB * k
+        # fwd: jmp [rip + slot]; lazy: mov eax, index; jmp lazy_common
+        parts.append(
+            _pack_entry(0xFF, 0x25, table_offset + 8 * k - (at + 6), 0xB8, first + k, 0xE9, -(at + 16))
+        )
+    return b"".join(parts), start
 
 
 def _unwind(a: Assembler, store: Reg) -> None:

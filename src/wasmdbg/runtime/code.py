@@ -12,7 +12,10 @@ it.  With ``Config.guest_debug`` each Store maps a private copy per Module
 affecting another: ``store.code_objects[module]`` is the seam it uses.
 
 :class:`CodeRegistry` answers "which code object and function holds this
-native pc?" for stack walking (bisect over sorted base addresses).
+native pc?" for stack walking (bisect over sorted base addresses).  A lazily
+compiled module (``runtime.lazy``) adds a code object per function as it is
+compiled, from any Store's thread: the registry keeps a *source* per such
+module and takes in its new pieces whenever a lookup misses.
 
 Debug code compiled with twins (``Config.debug_twins``) holds a NOP-free
 twin of every function after the debug versions; :meth:`CodeObject.debug_pc`
@@ -33,6 +36,7 @@ from ..wasm.module import ModuleDef
 from .codemem import CodeMemory
 
 if TYPE_CHECKING:
+    from .lazy import LazyCode
     from .module import Module
 
 __all__ = ["CodeObject", "CodeRegistry"]
@@ -143,6 +147,9 @@ class CodeRegistry:
     def __init__(self) -> None:
         self._bases: list[int] = []
         self._objects: list[CodeObject] = []
+        # lazily compiled modules, and how many of each one's pieces are registered
+        self._sources: list[LazyCode] = []
+        self._seen: list[int] = []
 
     def add(self, code: CodeObject) -> None:
         """Register ``code`` (idempotent)."""
@@ -152,8 +159,33 @@ class CodeRegistry:
         self._bases.insert(i, code.base)
         self._objects.insert(i, code)
 
+    def add_source(self, source: LazyCode) -> None:
+        """Follow a lazily compiled module: its pieces are registered as they appear."""
+        if not any(s is source for s in self._sources):
+            self._sources.append(source)
+            self._seen.append(0)
+
+    def _take_pieces(self) -> bool:
+        """Register the pieces compiled since the last look; True if there were any."""
+        grew = False
+        for i, source in enumerate(self._sources):
+            pieces = source.pieces
+            n = len(pieces)  # NB: pieces is only ever appended to
+            if n > self._seen[i]:
+                for piece in pieces[self._seen[i] : n]:
+                    self.add(piece)
+                self._seen[i] = n
+                grew = True
+        return grew
+
     def lookup(self, pc: int) -> CodeObject | None:
         """The code object whose blob contains ``pc``."""
+        code = self._find(pc)
+        if code is None and self._sources and self._take_pieces():
+            code = self._find(pc)
+        return code
+
+    def _find(self, pc: int) -> CodeObject | None:
         i = bisect.bisect_right(self._bases, pc) - 1
         if i < 0:
             return None

@@ -15,6 +15,10 @@ Only a few settings change what wasmdbg does:
   8 GiB of address space and an out-of-bounds access faults; a SIGSEGV
   handler turns the fault into the same trap (``runtime.sigsegv``).
   Guest-debug code keeps explicit checks either way.
+* ``lazy_compilation`` (wasmdbg's own, default on) compiles each function
+  of code built without ``guest_debug`` on its first call instead of when
+  the Module is created (see ``runtime.lazy``); guest-debug code is always
+  compiled when the Module is created.
 * ``debug_twins`` (wasmdbg's own, default on) compiles guest-debug code with
   a NOP-free twin of every function, run while nothing arms the function (see
   ``jit.compiler`` and ``runtime.debug.twins``).
@@ -96,6 +100,7 @@ class Config:
     locals_in_registers: bool
     signals_based_traps: bool
     debug_twins: bool
+    lazy_compilation: bool
 
     def __init__(self, **settings: Any) -> None:
         object.__setattr__(self, "guest_debug", False)
@@ -104,6 +109,7 @@ class Config:
         object.__setattr__(self, "locals_in_registers", True)
         object.__setattr__(self, "signals_based_traps", True)
         object.__setattr__(self, "debug_twins", True)
+        object.__setattr__(self, "lazy_compilation", True)
         object.__setattr__(self, "_other", {})
         for key, value in settings.items():
             setattr(self, key, value)
@@ -119,7 +125,7 @@ class Config:
             object.__setattr__(self, name, value)
         elif name == "epoch_interruption":
             object.__setattr__(self, name, bool(value))
-        elif name in ("locals_in_registers", "signals_based_traps", "debug_twins"):
+        elif name in ("locals_in_registers", "signals_based_traps", "debug_twins", "lazy_compilation"):
             if not isinstance(value, bool):
                 raise TypeError("expected a bool")
             object.__setattr__(self, name, value)
@@ -160,6 +166,7 @@ class Config:
         object.__setattr__(dup, "locals_in_registers", self.locals_in_registers)
         object.__setattr__(dup, "signals_based_traps", self.signals_based_traps)
         object.__setattr__(dup, "debug_twins", self.debug_twins)
+        object.__setattr__(dup, "lazy_compilation", self.lazy_compilation)
         object.__setattr__(dup, "_other", dict(self._other))
         return dup
 
@@ -167,5 +174,10 @@ class Config:
     def _signal_bounds(self) -> bool:
         """Whether compiled code relies on faulting accesses (plain builds with signals)."""
         return self.signals_based_traps and not self.guest_debug
+
+    @property
+    def _lazy(self) -> bool:
+        """Whether modules compile each function on its first call (plain builds)."""
+        return self.lazy_compilation and not self.guest_debug
 
     _other: dict[str, Any]

@@ -1,4 +1,5 @@
-"""Libcalls: the growth and passive-segment operations compiled code delegates to Python.
+"""Libcalls: the growth and passive-segment operations compiled code delegates to Python,
+and lazy compilation's first call of a function (``runtime.lazy``).
 
 Compiled code calls ``libcall(vmctx, op, slots)`` (see ``abi.Libcall``) with
 the operands in slots 0.. in Wasm operand order, immediates first.  Each
@@ -72,6 +73,11 @@ def _elem_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
     return 0
 
 
+def _lazy_compile(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
+    s[0] = inst._module._lazy_code().code_address(s[0])
+    return 0
+
+
 _HANDLERS: dict[int, Callable[[Instance, ctypes.Array[ctypes.c_uint64]], int]] = {
     Libcall.MEMORY_GROW: _memory_grow,
     Libcall.MEMORY_INIT: _memory_init,
@@ -79,6 +85,7 @@ _HANDLERS: dict[int, Callable[[Instance, ctypes.Array[ctypes.c_uint64]], int]] =
     Libcall.TABLE_GROW: _table_grow,
     Libcall.TABLE_INIT: _table_init,
     Libcall.ELEM_DROP: _elem_drop,
+    Libcall.LAZY_COMPILE: _lazy_compile,
 }
 
 

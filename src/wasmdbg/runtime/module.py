@@ -4,12 +4,19 @@
 or bytes not starting with ``\\0``; converted with ``wasmtime.wat2wasm``,
 since wasmdbg has no text parser of its own).  It decodes and validates at
 once (errors: :class:`~wasmdbg.errors.DecodeError`,
-:class:`~wasmdbg.errors.ValidationError`) and compiles eagerly for the
-engine's configuration.
+:class:`~wasmdbg.errors.ValidationError`).  With ``Config.lazy_compilation``
+(the default, plain code only) that is all: each function is compiled on its
+first call (``runtime.lazy``).  Otherwise, and always with guest debugging,
+the whole module is compiled at once for the engine's configuration.
 
 Code memory: without guest debugging the module maps its code once,
 published read+execute, and every Store shares it; with ``guest_debug``
 each Store maps a private copy (see :class:`~wasmdbg.runtime.code.CodeObject`).
+A lazily compiled module's code (entry stubs, code table, one blob per
+compiled function) is shared by every Store likewise.
+
+:meth:`Module.serialize` always holds the whole module compiled; a
+deserialized module runs that code (it is not lazy).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from ..wasm.module import ModuleDef
 from ..wasm.validator import validate as validate_module
 from .codemem import CodeMemory
 from .engine import Engine
+from .lazy import LazyCode
 from .types import ExportType, ImportType
 
 __all__ = ["Module", "to_wasm"]
@@ -96,6 +104,11 @@ class Module:
         self._compiled: CompiledModule | None = None
         self._shared: CodeMemory | None = None
         self._lock = threading.Lock()
+        self._lazy: LazyCode | None = None
+        self.runs_lazily = engine.config._lazy
+        if self.runs_lazily:
+            self._lazy_code()  # the code table and entry stubs (nothing is compiled)
+            return
         # NB: before the compiler exists, fail at instantiation rather than here
         with contextlib.suppress(ModuleNotFoundError):
             self._compiled_module()
@@ -130,6 +143,14 @@ class Module:
                     )
         return self._compiled
 
+    def _lazy_code(self) -> LazyCode:
+        """The code table, entry stubs and compiled pieces (lazily compiled modules)."""
+        if self._lazy is None:
+            with self._lock:
+                if self._lazy is None:
+                    self._lazy = LazyCode(self, self._sig_ids(), self.engine.config)
+        return self._lazy
+
     def _shared_code(self) -> CodeMemory:
         """The published code all Stores share (no guest debugging)."""
         if self._shared is None:
@@ -141,8 +162,17 @@ class Module:
 
     @property
     def compiled(self) -> CompiledModule:
-        """The compiled code and its site tables."""
+        """The whole module compiled at once, and its site tables.
+
+        NB: a lazily compiled module (:attr:`runs_lazily`) compiles this on
+        first use for inspection and serialization; it does not run it.
+        """
         return self._compiled_module()
+
+    @property
+    def lazy_code(self) -> LazyCode | None:
+        """What a lazily compiled module runs (None for a module compiled at once)."""
+        return self._lazy_code() if self.runs_lazily else None
 
     # -- wasmtime-py API ---------------------------------------------------------------
     @property
@@ -213,6 +243,8 @@ class Module:
         module._compiled = None
         module._shared = None
         module._lock = threading.Lock()
+        module._lazy = None
+        module.runs_lazily = False
         if key != module._codegen_key():
             raise WasmError("serialized module was compiled under other Config settings")
         # NB: signature ids are numbered per engine and baked into call_indirect

@@ -486,13 +486,18 @@ class Store(StoreDebugMixin):
         code = self.code_objects.get(module)
         if code is not None:
             return code
-        compiled = module._compiled_module()
         if self.engine.config._signal_bounds:
             self._ctx.segv_handler = sigsegv.ensure_installed()
-        if self.engine.config.guest_debug:
+        lazy = module.lazy_code
+        if lazy is not None:
+            # NB: the entry stubs; each function's code joins the registry as compiled
+            code = lazy.stub_object()
+            self._registry.add_source(lazy)
+        elif self.engine.config.guest_debug:
+            compiled = module._compiled_module()
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:
-            code = CodeObject(module, compiled, module._shared_code(), private=False)
+            code = CodeObject(module, module._compiled_module(), module._shared_code(), private=False)
         self.code_objects[module] = code
         self._registry.add(code)
         hook = self._debug_hook
