@@ -34,7 +34,7 @@ WAT = """(module
   (func $never (param i32) (result i32) unreachable)
   (func $crash (param i32) (result i32) local.get 0 i32.load)
   (func (export "ci") (param i32 i32) (result i32) local.get 0 local.get 1 call_indirect (type $t))
-  (func (export "deep_crash") (param i32) (result i32) local.get 0 call $middle)
+  (func $deep_crash (export "deep_crash") (param i32) (result i32) local.get 0 call $middle)
   (func $middle (param i32) (result i32) local.get 0 call $crash i32.const 1 i32.add)
   (func (export "via_host") (param i32) (result i32) local.get 0 call $call_back)
   (func (export "callee_of_host") (param i32) (result i32) local.get 0 call $h i32.const 1 i32.add)
@@ -184,7 +184,7 @@ def test_code_shared_by_stores() -> None:
     assert _lazy(a).compiled_count() == n
     with pytest.raises(Trap) as info:
         b.call("deep_crash", 70000)
-    assert [f[1] for f in _frames(info.value)] == ["crash", "middle", None]
+    assert [f[1] for f in _frames(info.value)] == ["crash", "middle", "deep_crash"]
 
 
 def test_two_threads_race_the_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,11 +230,18 @@ def test_compile_failure_raises_and_is_retried(monkeypatch: pytest.MonkeyPatch) 
     def broken(self: LazyCode, func_index: int) -> int:
         raise RuntimeError("compiler broke")
 
+    _lazy(w).code_address(w.index("deep_crash"))  # compiled; $middle is not
     monkeypatch.setattr(LazyCode, "_compile", broken)
-    with pytest.raises(RuntimeError, match="compiler broke"):
+    with pytest.raises(RuntimeError, match="compiler broke") as info:
         w.call("fib", 5)
+    assert getattr(info.value, "wasm_backtrace", None) == []  # called from Python: no Wasm caller
+    with pytest.raises(RuntimeError, match="compiler broke") as info:
+        w.call("deep_crash", 5)  # its call of $middle fails
+    frames = info.value.wasm_backtrace  # type: ignore[attr-defined]
+    assert [f.func_name for f in frames] == ["deep_crash"]
     monkeypatch.undo()
     assert w.call("fib", 5) == 5
+    assert w.call("deep_crash", 5) == 1
 
 
 def test_serialize_compiles_everything() -> None:
@@ -245,3 +252,28 @@ def test_serialize_compiles_everything() -> None:
     w2 = _World(module=again)
     assert w2.call("fib", 12) == 144
     assert w2.call("get_g") == 5
+
+
+
+def test_calls_to_compiled_functions_are_direct() -> None:
+    w = _World()
+    code = _lazy(w)
+    h = code.code_address(w.index("h"))
+    for name in ("g", "fib", "even"):
+        code.code_address(w.index(name))
+    pieces = {p.compiled.functions[0].func_index: p for p in code.pieces}
+
+    def calls(name: str) -> list[tuple[bytes, int]]:
+        """(the 6 bytes before, address) of each return address of a piece."""
+        piece = pieces[w.index(name)]
+        return [(piece.memory.read(at - 6, 6), piece.base + at) for at in sorted(piece.compiled.functions[0].call_sites)]
+
+    # $g calls $h (compiled first): nop; call rel32 to it
+    ((site, ret),) = calls("g")
+    assert site[:2] == b"\x90\xe8"
+    assert ret + int.from_bytes(site[2:], "little", signed=True) == h
+    # $fib calls itself with call rel32; $even calls $odd (not compiled) through the table
+    assert [site[1] for site, _ in calls("fib")] == [0xE8, 0xE8]
+    ((site, _),) = calls("even")
+    assert site[:2] == b"\xff\x15"
+    assert w.call("even", 9) == 0 and w.call("g", 2) == 14

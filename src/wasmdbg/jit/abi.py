@@ -118,7 +118,7 @@ calling itself keeps ``call rel32``.  Per function, a 16-byte *entry stub*
              jmp  lazy_common
 
 ``lazy_common`` keeps the caller's argument area and ``r14`` as they are,
-asks the runtime for the code (``Libcall.LAZY_COMPILE``, the function index
+records the caller as ``last_exit_fp``/``last_exit_pc`` (restored after), asks the runtime for the code (``Libcall.LAZY_COMPILE``, the function index
 in slot 0, the code address back in slot 0; the runtime compiles, maps,
 then writes the slot) and jumps to it, so the callee runs as if called
 directly.  A non-zero status traps at the caller's call site.  Slots are

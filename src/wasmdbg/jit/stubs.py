@@ -148,26 +148,37 @@ def compile_lazy_stubs(first: int, count: int, table_offset: int) -> tuple[bytes
     """
     buf = CodeBuffer()
     a = Assembler(buf)
-    # lazy_common: eax = function index; [rsp] = return address into the caller
+    # lazy_common: eax = function index; [rsp] = return address into the caller.
+    # Like the host-call stub it records the caller as the last exit (a failed
+    # compile's exception gets the Wasm backtrace) and restores the previous one.
     a.push_r(RBP)
     a.mov_rr(RBP, RSP)
-    a.push_r(R14)
-    a.push_r(RAX)  # slot 0 (rsp is 16-byte aligned here)
+    a.push_r(R14)  # [rbp-8]
+    a.push_r(RAX)  # [rbp-16]: slot 0
+    a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
+    a.push_m(Mem(RAX, STORE.LAST_EXIT_FP))  # [rbp-24]
+    a.push_m(Mem(RAX, STORE.LAST_EXIT_PC))  # [rbp-32] (rsp 16-byte aligned)
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_PC), RCX)
     a.mov_rr(RDI, R14)
     a.mov32_ri(RSI, int(Libcall.LAZY_COMPILE))
-    a.mov_rr(RDX, RSP)
-    a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
+    a.lea_rm(RDX, Mem(RBP, -16))
     a.call_m(Mem(RAX, STORE.LIBCALL))
+    a.mov_rm(R14, Mem(RBP, -8))
+    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
+    a.mov_rm(RCX, Mem(RBP, -24))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, -32))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_PC), RCX)
     trap = Label("lazy_trap")
     a.test32_rr(RAX, RAX)
     a.jcc_l(Cond.NE, trap)
-    a.pop_r(RAX)  # the code address
-    a.pop_r(R14)
-    a.pop_r(RBP)
+    a.mov_rm(RAX, Mem(RBP, -16))  # the code address
+    a.leave()
     a.jmp_r(RAX)
     buf.bind(trap)
-    a.mov_rm(R14, Mem(RBP, -8))
-    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
     _trap_at_caller(a, RDX)
     a.align(LAZY_STUB)
     code = buf.finish()

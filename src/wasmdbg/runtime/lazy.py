@@ -12,6 +12,10 @@ side, :class:`LazyCode`, one per Module, shared by every Store::
     code_address(f): lock; compile f (one blob) ; map it read+execute ; piece
                      registered ; slot k = its entry ; unlock ; return entry
 
+When a function is compiled, its calls to functions that have code already
+become direct (``nop; call rel32``, the same six bytes and return address);
+the others go through the table for good (the code is never patched later).
+
 Nothing executable is ever written: each function's code goes to fresh
 code memory, written then published before its address is stored in the
 table (a data page that is never executable), so code other threads run is
@@ -131,8 +135,17 @@ class LazyCode:
         code = bytearray(compiled.code)
         table = self.table.address
         first = self.first
+        done = self._done
         for at, callee in calls:
-            _pack_i32_into(code, at, table + 8 * (callee - first) - (base + at + 4))
+            target = done[callee - first]
+            if target:
+                # the callee has code already: a direct call (nop; call rel32), the
+                # same length and return address as the call through the table
+                code[at - 2] = 0x90
+                code[at - 1] = 0xE8
+                _pack_i32_into(code, at, target - (base + at + 4))
+            else:
+                _pack_i32_into(code, at, table + 8 * (callee - first) - (base + at + 4))
         mem.write(0, bytes(code))
         mem.publish()
         piece = CodeObject(self.module, compiled, mem, private=False)
