@@ -19,7 +19,9 @@ the others go through the table for good (the code is never patched later).
 Nothing executable is ever written: each function's code goes to fresh
 code memory, written then published before its address is stored in the
 table (a data page that is never executable), so code other threads run is
-never re-protected.  A lock makes the first call compile once when Stores
+never re-protected.  (Publishing is an ``mprotect``, whose TLB shootdown
+interrupts every other CPU running the process: a thread that then reads
+the slot and jumps fetches the new bytes.)  A lock makes the first call compile once when Stores
 on several threads race it (the loser finds the slot filled).
 
 Each compiled function is a :class:`~wasmdbg.runtime.code.CodeObject` of
