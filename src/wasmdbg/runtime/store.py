@@ -118,6 +118,7 @@ __all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHo
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
 _HANDLER_LOST = int(abi.TrapCode.HANDLER_LOST)
+_U64 = (1 << 64) - 1
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _DEBUGGER_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
@@ -217,7 +218,6 @@ class Store(StoreDebugMixin):
         self._ctx_addr = ctypes.addressof(ctx)
         # every copy of the interrupt flag: the VMStoreContext's, then each
         # instance's VMContext mirror (see _add_flag_mirror)
-        self._flag_cells: list[ctypes.c_uint64] = [ctypes.c_uint64.from_address(self._ctx_addr + abi.STORE.INTERRUPT)]
         self._flag_table = (ctypes.c_uint64 * 8)(1, self._ctx_addr + abi.STORE.INTERRUPT)
         self._old_flag_tables: list[ctypes.Array[ctypes.c_uint64]] = []
         self._flag_table_ptr = ctypes.c_uint64(ctypes.addressof(self._flag_table))
@@ -335,10 +335,7 @@ class Store(StoreDebugMixin):
         """
         self._epoch_deadline = self.engine._epoch + ticks_after_current
         self.engine._epoch_stores.add(self)
-        with self._flag_lock:
-            if self._ctx.interrupt == INTERRUPT_DEADLINE:
-                for cell in self._flag_cells:  # the old deadline is gone; a pending request stays
-                    cell.value = 0
+        self._clear_interrupt_if(INTERRUPT_DEADLINE)  # the old deadline is gone; a pending request stays
         self._check_epoch(self.engine._epoch)
 
     def _check_epoch(self, epoch: int) -> None:
@@ -356,24 +353,23 @@ class Store(StoreDebugMixin):
         """
         self.set_interrupt_bits(INTERRUPT_REQUEST)
 
+    # NB: the flag words change only through the atomic routines of
+    # runtime.stubs: the SIGINT handler ORs into them at any moment
+
     def set_interrupt_bits(self, bits: int) -> None:
         """Set ``bits`` in the interrupt flag (any thread)."""
         with self._flag_lock:
-            for cell in self._flag_cells:
-                cell.value |= bits
+            self.engine.stub_code.flag_or(ctypes.addressof(self._flag_table), bits)
 
     def clear_interrupt_bits(self, bits: int) -> None:
         """Clear ``bits`` of the interrupt flag (any thread)."""
         with self._flag_lock:
-            for cell in self._flag_cells:
-                cell.value &= ~bits
+            self.engine.stub_code.flag_and(ctypes.addressof(self._flag_table), ~bits & _U64)
 
     def _clear_interrupt_if(self, value: int) -> None:
-        """Clear the flag if it holds exactly ``value`` (any thread)."""
+        """Clear each copy of the flag that holds exactly ``value`` (any thread)."""
         with self._flag_lock:
-            if self._ctx.interrupt == value:
-                for cell in self._flag_cells:
-                    cell.value = 0
+            self.engine.stub_code.flag_clear_if(ctypes.addressof(self._flag_table), value)
 
     def _add_flag_mirror(self, address: int) -> None:
         """Keep the u64 at ``address`` (a VMContext's ``interrupt``) equal to the flag.
@@ -384,9 +380,7 @@ class Store(StoreDebugMixin):
         pointer moves to it (the old one stays alive).
         """
         with self._flag_lock:
-            cell = ctypes.c_uint64.from_address(address)
-            cell.value = self._ctx.interrupt
-            self._flag_cells.append(cell)
+            ctypes.c_uint64.from_address(address).value = self._ctx.interrupt
             table = self._flag_table
             n = table[0]
             if n + 1 >= len(table):
