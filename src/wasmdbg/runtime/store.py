@@ -81,6 +81,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import WasmError
 from ..jit import abi
+from ..jit.stubs import saved_gpr
+from ..jit.x64 import Reg
 from ..wasm import types as core
 from . import sigsegv
 from .code import CodeObject, CodeRegistry
@@ -101,6 +103,7 @@ from .vmcontext import (
     VMContext,
     VMStoreContext,
     peek,
+    poke,
 )
 from .wasi import WasiConfig
 
@@ -119,6 +122,7 @@ HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
 _HANDLER_LOST = int(abi.TrapCode.HANDLER_LOST)
 _U64 = (1 << 64) - 1
+_SAVED_RSP = saved_gpr(Reg.RSP)  # the guest's rsp before the trampoline's call (jit.stubs)
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _DEBUGGER_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
@@ -224,9 +228,11 @@ class Store(StoreDebugMixin):
         self._hostcall_cb = _CB3(self._hostcall)
         self._libcall_cb = _CB3(self._libcall)
         self._debughook_cb = _CB3(self._debughook)
+        self._faulthook_cb = _CB3(self._faulthook)
         ctx.hostcall = ctypes.cast(self._hostcall_cb, ctypes.c_void_p).value or 0
         ctx.libcall = ctypes.cast(self._libcall_cb, ctypes.c_void_p).value or 0
         ctx.debughook = ctypes.cast(self._debughook_cb, ctypes.c_void_p).value or 0
+        ctx.faulthook = ctypes.cast(self._faulthook_cb, ctypes.c_void_p).value or 0
         self._stubs: StubCode | None = None
         self._entry: Any = None
         # registries (index 0 is never used: 0 means "none" in the VM structures)
@@ -483,6 +489,9 @@ class Store(StoreDebugMixin):
         compiled = module._compiled_module()
         if self.engine.config._signal_bounds:
             self._ctx.segv_handler = sigsegv.ensure_installed()
+            # a fault unwinds as a trap, or in debug code (twins) goes to faulthook
+            debug = self.engine.config.guest_debug
+            self._ctx.fault_target = self._stub_code.fault_address if debug else sigsegv.unwind_address()
         if self.engine.config.guest_debug:
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:
@@ -747,6 +756,26 @@ class Store(StoreDebugMixin):
                 # only an interrupt check gets here without a hook: nobody pauses it
                 return _INTERRUPT if self._ctx.interrupt & ~(INTERRUPT_EDIT | INTERRUPT_TWIN) else 0
             return hook.on_breakpoint(self, fp, return_address, saved)
+        except BaseException as exc:
+            return self._fail(exc)
+        finally:
+            if gate is not None:
+                gate.enter()
+
+    def _faulthook(self, fp: int, pc: int, saved: int) -> int:
+        """A twin faulted at ``pc`` (through the fault trampoline): resume at the
+        debug version's check of the same access, which traps there with the
+        frames live; 0, or a TrapCode to unwind with when ``pc`` is no such access."""
+        gate = self._gate
+        if gate is not None:
+            gate.leave()
+        try:
+            code = self.code_at(pc)
+            resume = code.fault_resume(pc) if code is not None else None
+            if resume is None:
+                return int(abi.TrapCode.MEMORY_OUT_OF_BOUNDS)
+            poke(peek(saved + _SAVED_RSP) - 8, resume)  # the trampoline's return address
+            return 0
         except BaseException as exc:
             return self._fail(exc)
         finally:

@@ -130,6 +130,7 @@ class StubCode:
         self.entry_address = base + stubs.entry
         self.hostcall_address = base + stubs.hostcall
         self.breakpoint_address = base + stubs.breakpoint
+        self.fault_address = base + stubs.fault
         code, at = _helpers(self.entry_address)
         self.helpers = CodeMemory.from_bytes(code)
         h = self.helpers.address
