@@ -381,6 +381,10 @@ def _build_spec() -> dict[str, str]:
         "test_ri": "test r64, i32",
         "test32_ri": "test r32, i32u",
         "test_mr": "test m64, r64",
+        "lock_or_mr": "lock or m64, r64",
+        "lock_or_mi": "lock or m64, i32",
+        "lock_and_mr": "lock and m64, r64",
+        "lock_cmpxchg_mr": "lock cmpxchg m64, r64",
         "test32_mr": "test m32, r32",
         "test_mi": "test m64, i32",
         "test32_mi": "test m32, i32u",
@@ -610,8 +614,9 @@ def _combos(pools: list[Sequence[object]], seed: str) -> Iterator[tuple[object, 
 
 
 def _parse(signature: str) -> tuple[str, list[str]]:
-    mnemonic, _, rest = signature.partition(" ")
-    return mnemonic, [t.strip() for t in rest.split(",")] if rest else []
+    prefix = "lock " if signature.startswith("lock ") else ""
+    mnemonic, _, rest = signature.removeprefix(prefix).partition(" ")
+    return prefix + mnemonic, [t.strip() for t in rest.split(",")] if rest else []
 
 
 def _public_methods() -> list[str]:

@@ -70,8 +70,8 @@ def _outcome(store: Store, f: Any, *args: Any) -> tuple[str, Any]:
         return ("trap", (str(trap), [fr.module_offset for fr in trap.frames], trap.trap_code))
 
 
-def _run_edges(signals: bool) -> list[Any]:
-    engine = Engine(Config(signals_based_traps=signals))
+def _run_edges(signals: bool, debug: bool = False) -> list[Any]:
+    engine = Engine(Config(signals_based_traps=signals, debug=debug))
     store = Store(engine)
     inst = Instance(store, Module(engine, EDGE_WAT), [])
     ex = inst.exports(store)
@@ -106,6 +106,12 @@ def test_edges_trap_exactly_as_explicit_checks() -> None:
     assert (3 * PAGE, "st32", 2 * PAGE - 1) in ok and (PAGE, "st32", 2 * PAGE - 1) not in ok
 
 
+def test_edges_trap_the_same_in_faulting_twins_of_debug_code() -> None:
+    """Guest-debug code with twins: the twins fault, resume at the debug
+    version's check, and trap there as explicit code does (no handler)."""
+    assert _run_edges(True, debug=True) == _run_edges(False)
+
+
 def _check_offsets(module: Module) -> int:
     """Count bounds compares (``cmp r, [r12 + SIZE]``) in the module's code."""
     import capstone
@@ -124,9 +130,13 @@ def test_signal_code_drops_the_checks_that_fit_the_guard() -> None:
     assert _check_offsets(explicit) == 13
     debug = Module(Engine(Config(signals_based_traps=True, debug=True, debug_twins=False)), EDGE_WAT)
     assert _check_offsets(debug) == 13
-    # with NOP-free twins every function is there twice, each with its checks
+    # with NOP-free twins every function is there twice: the debug versions keep
+    # their checks, the twins fault like plain code, each fault paired with a check
     twins = Module(Engine(Config(signals_based_traps=True, debug=True)), EDGE_WAT)
-    assert _check_offsets(twins) == 26
+    assert _check_offsets(twins) == 13 + 2
+    assert len(twins.compiled.twin_faults) == 11
+    both = Module(Engine(Config(signals_based_traps=False, debug=True)), EDGE_WAT)
+    assert _check_offsets(both) == 26 and not both.compiled.twin_faults
 
 
 def test_handler_is_installed_once_and_memories_reserve_the_guard() -> None:

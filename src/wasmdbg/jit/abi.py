@@ -93,6 +93,14 @@ VMStoreContext (one per Store)::
                          Store runs code with signal-based bounds checks, else
                          0; the entry trampoline compares it with the current
                          disposition (another library may have replaced it)
+    112  fault_target    where ``runtime.sigsegv``'s stub goes with the faulting
+                         pc pushed: its trap-unwind routine, or in guest-debug
+                         Stores the fault trampoline (the breakpoint trampoline
+                         calling ``faulthook``), every register intact
+    120  faulthook       C fn: int32 (u64 frame_fp, u64 fault_pc, u64* saved):
+                         a twin faulted at ``fault_pc``; it rewrites the return
+                         address to the debug version's check, or returns a
+                         TrapCode to unwind with
 
 VMMemory: ``0 base`` (u8*), ``8 size`` (bytes; the runtime reserves the
 whole address range once so ``base`` never moves).
@@ -190,7 +198,9 @@ class STORE(IntEnum):
     ENTRY_FP = 88
     DEBUG_TRAMPOLINE = 96
     SEGV_HANDLER = 104
-    SIZE = 112
+    FAULT_TARGET = 112
+    FAULTHOOK = 120
+    SIZE = 128
 
 
 class MEMORY(IntEnum):
@@ -270,6 +280,9 @@ class CompiledFunction:
     call_sites: dict[int, int] = field(default_factory=dict)
     # native offset identifying a trap site -> Wasm pc of the trapping instruction
     trap_sites: dict[int, int] = field(default_factory=dict)
+    # twin builds that fault (``masm_heap``): a twin's faulting accesses, or its
+    # debug version's matching bounds checks, in code order
+    fault_sites: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -292,6 +305,9 @@ class CompiledModule:
     # function's first 5 bytes are then its *entry switch* (see ``twin_jump``).
     twins: list[CompiledFunction] = field(default_factory=list)
     twin_returns: dict[int, int] = field(default_factory=dict)
+    # twins with signal-based bounds checks: a twin's faulting access -> the
+    # debug version's explicit check of the same access (native offsets)
+    twin_faults: dict[int, int] = field(default_factory=dict)
 
 
 def twin_jump(func: CompiledFunction, twin: CompiledFunction) -> bytes:
@@ -314,9 +330,12 @@ class RuntimeStubs:
     the TrapCode when the guest trapped.
     ``hostcall``: the code pointer of every host function's VMFuncRef.
     ``breakpoint``: the preserve-all trampoline patch sites call.
+    ``fault``: the same trampoline calling ``faulthook`` instead of
+    ``debughook`` (a twin's faulting access, see ``runtime.sigsegv``).
     """
 
     code: bytes
     entry: int
     hostcall: int
     breakpoint: int
+    fault: int

@@ -168,9 +168,13 @@ class FuncCompiler:
         pinned = bool(module.memories)
         self._gpr_homes = GPR_HOMES if pinned else GPR_HOMES_NO_HEAP
         self.masm.heap_pinned = pinned
-        # NB: guest-debug builds keep explicit bounds checks (a trap stub spills
-        # the operand stack for the debugger; a fault site could not)
-        self.masm.heap_signals = pinned and signals_based_traps and not guest_debug
+        # NB: guest-debug code keeps explicit bounds checks (a trap stub spills
+        # the operand stack for the debugger; a fault site could not), except
+        # in twins, whose faults resume at the debug version's check (masm_heap)
+        signals = pinned and signals_based_traps
+        self.masm.heap_signals = signals and not guest_debug
+        self._twin_signals = signals and self.twins
+        self.masm.twin_faults = self._twin_signals
         self.stack.pin_heap(pinned)
         self.handlers = self._build_handlers()
         self._data_count = data_count_ok(module)
@@ -205,14 +209,17 @@ class FuncCompiler:
         seq = self.seq
         if self.twins and seq is not None:
             seq.twin = True
+            self.masm.heap_signals = self._twin_signals
             try:
                 twins = [self.compile_function(body, twin=True) for body in self.module.bodies]
             finally:
                 seq.twin = False
+                self.masm.heap_signals = False
         code = self.masm.finish_module()
         table = seq.finish() if seq is not None else None
         return CompiledModule(
-            code, functions, self.guest_debug, table, twins, _match_returns(functions, twins)
+            code, functions, self.guest_debug, table, twins, _match_returns(functions, twins),
+            _match_faults(functions, twins),
         )
 
     def compile_piece(self, body: FunctionBody) -> tuple[CompiledModule, list[tuple[int, int]]]:
@@ -251,6 +258,7 @@ class FuncCompiler:
         stack.reset(local_types, local_disps, -16 - 8 * nlocals, homes)
         masm.trap_sites = {}
         masm.call_sites = {}
+        masm.fault_sites = []
         self.dead = False
         self._dead_depth = 0
         cg = self.cg
@@ -291,7 +299,8 @@ class FuncCompiler:
             size += 8
         masm.set_frame_size(size)
         return CompiledFunction(
-            body.func_index, start, end, call_sites=masm.call_sites, trap_sites=masm.trap_sites
+            body.func_index, start, end, call_sites=masm.call_sites, trap_sites=masm.trap_sites,
+            fault_sites=masm.fault_sites,
         )
 
     def _choose_homes(self, body: FunctionBody, local_types: list[ValType]) -> list[int]:
@@ -706,9 +715,15 @@ class FuncCompiler:
     # -- float helpers ---------------------------------------------------------------------------
 
 
-def _return_points(func: CompiledFunction) -> list[int]:
-    """Every native return address of a function's code, in code order."""
-    return sorted(set(func.call_sites) | set(func.trap_sites))
+def _return_points(func: CompiledFunction, *, twin: bool = False) -> list[int]:
+    """Every native return address of a function's code, in code order.
+
+    (A twin's faulting accesses are trap sites but not return addresses.)
+    """
+    points = set(func.call_sites) | set(func.trap_sites)
+    if twin:
+        points.difference_update(func.fault_sites)
+    return sorted(points)
 
 
 def _match_returns(functions: list[CompiledFunction], twins: list[CompiledFunction]) -> dict[int, int]:
@@ -717,13 +732,28 @@ def _match_returns(functions: list[CompiledFunction], twins: list[CompiledFuncti
     if not twins:
         return out
     for func, twin in zip(functions, twins, strict=True):
-        ours, theirs = _return_points(twin), _return_points(func)
+        ours, theirs = _return_points(twin, twin=True), _return_points(func)
         if len(ours) != len(theirs):
             raise RuntimeError(
                 f"function {func.func_index}: the twin has {len(ours)} return addresses, "
                 f"the debug version {len(theirs)}"
             )
         out.update(zip(ours, theirs, strict=True))
+    return out
+
+
+def _match_faults(functions: list[CompiledFunction], twins: list[CompiledFunction]) -> dict[int, int]:
+    """Twin faulting access -> debug version's bounds check, by ordinal (see ``masm_heap``)."""
+    out: dict[int, int] = {}
+    if not twins:
+        return out
+    for func, twin in zip(functions, twins, strict=True):
+        if len(twin.fault_sites) != len(func.fault_sites):
+            raise RuntimeError(
+                f"function {func.func_index}: the twin has {len(twin.fault_sites)} faulting "
+                f"accesses, the debug version {len(func.fault_sites)} checks"
+            )
+        out.update(zip(twin.fault_sites, func.fault_sites, strict=True))
     return out
 
 

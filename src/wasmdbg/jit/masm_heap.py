@@ -34,6 +34,13 @@ faulting instruction goes into ``trap_sites`` with the Wasm pc, exactly as
 a trap stub's return address would; the SIGSEGV handler
 (``runtime.sigsegv``) makes the faulting instruction "call" a trap routine
 so that ``trap_pc`` is that offset.  Larger offsets keep the explicit check.
+
+Guest-debug builds with twins (``twin_faults``) use this in the twins only:
+the debug version keeps its checks and lists where each one starts
+(``fault_sites``), the twin lists its faulting accesses in the same order.
+Up to the check the two emitted the same code, so the runtime resumes a
+faulting twin at the matching check (``CompiledModule.twin_faults``), which
+then traps in the debug version with the frames live for the debugger.
 """
 
 from __future__ import annotations
@@ -70,6 +77,12 @@ class HeapOps(OutOfLine):
         self.heap_signals = False
         self._fault_site = False
         self._fault_mems: dict[tuple[int, int], Mem] = {}
+        # guest-debug builds whose twins fault (see the module doc): the twin
+        # keeps an unreachable trap stub per faulting access (so return
+        # addresses still pair up) and the debug version records where each
+        # such access's explicit check starts; per function, in code order
+        self.twin_faults = False
+        self.fault_sites: list[int] = []
         # lazily compiled pieces: (offset of the disp32 of a ``call [rip+disp32]``,
         # callee function index) per call through the module's code table
         self.table_calls: list[tuple[int, int]] = []
@@ -131,9 +144,13 @@ class HeapOps(OutOfLine):
                 if m is None:
                     m = self._fault_mems[fkey] = Mem(R13, offset, r, 1)
                 self._fault_site = True
+                if self.twin_faults:
+                    self.trap_stub(TrapCode.MEMORY_OUT_OF_BOUNDS)
                 return m
             ekey = (12, addr, end)
             data = self._data
+            if self.twin_faults and end <= 0x7FFF_FFFF:
+                self.fault_sites.append(len(data))
             enc = self._enc.get(ekey)
             if enc is not None:
                 data += enc
@@ -163,14 +180,21 @@ class HeapOps(OutOfLine):
         a.mov_rm(R11, self.mem(11, MEMORY.BASE))
         return self.mem(11, -size, addr)
 
+    def _mark_fault_site(self) -> None:
+        """The instruction about to be emitted is a faulting heap access."""
+        self._fault_site = False
+        at = len(self._data)
+        self.trap_sites[at] = self.pc
+        if self.twin_faults:
+            self.fault_sites.append(at)
+
     def heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Cached-encoding front of :meth:`_enc_heap_load`."""
         key = (9, id(m), dst, size, signed, to64)
         enc = self._enc.get(key)
         data = self._data
         if self._fault_site:
-            self._fault_site = False
-            self.trap_sites[len(data)] = self.pc
+            self._mark_fault_site()
         if enc is not None:
             data += enc
             return
@@ -212,8 +236,7 @@ class HeapOps(OutOfLine):
         enc = self._enc.get(key)
         data = self._data
         if self._fault_site:
-            self._fault_site = False
-            self.trap_sites[len(data)] = self.pc
+            self._mark_fault_site()
         if enc is not None:
             data += enc
             return
@@ -248,8 +271,7 @@ class HeapOps(OutOfLine):
         """
         a = self.asm
         if self._fault_site:
-            self._fault_site = False
-            self.trap_sites[len(self._data)] = self.pc
+            self._mark_fault_site()
         if size == 8:
             a.mov_mi(m, bits - (1 << 64) if bits >= _I64_SIGN else bits)
         elif size == 4:

@@ -109,6 +109,15 @@ class OutOfLine(Emitter):
                 self._stub_states[key] = self.trap_state()
         fixups.append(self.asm.jcc_fixup(cond))
 
+    def trap_stub(self, code: TrapCode) -> None:
+        """The stub :meth:`trap_if` would make, with no jump to it (a twin's
+        faulting access: its return address pairs with the debug version's)."""
+        key = (code, self.pc)
+        if key not in self._stubs:
+            self._stubs[key] = []
+            if self.trap_state is not None:
+                self._stub_states[key] = self.trap_state()
+
     def trap(self, code: TrapCode) -> None:
         """Trap unconditionally (inline ``call``; the site is the return address)."""
         state = self.trap_state() if self.trap_state is not None else None

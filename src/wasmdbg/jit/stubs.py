@@ -54,8 +54,8 @@ previous exit record and, on a non-zero status, unwinds as a trap with
 ``trap_pc`` = the return address (a call site) and ``trap_fp`` = the
 calling frame.
 
-Breakpoint trampoline
----------------------
+Breakpoint trampoline (and the fault trampoline)
+------------------------------------------------
 Patch sites call it (``E8 rel32``); it clobbers nothing.  Saved area, at
 ``saved`` (16-byte aligned), as passed to ``debughook(guest_fp,
 return_address, saved)``::
@@ -78,6 +78,10 @@ GPR ``n`` is at ``saved + 8*n`` (encoding order), XMM ``n`` at
 area afterwards, so the debugger may change register-resident values.  A
 non-zero status from the hook unwinds the guest as a trap with that code
 (``DEBUGGER_ABORT``).
+
+The fault trampoline is the same code calling ``store.faulthook``: the
+SIGSEGV stub of a guest-debug Store enters it as if the faulting access of
+a twin had called it (``runtime.sigsegv``).
 """
 
 from __future__ import annotations
@@ -131,8 +135,11 @@ def compile_runtime_stubs() -> RuntimeStubs:
     _hostcall(a, buf)
     a.align(16)
     breakpoint = buf.offset
-    _breakpoint(a, buf)
-    return RuntimeStubs(buf.finish(), entry, hostcall, breakpoint)
+    _breakpoint(a, buf, STORE.DEBUGHOOK)
+    a.align(16)
+    fault = buf.offset
+    _breakpoint(a, buf, STORE.FAULTHOOK)
+    return RuntimeStubs(buf.finish(), entry, hostcall, breakpoint, fault)
 
 
 _pack_entry = Struct("<BBiBIBi").pack
@@ -342,7 +349,7 @@ def _hostcall(a: Assembler, buf: CodeBuffer) -> None:
     _trap_at_caller(a, RDX)
 
 
-def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
+def _breakpoint(a: Assembler, buf: CodeBuffer, hook: STORE) -> None:
     a.push_r(RBP)
     a.mov_rr(RBP, RSP)  # [rbp] = guest rbp, [rbp+8] = return address
     a.pushf()  # [rbp-8] = flags
@@ -362,7 +369,7 @@ def _breakpoint(a: Assembler, buf: CodeBuffer) -> None:
     a.mov_rm(RSI, Mem(RBP, 8))
     a.mov_rr(RDX, RSP)
     a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
-    a.call_m(Mem(RAX, STORE.DEBUGHOOK))
+    a.call_m(Mem(RAX, hook))
     abort = Label("abort")
     a.test32_rr(RAX, RAX)
     a.jcc_l(Cond.NE, abort)

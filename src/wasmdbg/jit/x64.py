@@ -746,6 +746,23 @@ class Assembler:
         """``and [dst], src`` (64-bit)."""
         self._rm(0, _W, _ALU_MR[4], src, dst)
 
+    def lock_or_mr(self, dst: Mem, src: Reg) -> None:
+        """``lock or [dst], src`` (64-bit, atomic)."""
+        self._rm(0xF0, _W, _ALU_MR[1], src, dst)
+
+    def lock_or_mi(self, dst: Mem, imm: int) -> None:
+        """``lock or [dst], imm`` (64-bit, atomic; imm8 form when it fits)."""
+        self._d.append(0xF0)
+        self._alu_mi(1, _W, dst, imm)
+
+    def lock_and_mr(self, dst: Mem, src: Reg) -> None:
+        """``lock and [dst], src`` (64-bit, atomic)."""
+        self._rm(0xF0, _W, _ALU_MR[4], src, dst)
+
+    def lock_cmpxchg_mr(self, dst: Mem, src: Reg) -> None:
+        """``lock cmpxchg [dst], src`` (64-bit): if ``[dst] == rax`` then ``[dst] = src``, else ``rax = [dst]``."""
+        self._rm(0xF0, _W, b"\x0f\xb1", src, dst)
+
     def and_mi(self, dst: Mem, imm: int) -> None:
         """``and [dst], imm`` (64-bit; imm8 form when it fits)."""
         self._alu_mi(4, _W, dst, imm)

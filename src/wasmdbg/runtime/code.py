@@ -117,6 +117,12 @@ class CodeObject:
         moved = self.compiled.twin_returns.get(pc - self.memory.address)
         return pc if moved is None else self.memory.address + moved
 
+    def fault_resume(self, pc: int) -> int | None:
+        """For a twin's faulting access at native ``pc``: where the debug
+        version checks the same access (``jit.masm_heap``), else ``None``."""
+        at = self.compiled.twin_faults.get(pc - self.memory.address)
+        return None if at is None else self.memory.address + at
+
     def in_twin(self, pc: int) -> bool:
         """True when native ``pc`` lies in the twin half of the blob."""
         twins = self.compiled.twins

@@ -14,7 +14,9 @@ Only a few settings change what wasmdbg does:
   from code compiled without ``guest_debug``: every linear memory reserves
   8 GiB of address space and an out-of-bounds access faults; a SIGSEGV
   handler turns the fault into the same trap (``runtime.sigsegv``).
-  Guest-debug code keeps explicit checks either way.
+  Guest-debug code keeps its explicit checks, but its twins (below) drop
+  them too: a fault in a twin resumes at the debug version's check, which
+  then traps with the frames live for the debugger.
 * ``lazy_compilation`` (wasmdbg's own, default on) compiles each function
   of code built without ``guest_debug`` on its first call instead of when
   the Module is created (see ``runtime.lazy``); guest-debug code is always
@@ -172,8 +174,8 @@ class Config:
 
     @property
     def _signal_bounds(self) -> bool:
-        """Whether compiled code relies on faulting accesses (plain builds with signals)."""
-        return self.signals_based_traps and not self.guest_debug
+        """Whether compiled code relies on faulting accesses (plain code or twins, with signals)."""
+        return self.signals_based_traps and (not self.guest_debug or self.debug_twins)
 
     @property
     def _lazy(self) -> bool:

@@ -102,7 +102,7 @@ def _handler_code(cells: int) -> bytes:
     a.test_rr(r8, r8)
     a.jcc_l(Cond.E, chain)
     a.mov_rm(r9, Mem(rcx, 0, r8, 8))
-    a.or_mi(Mem(r9), INTERRUPT_REQUEST)  # the other bits (deadline, edit) stay
+    a.lock_or_mi(Mem(r9), INTERRUPT_REQUEST)  # atomic; the other bits (deadline, edit) stay
     a.sub_ri(r8, 1)
     a.jmp_l(loop)
     a.bind(chain)

@@ -33,14 +33,26 @@ per process, a handler written in machine code (through the tested encoder
         ret
 
 The stub (in the code arena too) enters the normal trap path with
-``MEMORY_OUT_OF_BOUNDS``, just as a trap routine of ``jit.outofline``::
+``MEMORY_OUT_OF_BOUNDS``, just as a trap routine of ``jit.outofline``, or,
+in a guest-debug Store, the fault trampoline (``jit.stubs``), whichever the
+Store's ``fault_target`` names; every register is intact on the way::
 
-    stub:  mov  eax, MEMORY_OUT_OF_BOUNDS
-           pop  rcx                       ; the faulting pc: a trap site
-           store = [r14 + VMCTX.STORE]
-           store.trap_code = rax; store.trap_pc = rcx; store.trap_fp = rbp
-           mov  rsp, store.entry_rsp
-           ret                            ; into the entry trampoline's unwind path
+    stub:    push rdx
+             mov  rdx, [r14 + VMCTX.STORE]
+             mov  rdx, [rdx + STORE.FAULT_TARGET]
+             mov  [rsp - 8], rdx          ; (below rsp: the red zone, which
+             pop  rdx                     ;  signal delivery leaves alone)
+             jmp  [rsp - 16]
+
+    unwind:  mov  eax, MEMORY_OUT_OF_BOUNDS
+             pop  rcx                     ; the faulting pc: a trap site
+             store = [r14 + VMCTX.STORE]
+             store.trap_code = rax; store.trap_pc = rcx; store.trap_fp = rbp
+             mov  rsp, store.entry_rsp
+             ret                          ; into the entry trampoline's unwind path
+
+The fault trampoline calls the Store's ``faulthook``, which resumes a twin's
+faulting access at the debug version's bounds check (``jit.masm_heap``).
 
 The compiler records each faulting instruction's offset in ``trap_sites``,
 so the backtrace and message equal those of the explicit check.
@@ -67,7 +79,7 @@ from ..jit.x64 import Assembler, Cond, Mem, Reg
 from .codemem import CodeMemory, code_arena
 from .sigint import _SigAction
 
-__all__ = ["ensure_installed", "installed"]
+__all__ = ["ensure_installed", "installed", "unwind_address"]
 
 _SA_SIGINFO = 0x4
 _SA_ONSTACK = 0x0800_0000
@@ -85,6 +97,7 @@ _cells = (ctypes.c_uint64 * 6)()
 _old = {sig: _SigAction() for sig in _SIGNALS}
 _lock = threading.Lock()
 _code: CodeMemory | None = None
+_unwind = [0]  # the unwind routine's address, once mapped
 
 
 def _handler_code(cells: int) -> bytes:
@@ -119,9 +132,18 @@ def _handler_code(cells: int) -> bytes:
     return a.buf.finish()
 
 
-def _stub_code() -> bytes:
+def _stub_code() -> tuple[bytes, int]:
+    """The stub and the unwind routine after it (at the returned offset)."""
     a = Assembler()
     rax, rcx, rdx = Reg.RAX, Reg.RCX, Reg.RDX
+    a.push_r(rdx)
+    a.mov_rm(rdx, Mem(Reg.R14, int(VMCTX.STORE)))
+    a.mov_rm(rdx, Mem(rdx, int(STORE.FAULT_TARGET)))
+    a.mov_mr(Mem(Reg.RSP, -8), rdx)
+    a.pop_r(rdx)
+    a.jmp_m(Mem(Reg.RSP, -16))
+    a.align(16)
+    unwind = a.offset
     a.mov32_ri(rax, int(TrapCode.MEMORY_OUT_OF_BOUNDS))
     a.pop_r(rcx)
     a.mov_rm(rdx, Mem(Reg.R14, int(VMCTX.STORE)))
@@ -130,7 +152,7 @@ def _stub_code() -> bytes:
     a.mov_mr(Mem(rdx, int(STORE.TRAP_FP)), Reg.RBP)
     a.mov_rm(Reg.RSP, Mem(rdx, int(STORE.ENTRY_RSP)))
     a.ret()
-    return a.buf.finish()
+    return a.buf.finish(), unwind
 
 
 def _handler_address() -> int:
@@ -139,16 +161,25 @@ def _handler_address() -> int:
     if _code is None:
         handler = _handler_code(ctypes.addressof(_cells))
         pad = -len(handler) % 16
-        code = CodeMemory.from_bytes(handler + b"\xcc" * pad + _stub_code())
+        stub, unwind = _stub_code()
+        code = CodeMemory.from_bytes(handler + b"\xcc" * pad + stub)
         arena = code_arena()
         _cells[0] = arena.base
         _cells[1] = arena.size
         _cells[2] = code.address + len(handler) + pad
+        _unwind[0] = _cells[2] + unwind
         _cells[3] = ctypes.addressof(_old[signal.SIGSEGV])
         _cells[4] = ctypes.addressof(_old[signal.SIGBUS])
         _cells[5] = ctypes.cast(_sigaction, ctypes.c_void_p).value or 0
         _code = code
     return _code.address
+
+
+def unwind_address() -> int:
+    """The routine a plain Store's ``fault_target`` names: trap, unwind."""
+    with _lock:
+        _handler_address()
+        return _unwind[0]
 
 
 def installed() -> bool:

@@ -81,6 +81,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import WasmError
 from ..jit import abi
+from ..jit.stubs import saved_gpr
+from ..jit.x64 import Reg
 from ..wasm import types as core
 from . import sigsegv
 from .code import CodeObject, CodeRegistry
@@ -101,6 +103,7 @@ from .vmcontext import (
     VMContext,
     VMStoreContext,
     peek,
+    poke,
 )
 from .wasi import WasiConfig
 
@@ -118,6 +121,8 @@ __all__ = ["INTERRUPT_DEADLINE", "INTERRUPT_EDIT", "INTERRUPT_REQUEST", "DebugHo
 HEADROOM = 384 * 1024  # native stack kept free below the Wasm stack limit
 _HOST_ERROR = int(abi.TrapCode.HOST_ERROR)
 _HANDLER_LOST = int(abi.TrapCode.HANDLER_LOST)
+_U64 = (1 << 64) - 1
+_SAVED_RSP = saved_gpr(Reg.RSP)  # the guest's rsp before the trampoline's call (jit.stubs)
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _DEBUGGER_ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _VMCTX_INSTANCE_ID = int(abi.VMCTX.INSTANCE_ID)
@@ -217,16 +222,17 @@ class Store(StoreDebugMixin):
         self._ctx_addr = ctypes.addressof(ctx)
         # every copy of the interrupt flag: the VMStoreContext's, then each
         # instance's VMContext mirror (see _add_flag_mirror)
-        self._flag_cells: list[ctypes.c_uint64] = [ctypes.c_uint64.from_address(self._ctx_addr + abi.STORE.INTERRUPT)]
         self._flag_table = (ctypes.c_uint64 * 8)(1, self._ctx_addr + abi.STORE.INTERRUPT)
         self._old_flag_tables: list[ctypes.Array[ctypes.c_uint64]] = []
         self._flag_table_ptr = ctypes.c_uint64(ctypes.addressof(self._flag_table))
         self._hostcall_cb = _CB3(self._hostcall)
         self._libcall_cb = _CB3(self._libcall)
         self._debughook_cb = _CB3(self._debughook)
+        self._faulthook_cb = _CB3(self._faulthook)
         ctx.hostcall = ctypes.cast(self._hostcall_cb, ctypes.c_void_p).value or 0
         ctx.libcall = ctypes.cast(self._libcall_cb, ctypes.c_void_p).value or 0
         ctx.debughook = ctypes.cast(self._debughook_cb, ctypes.c_void_p).value or 0
+        ctx.faulthook = ctypes.cast(self._faulthook_cb, ctypes.c_void_p).value or 0
         self._stubs: StubCode | None = None
         self._entry: Any = None
         # registries (index 0 is never used: 0 means "none" in the VM structures)
@@ -335,10 +341,7 @@ class Store(StoreDebugMixin):
         """
         self._epoch_deadline = self.engine._epoch + ticks_after_current
         self.engine._epoch_stores.add(self)
-        with self._flag_lock:
-            if self._ctx.interrupt == INTERRUPT_DEADLINE:
-                for cell in self._flag_cells:  # the old deadline is gone; a pending request stays
-                    cell.value = 0
+        self._clear_interrupt_if(INTERRUPT_DEADLINE)  # the old deadline is gone; a pending request stays
         self._check_epoch(self.engine._epoch)
 
     def _check_epoch(self, epoch: int) -> None:
@@ -356,24 +359,23 @@ class Store(StoreDebugMixin):
         """
         self.set_interrupt_bits(INTERRUPT_REQUEST)
 
+    # NB: the flag words change only through the atomic routines of
+    # runtime.stubs: the SIGINT handler ORs into them at any moment
+
     def set_interrupt_bits(self, bits: int) -> None:
         """Set ``bits`` in the interrupt flag (any thread)."""
         with self._flag_lock:
-            for cell in self._flag_cells:
-                cell.value |= bits
+            self.engine.stub_code.flag_or(ctypes.addressof(self._flag_table), bits)
 
     def clear_interrupt_bits(self, bits: int) -> None:
         """Clear ``bits`` of the interrupt flag (any thread)."""
         with self._flag_lock:
-            for cell in self._flag_cells:
-                cell.value &= ~bits
+            self.engine.stub_code.flag_and(ctypes.addressof(self._flag_table), ~bits & _U64)
 
     def _clear_interrupt_if(self, value: int) -> None:
-        """Clear the flag if it holds exactly ``value`` (any thread)."""
+        """Clear each copy of the flag that holds exactly ``value`` (any thread)."""
         with self._flag_lock:
-            if self._ctx.interrupt == value:
-                for cell in self._flag_cells:
-                    cell.value = 0
+            self.engine.stub_code.flag_clear_if(ctypes.addressof(self._flag_table), value)
 
     def _add_flag_mirror(self, address: int) -> None:
         """Keep the u64 at ``address`` (a VMContext's ``interrupt``) equal to the flag.
@@ -384,9 +386,7 @@ class Store(StoreDebugMixin):
         pointer moves to it (the old one stays alive).
         """
         with self._flag_lock:
-            cell = ctypes.c_uint64.from_address(address)
-            cell.value = self._ctx.interrupt
-            self._flag_cells.append(cell)
+            ctypes.c_uint64.from_address(address).value = self._ctx.interrupt
             table = self._flag_table
             n = table[0]
             if n + 1 >= len(table):
@@ -488,6 +488,9 @@ class Store(StoreDebugMixin):
             return code
         if self.engine.config._signal_bounds:
             self._ctx.segv_handler = sigsegv.ensure_installed()
+            # a fault unwinds as a trap, or in debug code (twins) goes to faulthook
+            debug = self.engine.config.guest_debug
+            self._ctx.fault_target = self._stub_code.fault_address if debug else sigsegv.unwind_address()
         lazy = module.lazy_code
         if lazy is not None:
             # NB: the entry stubs; each function's code joins the registry as compiled
@@ -758,6 +761,26 @@ class Store(StoreDebugMixin):
                 # only an interrupt check gets here without a hook: nobody pauses it
                 return _INTERRUPT if self._ctx.interrupt & ~(INTERRUPT_EDIT | INTERRUPT_TWIN) else 0
             return hook.on_breakpoint(self, fp, return_address, saved)
+        except BaseException as exc:
+            return self._fail(exc)
+        finally:
+            if gate is not None:
+                gate.enter()
+
+    def _faulthook(self, fp: int, pc: int, saved: int) -> int:
+        """A twin faulted at ``pc`` (through the fault trampoline): resume at the
+        debug version's check of the same access, which traps there with the
+        frames live; 0, or a TrapCode to unwind with when ``pc`` is no such access."""
+        gate = self._gate
+        if gate is not None:
+            gate.leave()
+        try:
+            code = self.code_at(pc)
+            resume = code.fault_resume(pc) if code is not None else None
+            if resume is None:
+                return int(abi.TrapCode.MEMORY_OUT_OF_BOUNDS)
+            poke(peek(saved + _SAVED_RSP) - 8, resume)  # the trampoline's return address
+            return 0
         except BaseException as exc:
             return self._fail(exc)
         finally:

@@ -4,7 +4,8 @@
 ``jit.stubs.compile_runtime_stubs``) into published code memory and wraps
 the entry trampoline as a ``CFUNCTYPE`` (so calls release the GIL).
 
-It also maps two tiny routines the runtime itself needs::
+It also maps the tiny routines the runtime itself needs (from the tested
+encoder, ``jit.x64``)::
 
     cushion:  sub  rsp, CUSHION+8      ; leave CUSHION bytes untouched
               movabs rax, <entry>
@@ -13,6 +14,15 @@ It also maps two tiny routines the runtime itself needs::
               ret
 
     read_sp:  mov rax, rsp ; ret       ; the caller's stack pointer (+8)
+
+    flag_or(table, bits)        lock or  [table[i]], bits   for i = count..1
+    flag_and(table, mask)       lock and [table[i]], mask
+    flag_clear_if(table, value) lock cmpxchg: [table[i]] = 0 if it equals value
+
+``table`` is a Store's interrupt-flag table (``[count, address ...]``, see
+``Store``): the flag and its VMContext copies.  The updates are atomic
+because the SIGINT handler ORs into the same words at any moment (a Python
+read-modify-write could lose its bit).
 
 NB: why the cushion.  A trap unwinds by resetting ``rsp`` to the entry
 frame; the Wasm frames below it are dead but still intact until something
@@ -32,12 +42,12 @@ every link anyway.
 from __future__ import annotations
 
 import ctypes
-import struct
 import threading
 from collections.abc import Callable
 
 from ..errors import WasmError
 from ..jit.abi import RuntimeStubs
+from ..jit.x64 import Assembler, Cond, Mem, Reg
 from .codemem import CodeMemory
 
 __all__ = ["CUSHION", "EntryFn", "StubCode", "get_stub_code", "stub_provider"]
@@ -48,6 +58,7 @@ EntryFn = Callable[[int, int, int, int], int]
 
 _ENTRY_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 _SP_TYPE = ctypes.CFUNCTYPE(ctypes.c_uint64)
+_FLAG_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64)
 
 
 def _default_provider() -> RuntimeStubs:
@@ -61,18 +72,52 @@ def _default_provider() -> RuntimeStubs:
 stub_provider: Callable[[], RuntimeStubs] = _default_provider
 
 
-def _cushion_code(target: int) -> bytes:
+def _cushion_code(a: Assembler, target: int) -> None:
     gap = CUSHION + 8
-    return (
-        b"\x48\x81\xec" + struct.pack("<I", gap)  # sub rsp, gap
-        + b"\x48\xb8" + struct.pack("<Q", target)  # movabs rax, target
-        + b"\xff\xd0"  # call rax
-        + b"\x48\x81\xc4" + struct.pack("<I", gap)  # add rsp, gap
-        + b"\xc3"  # ret
-    )
+    a.sub_ri(Reg.RSP, gap)
+    a.mov_ri64(Reg.RAX, target)
+    a.call_r(Reg.RAX)
+    a.add_ri(Reg.RSP, gap)
+    a.ret()
 
 
-_READ_SP = b"\x48\x89\xe0\xc3"  # mov rax, rsp ; ret
+def _flag_code(a: Assembler, update: Callable[[Mem], None]) -> None:
+    """``for i in count..1: update([table[i]])`` with ``rdi`` = table."""
+    rcx, r8 = Reg.RCX, Reg.R8
+    loop, done = a.new_label("next"), a.new_label("done")
+    a.mov_rm(rcx, Mem(Reg.RDI))
+    a.bind(loop)
+    a.test_rr(rcx, rcx)
+    a.jcc_l(Cond.E, done)
+    a.mov_rm(r8, Mem(Reg.RDI, 0, rcx, 8))
+    update(Mem(r8))
+    a.sub_ri(rcx, 1)
+    a.jmp_l(loop)
+    a.bind(done)
+    a.ret()
+
+
+def _clear_if(a: Assembler, cell: Mem) -> None:
+    a.mov_rr(Reg.RAX, Reg.RSI)
+    a.xor32_rr(Reg.RDX, Reg.RDX)
+    a.lock_cmpxchg_mr(cell, Reg.RDX)
+
+
+def _helpers(entry: int) -> tuple[bytes, dict[str, int]]:
+    """The helper routines' bytes and each one's offset."""
+    a = Assembler()
+    offsets = {"cushion": a.offset}
+    _cushion_code(a, entry)
+    offsets["read_sp"] = a.offset
+    a.mov_rr(Reg.RAX, Reg.RSP)
+    a.ret()
+    offsets["flag_or"] = a.offset
+    _flag_code(a, lambda cell: a.lock_or_mr(cell, Reg.RSI))
+    offsets["flag_and"] = a.offset
+    _flag_code(a, lambda cell: a.lock_and_mr(cell, Reg.RSI))
+    offsets["flag_clear_if"] = a.offset
+    _flag_code(a, lambda cell: _clear_if(a, cell))
+    return a.buf.finish(), offsets
 
 
 class StubCode:
@@ -85,11 +130,17 @@ class StubCode:
         self.entry_address = base + stubs.entry
         self.hostcall_address = base + stubs.hostcall
         self.breakpoint_address = base + stubs.breakpoint
-        self.helpers = CodeMemory.from_bytes(_cushion_code(self.entry_address) + _READ_SP)
+        self.fault_address = base + stubs.fault
+        code, at = _helpers(self.entry_address)
+        self.helpers = CodeMemory.from_bytes(code)
+        h = self.helpers.address
         #: ``entry(vmctx, code, slots, nslots) -> status``, through the cushion.
-        self.entry: EntryFn = _ENTRY_TYPE(self.helpers.address)
-        cushion_len = len(_cushion_code(0))
-        self.read_sp: Callable[[], int] = _SP_TYPE(self.helpers.address + cushion_len)
+        self.entry: EntryFn = _ENTRY_TYPE(h + at["cushion"])
+        self.read_sp: Callable[[], int] = _SP_TYPE(h + at["read_sp"])
+        #: atomic updates of an interrupt-flag table (see the module docstring)
+        self.flag_or: Callable[[int, int], None] = _FLAG_TYPE(h + at["flag_or"])
+        self.flag_and: Callable[[int, int], None] = _FLAG_TYPE(h + at["flag_and"])
+        self.flag_clear_if: Callable[[int, int], None] = _FLAG_TYPE(h + at["flag_clear_if"])
 
     def contains(self, pc: int) -> bool:
         """True when ``pc`` lies in the JIT stubs."""

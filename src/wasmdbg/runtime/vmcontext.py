@@ -108,7 +108,9 @@ class VMStoreContext(_Checked):
         ("entry_fp", _u64),
         ("debug_trampoline", _u64),
         ("segv_handler", _u64),
-        *_tail(abi.STORE, 14),
+        ("fault_target", _u64),
+        ("faulthook", _u64),
+        *_tail(abi.STORE, 16),
     ]
     stack_limit: int
     interrupt: int
@@ -124,6 +126,8 @@ class VMStoreContext(_Checked):
     entry_fp: int
     debug_trampoline: int
     segv_handler: int
+    fault_target: int
+    faulthook: int
 
 
 class VMContext(_Checked):

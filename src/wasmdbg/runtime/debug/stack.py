@@ -327,11 +327,16 @@ class FrameList(Sequence[DebugFrame]):
         stop: StopToken,
         frames: list[DebugFrame] | None = None,
         pause: Any = None,
+        top: DebugFrame | None = None,
     ) -> None:
         self._source = source
         self._stop = stop
         self._pause = pause
         self._all: list[DebugFrame] | None = frames
+        if top is not None:
+            self._top = top
+            self._top_made = True
+            top._owner = self
 
     def _first(self) -> DebugFrame | None:
         if not self._stop.live:
@@ -350,7 +355,7 @@ class FrameList(Sequence[DebugFrame]):
         :meth:`DebugFrame.release`)."""
         top = self._top
         if top is not None:
-            top.release()
+            top._owner = top._locals = top._stack = None  # DebugFrame.release, inlined
         for frame in self._all or ():
             frame.release()
 

@@ -266,7 +266,11 @@ class StoreDebug:
             token = self._token
             if token is None:
                 token = self._token = StopToken(pause[4])
-            frames = self._frames = FrameList(self, token, None, pause)
+            recipe = pause[3]
+            # NB: a patch-site stop builds its top frame at once (a conditional
+            # breakpoint asks for it next), without the list's lazy path
+            top = None if recipe is None else DebugFrame.at_site(recipe, pause[0], pause[1], pause[2], token, self._source)
+            frames = self._frames = FrameList(self, token, None, pause, top)
         return frames
 
     def current_stop(self) -> StopToken:
@@ -306,23 +310,22 @@ class StoreDebug:
         """
         if not self._twins:
             return self._on_breakpoint(store, fp, return_address, saved)
-        slot = peek(saved + _SAVED_RSP) - 8  # where the trampoline's return address is
         if self._move_pending:
             self._move_pending = False
             store.clear_interrupt_bits(INTERRUPT_TWIN)
-            return_address = move_frames(store, fp, slot, return_address)
+            return_address = move_frames(store, fp, peek(saved + _SAVED_RSP) - 8, return_address)
         moved = self._debug_ra.get(return_address)
         if moved is None:
             code = store.code_at(return_address - 1)
             moved = code.debug_pc(return_address) if code is not None else return_address
             self._debug_ra[return_address] = moved
         if moved != return_address:
-            poke(slot, moved)
+            poke(peek(saved + _SAVED_RSP) - 8, moved)  # the trampoline's return address
         answer = self._on_breakpoint(store, fp, moved, saved)
         if self._move_pending:
             self._move_pending = False
             store.clear_interrupt_bits(INTERRUPT_TWIN)
-            move_frames(store, fp, slot, moved)
+            move_frames(store, fp, peek(saved + _SAVED_RSP) - 8, moved)
         return answer
 
     def _on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
