@@ -9,6 +9,11 @@ are stated in (wasmdbg plain / wasmtime, debug / plain eager).  It also
 prints the time spent decoding and validating alone, the floor of any lazy
 scheme (a module must still be decoded and validated whole at creation).
 
+With ``--run`` it also times creation, instantiation and one run of a WASI
+program's ``_start`` (stdout discarded) for wasmtime, wasmdbg lazy and
+wasmdbg eager: lazy compilation moves the compiles of the functions the run
+reaches from creation into the run.
+
 Default input: ``benchmarks/programs/sqlite/sqlite.wasm`` (built by
 ``programs/sqlite/build.sh``; about 1 MB of code), else the largest C test
 program under ``benchmarks/programs/``.
@@ -17,7 +22,10 @@ program under ``benchmarks/programs/``.
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from pathlib import Path
+from typing import Any
 
 import wasmtime
 from engines import best_time
@@ -39,10 +47,30 @@ def _inputs(extra: list[str]) -> list[Path]:
     return programs[-1:]
 
 
+def _create_and_run(mod: Any, engine: Any, data: bytes) -> float:
+    """Seconds from the bytes to the end of ``_start`` (a WASI exit is fine)."""
+    t0 = time.perf_counter()
+    module = mod.Module(engine, data)
+    store = mod.Store(engine)
+    wasi = mod.WasiConfig()
+    wasi.stdout_file = os.devnull
+    store.set_wasi(wasi)
+    linker = mod.Linker(engine)
+    linker.define_wasi()
+    instance = linker.instantiate(store, module)
+    try:
+        instance.exports(store)["_start"](store)
+    except mod.ExitTrap as exc:
+        if exc.code != 0:
+            raise
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*")
     parser.add_argument("-r", "--repeat", type=int, default=3)
+    parser.add_argument("--run", action="store_true", help="also time creation + instantiation + _start")
     args = parser.parse_args()
 
     wt_engine = wasmtime.Engine()
@@ -69,6 +97,19 @@ def main() -> int:
             f" {t_plain / t_wt:8.2f}x {t_eager / t_wt:8.2f}x {t_debug / t_eager:11.2f}x {t_front:18.3f}"
         )
     print(f"(best of {args.repeat}; every figure is the whole Module(engine, bytes) call)")
+    if args.run:
+        print()
+        print(f"{'module':18} {'wasmtime s':>11} {'wasmdbg s':>10} {'eager s':>8} {'plain/wt':>9} {'eager/wt':>9}")
+        for path in _inputs(args.files):
+            data = path.read_bytes()
+            r_wt = min(_create_and_run(wasmtime, wt_engine, data) for _ in range(args.repeat))
+            r_plain = min(_create_and_run(wasmdbg, plain, data) for _ in range(args.repeat))
+            r_eager = min(_create_and_run(wasmdbg, eager, data) for _ in range(args.repeat))
+            print(
+                f"{path.name:18} {r_wt:11.3f} {r_plain:10.3f} {r_eager:8.3f}"
+                f" {r_plain / r_wt:8.2f}x {r_eager / r_wt:8.2f}x"
+            )
+        print("(creation + instantiation + one _start; best of each)")
     return 0
 
 

@@ -277,3 +277,92 @@ def test_calls_to_compiled_functions_are_direct() -> None:
     ((site, _),) = calls("even")
     assert site[:2] == b"\xff\x15"
     assert w.call("even", 9) == 0 and w.call("g", 2) == 14
+
+
+_UNROLLED = " ".join(["local.get 0 i32.const 3 i32.mul i32.const 1 i32.add local.set 0"] * 200)
+DEEP = f"""(module
+  (func $r (export "r") (param i32) (result i32)
+    local.get 0 i32.eqz
+    if (result i32) i32.const 5 call $leaf
+    else local.get 0 i32.const 1 i32.sub call $r end)
+  (func $leaf (param i32) (result i32)
+    {_UNROLLED}
+    local.get 0))"""
+
+
+def test_first_call_at_the_deepest_point() -> None:
+    """A function first called just above the stack limit compiles (the runtime's
+    headroom below the limit carries the compiler) in a thread with a small stack."""
+    engine = wasmdbg.Engine()
+    out: list[Any] = []
+
+    def run(n: int) -> object:
+        store = wasmdbg.Store(engine)
+        inst = wasmdbg.Instance(store, module, [])
+        try:
+            return inst.exports(store)["r"](store, n)
+        except Trap as exc:
+            return exc.trap_code
+
+    def probe() -> None:
+        nonlocal module
+        module = wasmdbg.Module(engine, DEEP)
+        expect = run(0)  # $leaf compiled: search the deepest call that fits
+        lo, hi = 0, 1 << 20
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if run(mid) == expect else (lo, mid)
+        assert run(hi) == TrapCode.STACK_OVERFLOW
+        module = wasmdbg.Module(engine, DEEP)  # $leaf not compiled yet
+        code = module.lazy_code
+        assert code is not None
+        out.append((run(lo), expect, code.compiled_count()))
+
+    module = wasmdbg.Module(engine, DEEP)
+    old = threading.stack_size(512 * 1024)
+    try:
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join(60)
+    finally:
+        threading.stack_size(old)
+    assert out == [(out[0][1], out[0][1], 2)]
+
+
+def test_many_threads_many_functions() -> None:
+    """Four Stores on four threads run a call chain through 60 uncompiled functions
+    (and call_indirect back into it) at once: each function is compiled once."""
+    n = 60
+    funcs = [
+        f"(func $f{i} (param i32) (result i32) local.get 0 i32.const {i} i32.add "
+        + (f"call $f{i + 1})" if i + 1 < n else "i32.const 0 call_indirect (type $t))")
+        for i in range(n)
+    ]
+    wat = (
+        "(module (type $t (func (param i32) (result i32))) (table funcref (elem $last))"
+        " (func $last (param i32) (result i32) local.get 0 i32.const 1000 i32.mul) "
+        + " ".join(funcs)
+        + ' (func (export "go") (param i32) (result i32) local.get 0 call $f0))'
+    )
+    engine = wasmdbg.Engine()
+    module = wasmdbg.Module(engine, wat)
+    barrier = threading.Barrier(4)
+    results: list[Any] = []
+
+    def run(k: int) -> None:
+        store = wasmdbg.Store(engine)
+        go = wasmdbg.Instance(store, module, []).exports(store)["go"]
+        barrier.wait()
+        results.append(go(store, k))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    total = sum(range(n))
+    assert sorted(results) == [(k + total) * 1000 for k in range(4)]
+    code = module.lazy_code
+    assert code is not None
+    indices = [p.compiled.functions[0].func_index for p in code.pieces]
+    assert sorted(indices) == list(range(n + 2))
