@@ -117,8 +117,9 @@ function (function ``first + k`` at ``table + 8*k``) in a data page of the
 code arena (read+write, never executable, within ``rel32`` reach of all
 code).  A slot holds the function's entry: first its *lazy stub*, then,
 once compiled, its code.  Compiled code calls another defined function with
-``call [rip+disp32]`` at its slot (the mapper fixes the disp32); a function
-calling itself keeps ``call rel32``.  Per function, a 16-byte *entry stub*
+``call [rip+disp32]`` at its slot (the mapper fixes the disp32, or, when the
+callee has code already, rewrites the six bytes as ``nop; call rel32`` to
+it); a function calling itself keeps ``call rel32``.  Per function, a 16-byte *entry stub*
 (what VMFuncRef.code and the runtime's calls point at) is::
 
     fwd_k:   jmp  [rip + slot k]      ; FF 25 disp32
