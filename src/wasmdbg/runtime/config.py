@@ -152,7 +152,8 @@ class Config:
     def cranelift_flag_set(self, key: str, value: str) -> None:
         """Accepted for compatibility; no effect."""
 
-    def _copy(self) -> Config:
+    def copy(self) -> Config:
+        """Runtime-facing: an independent copy (what an Engine keeps)."""
         dup = Config()
         object.__setattr__(dup, "guest_debug", self.guest_debug)
         object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
@@ -164,8 +165,8 @@ class Config:
         return dup
 
     @property
-    def _signal_bounds(self) -> bool:
-        """Whether compiled code relies on faulting accesses (plain builds with signals)."""
+    def uses_signal_bounds(self) -> bool:
+        """Runtime-facing: whether compiled code relies on faulting accesses (plain builds with signals)."""
         return self.signals_based_traps and not self.guest_debug
 
     _other: dict[str, Any]
