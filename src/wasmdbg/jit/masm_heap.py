@@ -62,7 +62,7 @@ class HeapOps(OutOfLine):
         super().__init__()
         self.heap_pinned = False
         self.heap_used = False  # the current function accesses memory
-        self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
+        self.heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
         self._heap_size = Mem(R12, MEMORY.SIZE)
         self._heap_mems: dict[tuple[int, int], Mem] = {}
         # signal-based bounds checks (see the module doc): the next heap access
@@ -106,7 +106,7 @@ class HeapOps(OutOfLine):
             at = len(self.buf.data)
             a.mov_rm(R12, self.mem(14, VMCTX.MEMORY))
             a.mov_rm(R13, self.mem(12, MEMORY.BASE))
-            self._heap_loads.append((at, len(self.buf.data) - at))
+            self.heap_loads.append((at, len(self.buf.data) - at))
 
     def heap_addr(self, addr: int, offset: int, size: int) -> Mem:
         """Bounds-check an access of ``size`` bytes at ``addr + offset``.
@@ -130,8 +130,8 @@ class HeapOps(OutOfLine):
                 self._fault_site = True
                 return m
             ekey = (12, addr, end)
-            data = self._data
-            enc = self._enc.get(ekey)
+            data = self.data
+            enc = self.enc.get(ekey)
             if enc is not None:
                 data += enc
             else:
@@ -142,7 +142,7 @@ class HeapOps(OutOfLine):
                     a.mov_ri(R11, end)
                     a.add_rr(r, R11)
                 a.cmp_rm(r, self._heap_size)
-                self._enc[ekey] = bytes(data[start:])
+                self.enc[ekey] = bytes(data[start:])
             self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
             key = (addr, size)
             m = self._heap_mems.get(key)
@@ -163,8 +163,8 @@ class HeapOps(OutOfLine):
     def heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Cached-encoding front of :meth:`_enc_heap_load`."""
         key = (9, id(m), dst, size, signed, to64)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if self._fault_site:
             self._fault_site = False
             self.trap_sites[len(data)] = self.pc
@@ -173,7 +173,7 @@ class HeapOps(OutOfLine):
             return
         start = len(data)
         self._enc_heap_load(m, dst, size, signed, to64)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Load ``size`` bytes from ``m`` into ``dst`` (extended as asked)."""
@@ -206,8 +206,8 @@ class HeapOps(OutOfLine):
     def heap_store(self, m: Mem, src: int, size: int) -> None:
         """Cached-encoding front of :meth:`_enc_heap_store`."""
         key = (10, id(m), src, size)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if self._fault_site:
             self._fault_site = False
             self.trap_sites[len(data)] = self.pc
@@ -216,7 +216,7 @@ class HeapOps(OutOfLine):
             return
         start = len(data)
         self._enc_heap_store(m, src, size)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_heap_store(self, m: Mem, src: int, size: int) -> None:
         """Store the low ``size`` bytes of ``src`` to ``m``."""
@@ -246,7 +246,7 @@ class HeapOps(OutOfLine):
         a = self.asm
         if self._fault_site:
             self._fault_site = False
-            self.trap_sites[len(self._data)] = self.pc
+            self.trap_sites[len(self.data)] = self.pc
         if size == 8:
             a.mov_mi(m, bits - (1 << 64) if bits >= _I64_SIGN else bits)
         elif size == 4:
