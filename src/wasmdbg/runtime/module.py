@@ -130,8 +130,8 @@ class Module:
                     )
         return self._compiled
 
-    def _shared_code(self) -> CodeMemory:
-        """The published code all Stores share (no guest debugging)."""
+    def shared_code(self) -> CodeMemory:
+        """Runtime-facing: the published code all Stores share (no guest debugging)."""
         if self._shared is None:
             with self._lock:
                 if self._shared is None:
@@ -163,12 +163,12 @@ class Module:
     @property
     def imports(self) -> list[ImportType]:
         """The imports, in order."""
-        return [ImportType._of(self._def, imp) for imp in self._def.imports]
+        return [ImportType.from_import(self._def, imp) for imp in self._def.imports]
 
     @property
     def exports(self) -> list[ExportType]:
         """The exports, in order."""
-        return [ExportType._of(self._def, exp) for exp in self._def.exports]
+        return [ExportType.from_export(self._def, exp) for exp in self._def.exports]
 
     @property
     def custom_sections(self) -> list[tuple[str, bytes]]:
