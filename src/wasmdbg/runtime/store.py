@@ -384,10 +384,12 @@ class Store(StoreDebugMixin):
         NB: the SIGINT handler (``sigint``) walks ``_flag_table`` ([count,
         address ...]) through ``_flag_table_ptr``: an address is written before
         the count that covers it, and a grown table is complete before the
-        pointer moves to it (the old one stays alive).
+        pointer moves to it (the old one stays alive).  The word gets the
+        flag's bits only once the handler can see it (a SIGINT bit set in
+        between lands in the flag, and is copied from there).
         """
         with self._flag_lock:
-            ctypes.c_uint64.from_address(address).value = self._ctx.interrupt
+            ctypes.c_uint64.from_address(address).value = 0
             table = self._flag_table
             n = table[0]
             if n + 1 >= len(table):
@@ -398,6 +400,8 @@ class Store(StoreDebugMixin):
             table[n + 1] = address
             table[0] = n + 1
             self._flag_table_ptr.value = ctypes.addressof(table)
+            one = (ctypes.c_uint64 * 2)(1, address)
+            self.engine.stub_code.flag_or(ctypes.addressof(one), self._ctx.interrupt)
 
     def _request_edit_stop(self) -> None:
         self.set_interrupt_bits(INTERRUPT_EDIT)
