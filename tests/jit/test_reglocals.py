@@ -69,7 +69,7 @@ def test_config_option() -> None:
     assert Config().locals_in_registers is True
     config = Config(locals_in_registers=False)
     assert config.locals_in_registers is False
-    assert config._copy().locals_in_registers is False
+    assert config.copy().locals_in_registers is False
     with pytest.raises(TypeError):
         Config(locals_in_registers=1)
 

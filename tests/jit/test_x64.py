@@ -24,7 +24,7 @@ import pytest
 from capstone import x86_const
 
 from wasmdbg.jit.codebuf import CodeBuffer, EncodingError, Label
-from wasmdbg.jit.x64 import NOP5, Assembler, Cond, Mem, Reg, Xmm, call_rel32_bytes
+from wasmdbg.jit.x64 import NOP5, Assembler, Cond, Mem, Reg, Xmm, call_rel32_bytes, jmp_rel32_bytes
 
 R = Reg
 X = Xmm
@@ -233,6 +233,10 @@ def test_patch_site_bytes() -> None:
     assert NOP5.hex(" ") == "0f 1f 44 00 00"
     assert call_rel32_bytes(0x1000, 0x2000).hex(" ") == "e8 fb 0f 00 00"
     assert call_rel32_bytes(0x2000, 0x1000).hex(" ") == "e8 fb ef ff ff"
+    assert jmp_rel32_bytes(0x1000, 0x2000).hex(" ") == "e9 fb 0f 00 00"
+    disasm = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    (insn,) = disasm.disasm(jmp_rel32_bytes(0x2000, 0x1000), 0x2000)
+    assert (insn.mnemonic, insn.op_str) == ("jmp", "0x1000")
     insn = next(_CD.disasm(call_rel32_bytes(0x7F00_0000_1000, 0x7F00_0000_0000), 0x7F00_0000_1000))
     assert (insn.mnemonic, insn.op_str) == ("call", "0x7f0000000000")
     with pytest.raises(EncodingError):

@@ -27,7 +27,7 @@ SPIN = """(module (func (export "spin") (local i32)
 
 
 def _mirrors(store: Store) -> list[int]:
-    return [peek(inst._vmctx_addr + VMCTX.INTERRUPT) for inst in store._instances if inst is not None]
+    return [peek(inst.vmctx_address + VMCTX.INTERRUPT) for inst in store._instances if inst is not None]
 
 
 def _spin_until_stopped(store: Store, spin: Any, poke: Any) -> TrapCode | None:

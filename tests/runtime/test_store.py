@@ -183,7 +183,7 @@ def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:
     assert site is not None
     address = code.base + site.native_offset
     code.memory.unpublish()
-    code.memory.write(site.native_offset, site.call_bytes(address, store._stub_code.breakpoint_address))
+    code.memory.write(site.native_offset, site.call_bytes(address, store.stub_code.breakpoint_address))
     for func in code.compiled.functions:
         if func.func_index == func_index and code.compiled.twins:
             code.memory.write(func.start, NOP5)  # arm it by hand: calls run the debug version

@@ -417,7 +417,7 @@ class Repl(cmd.Cmd):
         for i in range(self.dbg.num_params(wasm.func_index)):
             name = self.dbg.local_name(wasm.func_index, i)
             try:
-                text = self.value_text(self.dbg._local(wasm, i))
+                text = self.value_text(self.dbg.local_value(wasm, i))
             except DebugError:
                 text = "<unavailable>"
             parts.append(f"{name}={text}")
@@ -1059,7 +1059,7 @@ class Repl(cmd.Cmd):
 
     def _local_text(self, frame: Any, index: int) -> str:
         try:
-            return self.value_text(self.dbg._local(frame, index))
+            return self.value_text(self.dbg.local_value(frame, index))
         except DebugError:
             return "<unavailable>"
 
@@ -1099,7 +1099,7 @@ class Repl(cmd.Cmd):
             if isinstance(value, DebugError):
                 self.say(f"{name:<15}<unavailable>")
             else:
-                mtype = src._VALTYPE_MEM[types[i]]
+                mtype = src.VALTYPE_MEM[types[i]]
                 self.say(f"{name:<15}{src.format_scalar(value, mtype, 'x'):<19}{src.format_scalar(value, mtype)}")
 
     info_all_registers = info_registers
@@ -1211,7 +1211,7 @@ class Repl(cmd.Cmd):
         """
         fmt, text = _split_format(arg)
         frame = self.frame(required=False)
-        value = self.dbg.evaluate(text, frame) if text else self.dbg._history("")
+        value = self.dbg.evaluate(text, frame) if text else self.dbg.history_value("")
         number = self.dbg.record(value)
         self.say(f"${number} = {self.value_text(value, fmt)}")
 
@@ -1345,7 +1345,7 @@ class Repl(cmd.Cmd):
         raw = self.dbg.read_memory(frame, address, size * count)
         import struct
 
-        code = src._MEMTYPES[mtype][0]
+        code = src.MEMTYPES[mtype][0]
         values = struct.unpack("<" + code * count, raw)
         for start in range(0, count, per_line):
             chunk = values[start:start + per_line]
@@ -1369,7 +1369,7 @@ class Repl(cmd.Cmd):
 
     def _x_cell(self, value: int | float, mtype: str, fmt: str) -> str:
         if fmt == "x":
-            return f"0x{int(value):0{src._MEMTYPES[mtype][1] * 2}x}"
+            return f"0x{int(value):0{src.MEMTYPES[mtype][1] * 2}x}"
         if fmt == "c":
             return src.format_scalar(value, "i8", "c")
         if fmt == "a":
@@ -1470,7 +1470,7 @@ class Repl(cmd.Cmd):
                     file = frame.file
                 else:
                     file = self.dbg.default_file() or ""
-            found = next((p for p in info.source_files() if src._file_match(p, file)), None)
+            found = next((p for p in info.source_files() if src.file_match(p, file)), None)
             if found is None:
                 raise DebugError(f"No source file named {file}.")
             return found, int(rest)

@@ -103,13 +103,27 @@ class RunOptions:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and an exception, not a print and exit."""
+    """argparse, but a usage error is one line and an exception, not a print and exit.
+
+    ``value_options`` holds every option string added through :meth:`add_option`
+    that takes a value (how the command line is cut after the module path).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.value_options: set[str] = set()
+        super().__init__(**kwargs)
+
+    def add_option(self, *flags: str, **kwargs: Any) -> None:
+        """``add_argument`` for an option, noting whether it takes a value."""
+        action = self.add_argument(*flags, **kwargs)
+        if action.nargs != 0:
+            self.value_options.update(action.option_strings)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     """The option parser of ``wasmdbg run`` (also used for ``--help``)."""
     p = _Parser(
         prog="wasmdbg run",
@@ -118,22 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
         "Every word after MODULE is passed to the guest (with --invoke: the function's arguments).",
         allow_abbrev=False,
     )
-    p.add_argument(
+    p.add_option(
         "--dir", action="append", default=[], metavar="HOST[::GUEST]",
         help="give the guest the host directory HOST, under the name GUEST (default: HOST)",
     )
-    p.add_argument(
+    p.add_option(
         "--env", action="append", default=[], metavar="NAME[=VAL]",
         help="set the guest's environment variable NAME to VAL, or to the host's value of NAME "
         "(the guest gets no other environment)",
     )
-    p.add_argument(
+    p.add_option(
         "--invoke", metavar="NAME",
         help="call the exported function NAME instead of _start, parse ARGS by its parameter types "
         "and print its results",
     )
-    p.add_argument("--argv0", metavar="NAME", help="the guest's argv[0] (default: MODULE)")
-    p.add_argument(
+    p.add_option("--argv0", metavar="NAME", help="the guest's argv[0] (default: MODULE)")
+    p.add_option(
         "-g", "--gdb-port", metavar="[ADDR:]PORT",
         help="serve one LLDB connection (GDB remote protocol) on ADDR (default 127.0.0.1):PORT; "
         "the guest waits before its first instruction until the debugger resumes it",
@@ -142,14 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _split(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[list[str], list[str]]:
+def _split(parser: _Parser, argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Cut ``argv`` after the module path: (options and the module, guest words)."""
-    takes_value = {
-        option
-        for action in parser._actions
-        if action.nargs != 0 and action.option_strings
-        for option in action.option_strings
-    }
+    takes_value = parser.value_options
     i = 0
     while i < len(argv):
         word = argv[i]

@@ -45,7 +45,6 @@ from .hitcond import EditorCondition, HitCondition, LogMessage
 from .session import Stopped
 from .source import (
     CFrameContext,
-    Outcome,
     Paused,
     PauseReason,
     SourceDebugger,
@@ -94,7 +93,7 @@ class EditorDebugger(SourceDebugger):
         """A breakpoint at ``spec`` with an optional condition, hit condition and log message."""
         if cond:
             self.parse(cond)  # NB: a bad condition refuses the breakpoint before it exists
-        number = self._next_number
+        number = self.next_breakpoint_number
         if hit is not None or message is not None:
             self._options[number] = (hit, message)
         try:
@@ -110,10 +109,6 @@ class EditorDebugger(SourceDebugger):
         """Delete breakpoint ``number`` and its editor options."""
         super().delete_breakpoint(number)
         self._options.pop(number, None)
-
-    def wait(self) -> Outcome:
-        """The next outcome of the run under way (after a kill: its end)."""
-        return self._wait()
 
     def _install(self, bp: UserBreakpoint) -> None:
         with self._install_lock:

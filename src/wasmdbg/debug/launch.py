@@ -185,7 +185,7 @@ class Program:
                 names.setdefault(export.index, export.name)
         result = []
         for i, (g, ty) in enumerate(zip(self.instance.globals, self.definition.globals, strict=True)):
-            value = decode_bits(g._bits, ty.valtype)
+            value = decode_bits(g.raw_bits, ty.valtype)
             result.append(GlobalInfo(i, names.get(i), ty.valtype, ty.mutable, value))
         return result
 

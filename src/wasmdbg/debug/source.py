@@ -91,6 +91,8 @@ from .debugger import StopReason
 from .session import Exited, Session, Stopped
 
 __all__ = [
+    "MEMTYPES",
+    "VALTYPE_MEM",
     "CFrameContext",
     "Ended",
     "Launch",
@@ -198,7 +200,7 @@ class UserBreakpoint:
 # Wasm-level values
 
 #: Memory types for ``{T} addr`` and casts: (struct code, size, is_float, signed).
-_MEMTYPES: dict[str, tuple[str, int, bool, bool]] = {
+MEMTYPES: dict[str, tuple[str, int, bool, bool]] = {
     "i8": ("b", 1, False, True),
     "u8": ("B", 1, False, False),
     "i16": ("h", 2, False, True),
@@ -221,7 +223,7 @@ _C_NAMES = {
     "unsigned long long int": "u64", "float": "f32", "double": "f64",
 }
 
-_VALTYPE_MEM = {ValType.I32: "i32", ValType.I64: "i64", ValType.F32: "f32", ValType.F64: "f64"}
+VALTYPE_MEM = {ValType.I32: "i32", ValType.I64: "i64", ValType.F32: "f32", ValType.F64: "f64"}
 
 
 def memtype_of(words: Sequence[str], pointers: int = 0) -> str:
@@ -230,14 +232,14 @@ def memtype_of(words: Sequence[str], pointers: int = 0) -> str:
         return "u32"
     text = " ".join(words)
     name = _C_NAMES.get(text, text)
-    if name not in _MEMTYPES:
+    if name not in MEMTYPES:
         raise DebugError(f"no type named {text!r} at the Wasm level")
     return name
 
 
 def wrap(value: int, mtype: str) -> int:
     """``value`` wrapped to the width and signedness of an integer memory type."""
-    _code, size, _is_float, signed = _MEMTYPES[mtype]
+    _code, size, _is_float, signed = MEMTYPES[mtype]
     bits = size * 8
     value &= (1 << bits) - 1
     if signed and value >> (bits - 1):
@@ -286,7 +288,7 @@ class MemoryPlace(Place):
     mtype: str
 
     def write(self, value: int | float) -> None:
-        code, _size, is_float, _signed = _MEMTYPES[self.mtype]
+        code, _size, is_float, _signed = MEMTYPES[self.mtype]
         data = struct.pack("<" + code, float(value) if is_float else wrap(int(value), self.mtype))
         write_memory(self.memory(), self.address, data)
 
@@ -318,12 +320,12 @@ class WasmValue:
     @property
     def is_float(self) -> bool:
         """True for f32 / f64."""
-        return _MEMTYPES[self.mtype][2]
+        return MEMTYPES[self.mtype][2]
 
     @property
     def size(self) -> int:
         """The width in bytes."""
-        return _MEMTYPES[self.mtype][1]
+        return MEMTYPES[self.mtype][1]
 
 
 def format_float(value: float, mtype: str) -> str:
@@ -346,7 +348,7 @@ def format_float(value: float, mtype: str) -> str:
 
 def format_scalar(value: int | float, mtype: str, fmt: str | None = None) -> str:
     """One number in a gdb print format: ``x d u o t c f`` or ``None`` (natural)."""
-    _code, size, is_float, signed = _MEMTYPES[mtype]
+    _code, size, is_float, signed = MEMTYPES[mtype]
     if fmt in (None, "f") and is_float:
         return format_float(float(value), mtype)
     if fmt == "f" and not is_float:
@@ -354,7 +356,7 @@ def format_scalar(value: int | float, mtype: str, fmt: str | None = None) -> str
     if is_float:
         if fmt == "d":
             return str(int(value))
-        bits = int.from_bytes(struct.pack("<" + _MEMTYPES[mtype][0], value), "little")
+        bits = int.from_bytes(struct.pack("<" + MEMTYPES[mtype][0], value), "little")
         value, signed = bits, False
     ivalue = int(value)
     mask = (1 << (size * 8)) - 1
@@ -422,7 +424,7 @@ class SourceDebugger:
         self.session: Session | None = None
         self.launch: Launch | None = None
         self._breakpoints: dict[int, UserBreakpoint] = {}
-        self._next_number = 1
+        self._next_number = 1  # see next_breakpoint_number
         self._by_session: dict[int, UserBreakpoint] = {}
         self._internal: list[Breakpoint] = []
         self.history: list[Any] = []
@@ -535,7 +537,7 @@ class SourceDebugger:
                     raise DebugError("No symbol table is loaded.")
             match = info.lines_for(file, number)
             if match is None:
-                if not any(p for p in info.source_files() if _file_match(p, file)):
+                if not any(p for p in info.source_files() if file_match(p, file)):
                     raise DebugError(f'No source file named {file}.')
                 raise DebugError(f'Line {number} out of range; "{file}" has no code after it.')
             self.last_match = match
@@ -624,10 +626,17 @@ class SourceDebugger:
             raise DebugError("an ignore count cannot be negative")
         self.get_breakpoint(number).ignore = count
 
+    @property
+    def next_breakpoint_number(self) -> int:
+        """The number the next breakpoint added will get."""
+        return self._next_number
+
     def _live(self) -> bool:
         return self.session is not None and self.session.state.name in ("RUNNING", "PAUSED", "NOT_STARTED")
 
     def _install(self, bp: UserBreakpoint) -> None:
+        """Put ``bp`` into the running session.  Subclass hook (EditorDebugger wraps
+        it so a hit waits until the breakpoint is recorded)."""
         session = self.session
         if session is None or not bp.enabled:
             return
@@ -775,7 +784,7 @@ class SourceDebugger:
             values = []
             for i, ty in enumerate(results):
                 k = len(stack) - len(results) + i
-                values.append(WasmValue(stack[k], _VALTYPE_MEM[ty], ListPlace(stack, k)))
+                values.append(WasmValue(stack[k], VALTYPE_MEM[ty], ListPlace(stack, k)))
             return Paused(PauseReason.FINISH, outcome.frames, returned=tuple(values), finished=func)
         return outcome
 
@@ -1002,6 +1011,10 @@ class SourceDebugger:
             session.clear_breaks(numbers)
         self._internal = []
 
+    def wait(self) -> Outcome:
+        """The next outcome of the run under way (after a kill: its end)."""
+        return self._wait()
+
     def _wait(self, internal: PauseReason | None = None) -> Outcome:
         session = self.session
         if session is None:
@@ -1028,6 +1041,8 @@ class SourceDebugger:
     def _paused(
         self, event: Stopped, internal: PauseReason | None, internal_numbers: set[int]
     ) -> Paused | None:
+        """What a stop means to the user (None: run on).  Subclass hook (EditorDebugger
+        serialises it with :meth:`_install`)."""
         stop = event.stop
         frames = list(stop.frames)
         reason = stop.reason
@@ -1151,23 +1166,24 @@ class SourceDebugger:
             return self._dollar(name, frame)
         for index, known in self.local_names(frame.func_index).items():
             if known == name and index < len(frame.locals):
-                return self._local(frame, index)
+                return self.local_value(frame, index)
         raise DebugError(f'No symbol "{name}" in current context.')
 
-    def _local(self, frame: Any, index: int) -> WasmValue:
+    def local_value(self, frame: Any, index: int) -> WasmValue:
+        """Local ``index`` of Wasm frame ``frame`` as a writable value."""
         types = frame.locals.types()
-        return WasmValue(frame.locals[index], _VALTYPE_MEM[types[index]], ListPlace(frame.locals, index))
+        return WasmValue(frame.locals[index], VALTYPE_MEM[types[index]], ListPlace(frame.locals, index))
 
     def _dollar(self, name: str, frame: Any) -> WasmValue:
         body = name[1:]
         if body == "" or body.isdigit() or ((body.startswith("$") and body[1:].isdigit()) or body == "$"):
-            return self._history(body)
+            return self.history_value(body)
         for prefix in ("local", "l"):
             if body.startswith(prefix) and body[len(prefix):].isdigit():
                 index = int(body[len(prefix):])
                 if index >= len(frame.locals):
                     raise DebugError(f"{name}: the function has {len(frame.locals)} locals")
-                return self._local(frame, index)
+                return self.local_value(frame, index)
         for prefix in ("global", "g"):
             if body.startswith(prefix) and body[len(prefix):].isdigit():
                 return self._global(frame, int(body[len(prefix):]))
@@ -1177,7 +1193,7 @@ class SourceDebugger:
                 stack = frame.stack
                 if index >= len(stack):
                     raise DebugError(f"{name}: the operand stack holds {len(stack)} values")
-                return WasmValue(stack[index], _VALTYPE_MEM[stack.types()[index]], ListPlace(stack, index))
+                return WasmValue(stack[index], VALTYPE_MEM[stack.types()[index]], ListPlace(stack, index))
         if body == "pc":
             return WasmValue(frame.pc, "u32")
         raise DebugError(f"unknown convenience name {name}")
@@ -1189,10 +1205,11 @@ class SourceDebugger:
         glob = globals_[index]
         store = self.launch.store if self.launch is not None else None
         ty = glob.type(store).content
-        mtype = _VALTYPE_MEM.get(getattr(ty, "_ty", ty)) or _mtype_of_api(ty)
+        mtype = VALTYPE_MEM.get(ty.wasm_type) or _mtype_of_api(ty)
         return WasmValue(glob.value(store), mtype, GlobalPlace(glob, store))
 
-    def _history(self, body: str) -> WasmValue:
+    def history_value(self, body: str) -> WasmValue:
+        """Value-history entry ``$`` + ``body`` (``$``: the last, ``$N``, ``$$N``: N back)."""
         if not self.history:
             raise DebugError("History is empty.")
         if body == "":
@@ -1308,7 +1325,7 @@ class _WasmEval:
 
     def _memory(self, address: int, mtype: str) -> WasmValue:
         view = self.dbg.memory_view(self.frame)
-        code, size, _f, _s = _MEMTYPES[mtype]
+        code, size, _f, _s = MEMTYPES[mtype]
         raw = read_memory(view, address, size)
         value = struct.unpack("<" + code, raw)[0]
         return WasmValue(value, mtype, MemoryPlace(lambda: self.dbg.memory_view(self.frame), address, mtype))
@@ -1323,7 +1340,7 @@ class _WasmEval:
     def _unary(self, node: ex.Unary) -> WasmValue:
         if node.op == "sizeof":
             if isinstance(node.operand, ex.Cast):
-                return WasmValue(_MEMTYPES[memtype_of(node.operand.type.words, node.operand.type.pointers)][1], "u32")
+                return WasmValue(MEMTYPES[memtype_of(node.operand.type.words, node.operand.type.pointers)][1], "u32")
             return WasmValue(self.eval(node.operand).size, "u32")
         value = self.eval(node.operand)
         if node.op == "*":
@@ -1372,7 +1389,7 @@ class _WasmEval:
 
 
 def _convert(value: WasmValue, mtype: str) -> WasmValue:
-    if _MEMTYPES[mtype][2]:
+    if MEMTYPES[mtype][2]:
         v = float(value.value)
         if mtype == "f32":
             v = struct.unpack("<f", struct.pack("<f", v))[0] if math.isfinite(v) else v
@@ -1406,7 +1423,7 @@ def _arith(left: WasmValue, op: str, right: WasmValue | None) -> WasmValue:
             raise DebugError(f"Integer only operation {op}.")
         return _convert(WasmValue(r, "f64"), mtype)
     size = max(left.size, right.size, 4)
-    unsigned = any(not _MEMTYPES[v.mtype][3] and v.size >= size for v in (left, right))
+    unsigned = any(not MEMTYPES[v.mtype][3] and v.size >= size for v in (left, right))
     mtype = {4: "i32", 8: "i64"}[size]
     if unsigned:
         mtype = "u" + mtype[1:]
@@ -1610,7 +1627,7 @@ def wasm_to_cvalue(value: WasmValue) -> cv.CValue:
         return out
     size = value.size
     is_float = value.is_float
-    code = _MEMTYPES[value.mtype][0]
+    code = MEMTYPES[value.mtype][0]
 
     def write(data: bytes) -> None:
         number = struct.unpack("<" + code, data[:size].ljust(size, b"\0"))[0]
@@ -1736,13 +1753,13 @@ class CFrameContext:
         types = values.types()
         if not 0 <= index < len(types):
             raise DebugError("the variable's Wasm location does not exist at this pc")
-        mtype = _VALTYPE_MEM[types[index]]
+        mtype = VALTYPE_MEM[types[index]]
         return _number_bytes(values[index], size, ctype), None, _number_writer(ListPlace(values, index), mtype, ctype)
 
     def dollar(self, name: str) -> cv.CValue:
         body = name[1:]
         if body == "" or body.isdigit() or body.startswith("$"):
-            value = self.dbg._history(body)
+            value = self.dbg.history_value(body)
             return value if isinstance(value, cv.CValue) else wasm_to_cvalue(value)
         return wasm_to_cvalue(self.dbg._dollar(name, self.wasm))
 
@@ -1773,8 +1790,8 @@ def _number_writer(place: Place | None, mtype: str, ctype: CType) -> Callable[[b
             number: int | float = struct.unpack("<f" if len(data) == 4 else "<d", data)[0]
         else:
             number = int.from_bytes(data, "little", signed=False)
-            if _MEMTYPES[mtype][2]:
-                number = struct.unpack("<f" if mtype == "f32" else "<d", data.ljust(_MEMTYPES[mtype][1], b"\0"))[0]
+            if MEMTYPES[mtype][2]:
+                number = struct.unpack("<f" if mtype == "f32" else "<d", data.ljust(MEMTYPES[mtype][1], b"\0"))[0]
             else:
                 number = wrap(number, mtype)
         place.write(number)
@@ -1782,7 +1799,8 @@ def _number_writer(place: Place | None, mtype: str, ctype: CType) -> Callable[[b
     return write
 
 
-def _file_match(path: str, query: str) -> bool:
+def file_match(path: str, query: str) -> bool:
+    """Whether source ``path`` is what a user means by ``query`` (a file name or path tail)."""
     from ..dwarf import file_matches
 
     return bool(file_matches(path, query))

@@ -145,6 +145,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from .x64 import jmp_rel32_bytes
+
 __all__ = [
     "FUNCREF",
     "LAZY_ENTRY",
@@ -317,8 +319,7 @@ def twin_jump(func: CompiledFunction, twin: CompiledFunction) -> bytes:
     An armed function's switch is the 5-byte NOP (``x64.NOP5``): calls fall
     through into the debug version.
     """
-    rel = twin.start - (func.start + 5)
-    return b"\xe9" + (rel & 0xFFFF_FFFF).to_bytes(4, "little")
+    return jmp_rel32_bytes(func.start, twin.start)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 This module owns what every part of the macro-assembler needs: the module's
 :class:`~wasmdbg.jit.codebuf.CodeBuffer` and its
 :class:`~wasmdbg.jit.x64.Assembler`, the cache of already-encoded
-position-independent sequences (``_enc``: the first emission encodes, later
+position-independent sequences (``enc``: the first emission encodes, later
 ones copy the bytes), memory-operand caches, and the moves between
 registers, frame slots and constants.
 
@@ -34,16 +34,18 @@ class Emitter:
 
     ``pc`` is the Wasm offset of the instruction being compiled; trap checks
     and calls record it in ``trap_sites``/``call_sites`` (keys are offsets in
-    the module blob).
+    the module blob).  ``data`` (the buffer's bytearray) and ``enc`` (the
+    encoding cache) are public because every part of the macro-assembler,
+    split across ``masm*.py``, appends through them.
     """
 
     def __init__(self) -> None:
         self.buf = CodeBuffer()
         self.asm = Assembler(self.buf)
-        self._data = self.buf.data  # NB: the buffer never replaces its bytearray
+        self.data = self.buf.data  # NB: the buffer never replaces its bytearray
         # encodings of position-independent instruction sequences, by operands
         # (the first emission encodes, later ones copy the bytes)
-        self._enc: dict[tuple[object, ...], bytes] = {}
+        self.enc: dict[tuple[object, ...], bytes] = {}
         self.pc = 0
         self.trap_sites: dict[int, int] = {}
         self.call_sites: dict[int, int] = {}
@@ -95,14 +97,14 @@ class Emitter:
     def load_frame(self, size: int, reg: int, disp: int) -> None:
         """Cached-encoding front of :meth:`_enc_load_frame`."""
         key = (1, size, reg, disp)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_load_frame(size, reg, disp)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_load_frame(self, size: int, reg: int, disp: int) -> None:
         """``reg = [rbp+disp]`` (4 bytes zero-extend; XMM by width)."""
@@ -136,14 +138,14 @@ class Emitter:
     def store_frame(self, size: int, reg: int, disp: int) -> None:
         """Cached-encoding front of :meth:`_enc_store_frame`."""
         key = (2, size, reg, disp)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_store_frame(size, reg, disp)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_store_frame(self, size: int, reg: int, disp: int) -> None:
         """``[rbp+disp] = reg`` (GPRs store all 64 bits)."""
@@ -185,14 +187,14 @@ class Emitter:
     def copy_frame(self, dst_disp: int, src_disp: int) -> None:
         """Cached-encoding front of :meth:`_enc_copy_frame`."""
         key = (3, dst_disp, src_disp)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_copy_frame(dst_disp, src_disp)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_copy_frame(self, dst_disp: int, src_disp: int) -> None:
         """Copy the 8-byte slot ``[rbp+src]`` to ``[rbp+dst]`` via ``r11``."""
@@ -207,14 +209,14 @@ class Emitter:
     def load_const(self, reg: int, bits: int) -> None:
         """Cached-encoding front of :meth:`_enc_load_const`."""
         key = (11, reg, bits)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_load_const(reg, bits)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_load_const(self, reg: int, bits: int) -> None:
         """``reg = bits`` (a GPR gets the 64-bit pattern, an XMM its low bits)."""
@@ -236,7 +238,7 @@ class Emitter:
         else:
             self.asm.mov_rr(_G[dst], _G[src])
 
-    def _xmm_const(self, bits: int, size: int) -> Xmm:
+    def xmm_const(self, bits: int, size: int) -> Xmm:
         """Load a float constant into the scratch ``xmm15``."""
         a = self.asm
         if bits == 0:

@@ -136,14 +136,14 @@ class MacroAssembler(FloatOps, HeapOps):
     def int_binop(self, op: IntBinOp, size: int, dst: int, src: int) -> None:
         """Cached-encoding front of :meth:`_enc_int_binop`."""
         key = (4, op, size, dst, src)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_int_binop(op, size, dst, src)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_int_binop(self, op: IntBinOp, size: int, dst: int, src: int) -> None:
         """``dst = dst <op> src``."""
@@ -152,15 +152,15 @@ class MacroAssembler(FloatOps, HeapOps):
     def int_binop_imm(self, op: IntBinOp, size: int, dst: int, imm: int) -> bool:
         """Cached-encoding front of :meth:`_enc_int_binop_imm`."""
         key = (5, op, size, dst, imm)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return True
         start = len(data)
         if not self._enc_int_binop_imm(op, size, dst, imm):
             return False
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
         return True
 
     def _enc_int_binop_imm(self, op: IntBinOp, size: int, dst: int, imm: int) -> bool:
@@ -184,14 +184,14 @@ class MacroAssembler(FloatOps, HeapOps):
     def int_binop_frame(self, op: IntBinOp, size: int, dst: int, disp: int) -> None:
         """Cached-encoding front of :meth:`_enc_int_binop_frame`."""
         key = (6, op, size, dst, disp)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_int_binop_frame(op, size, dst, disp)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_int_binop_frame(self, op: IntBinOp, size: int, dst: int, disp: int) -> None:
         """``dst = dst <op> [rbp+disp]``."""
@@ -217,15 +217,15 @@ class MacroAssembler(FloatOps, HeapOps):
     def int_cmp_imm(self, size: int, a: int, imm: int) -> bool:
         """Cached-encoding front of :meth:`_enc_int_cmp_imm`."""
         key = (7, size, a, imm)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return True
         start = len(data)
         if not self._enc_int_cmp_imm(size, a, imm):
             return False
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
         return True
 
     def _enc_int_cmp_imm(self, size: int, a: int, imm: int) -> bool:
@@ -243,14 +243,14 @@ class MacroAssembler(FloatOps, HeapOps):
     def int_cmp_frame(self, size: int, a: int, disp: int) -> None:
         """Cached-encoding front of :meth:`_enc_int_cmp_frame`."""
         key = (8, size, a, disp)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if enc is not None:
             data += enc
             return
         start = len(data)
         self._enc_int_cmp_frame(size, a, disp)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_int_cmp_frame(self, size: int, a: int, disp: int) -> None:
         """Set flags from ``a - [rbp+disp]``."""
@@ -463,26 +463,26 @@ class MacroAssembler(FloatOps, HeapOps):
         ``interrupt_sites`` (debug mode only).
         """
         self.heap_used = False
-        self._heap_loads.clear()
+        self.heap_loads.clear()
         if not self.debug_hooks and self.trap_state is None:
             # NB: the same bytes for every function: encoded once per process
             tmpl = _PROLOGUES.get(self.heap_pinned)
             if tmpl is None:
                 tmpl = _PROLOGUES[self.heap_pinned] = _prologue_template(self.heap_pinned)
             code, frame_patch, stubs, heap_loads = tmpl
-            data = self._data
+            data = self.data
             base = len(data)
             data += code
             self._frame_patch = base + frame_patch
             pc = self.pc
-            all_stubs = self._stubs
+            all_stubs = self.trap_stubs
             for trap, at in stubs:
                 fixups = all_stubs.get((trap, pc))
                 if fixups is None:
                     fixups = all_stubs[(trap, pc)] = []
                 fixups.append(base + at)
             for at, size in heap_loads:
-                self._heap_loads.append((base + at, size))
+                self.heap_loads.append((base + at, size))
             return
         self._encode_prologue(interrupt_token)
 
@@ -556,16 +556,8 @@ class MacroAssembler(FloatOps, HeapOps):
     def new_blob(self) -> None:
         """Start a new, empty code blob (after :meth:`finish_module`), keeping the
         encoding caches: lazy compilation makes one blob per function."""
-        self.buf.reset()  # NB: in place: the encoders hold its bytearray
-        # NB: per-function state too, in case the last compile stopped half-way
-        self._stubs.clear()
-        self._dyn_stubs.clear()
-        self._heap_loads.clear()
-        self._trap_routines = {}
-        self._trap_common = Label("trap_common")
-        self.trap_sites = {}
-        self.call_sites = {}
-        self.bound_at = -1
+        self.reset_blob()
+        self.heap_loads.clear()
         self.table_calls = []
 
     def finish_function(self) -> None:
@@ -573,9 +565,9 @@ class MacroAssembler(FloatOps, HeapOps):
         self.emit_stubs()
         buf = self.buf
         if not self.heap_used:
-            for at, size in self._heap_loads:
+            for at, size in self.heap_loads:
                 buf.patch_bytes(at, _nop_bytes(size))
-        self._heap_loads.clear()
+        self.heap_loads.clear()
 
 
 # the non-debug prologue per heap_pinned: (code, offset of the frame-size field,
@@ -588,5 +580,5 @@ def _prologue_template(heap_pinned: bool) -> _PrologueTemplate:
     m = MacroAssembler()
     m.heap_pinned = heap_pinned
     m._encode_prologue(None)
-    stubs = tuple((code, at) for (code, _pc), fixups in m._stubs.items() for at in fixups)
-    return bytes(m._data), m._frame_patch, stubs, tuple(m._heap_loads)
+    stubs = tuple((code, at) for (code, _pc), fixups in m.trap_stubs.items() for at in fixups)
+    return bytes(m.data), m._frame_patch, stubs, tuple(m.heap_loads)

@@ -258,13 +258,13 @@ class FloatOps(OutOfLine):
             self.trap_if(Cond.P, TrapCode.BAD_CONVERSION_TO_INTEGER)
             if fsize == 8:
                 # valid iff x > -2**31 - 1 (and x < 2**31, i.e. x negative here)
-                self._ucomi(fsize, x, self._xmm_const(_F64_M2P31_M1, 8))
+                self._ucomi(fsize, x, self.xmm_const(_F64_M2P31_M1, 8))
                 self.trap_if(Cond.BE, TrapCode.INTEGER_OVERFLOW)
                 a.xorps_xx(XMM15, XMM15)
                 self._ucomi(fsize, x, XMM15)
                 self.trap_if(Cond.AE, TrapCode.INTEGER_OVERFLOW)
             else:
-                self._ucomi(fsize, x, self._xmm_const(_F32_M2P31, 4))
+                self._ucomi(fsize, x, self.xmm_const(_F32_M2P31, 4))
                 self.trap_if(Cond.NE, TrapCode.INTEGER_OVERFLOW)
         else:
             zero = Label()
@@ -317,7 +317,7 @@ class FloatOps(OutOfLine):
         if kind == TruncKind.TRAPPING:
             self.trap_if(Cond.P, TrapCode.BAD_CONVERSION_TO_INTEGER)
             m2p63 = _F64_M2P63 if fsize == 8 else _F32_M2P63
-            self._ucomi(fsize, x, self._xmm_const(m2p63, fsize))
+            self._ucomi(fsize, x, self.xmm_const(m2p63, fsize))
             self.trap_if(Cond.NE, TrapCode.INTEGER_OVERFLOW)
         else:
             zero = Label()
@@ -335,7 +335,7 @@ class FloatOps(OutOfLine):
         a = self.asm
         x, r = _X[src], _G[dst]
         cvt = a.cvttsd2si_rx if fsize == 8 else a.cvttss2si_rx
-        two63 = self._xmm_const(_F64_2P63 if fsize == 8 else _F32_2P63, fsize)
+        two63 = self.xmm_const(_F64_2P63 if fsize == 8 else _F32_2P63, fsize)
         done, big, slow, over = Label(), Label(), Label(), Label()
         self._ucomi(fsize, x, two63)
         a.jcc_l(Cond.AE, big)

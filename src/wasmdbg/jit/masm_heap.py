@@ -69,7 +69,7 @@ class HeapOps(OutOfLine):
         super().__init__()
         self.heap_pinned = False
         self.heap_used = False  # the current function accesses memory
-        self._heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
+        self.heap_loads: list[tuple[int, int]] = []  # (offset, size) of load_heap_regs code
         self._heap_size = Mem(R12, MEMORY.SIZE)
         self._heap_mems: dict[tuple[int, int], Mem] = {}
         # signal-based bounds checks (see the module doc): the next heap access
@@ -122,7 +122,7 @@ class HeapOps(OutOfLine):
             at = len(self.buf.data)
             a.mov_rm(R12, self.mem(14, VMCTX.MEMORY))
             a.mov_rm(R13, self.mem(12, MEMORY.BASE))
-            self._heap_loads.append((at, len(self.buf.data) - at))
+            self.heap_loads.append((at, len(self.buf.data) - at))
 
     def heap_addr(self, addr: int, offset: int, size: int) -> Mem:
         """Bounds-check an access of ``size`` bytes at ``addr + offset``.
@@ -148,10 +148,10 @@ class HeapOps(OutOfLine):
                     self.trap_stub(TrapCode.MEMORY_OUT_OF_BOUNDS)
                 return m
             ekey = (12, addr, end)
-            data = self._data
+            data = self.data
             if self.twin_faults and end <= 0x7FFF_FFFF:
                 self.fault_sites.append(len(data))
-            enc = self._enc.get(ekey)
+            enc = self.enc.get(ekey)
             if enc is not None:
                 data += enc
             else:
@@ -162,7 +162,7 @@ class HeapOps(OutOfLine):
                     a.mov_ri(R11, end)
                     a.add_rr(r, R11)
                 a.cmp_rm(r, self._heap_size)
-                self._enc[ekey] = bytes(data[start:])
+                self.enc[ekey] = bytes(data[start:])
             self.trap_if(Cond.A, TrapCode.MEMORY_OUT_OF_BOUNDS)
             key = (addr, size)
             m = self._heap_mems.get(key)
@@ -183,7 +183,7 @@ class HeapOps(OutOfLine):
     def _mark_fault_site(self) -> None:
         """The instruction about to be emitted is a faulting heap access."""
         self._fault_site = False
-        at = len(self._data)
+        at = len(self.data)
         self.trap_sites[at] = self.pc
         if self.twin_faults:
             self.fault_sites.append(at)
@@ -191,8 +191,8 @@ class HeapOps(OutOfLine):
     def heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Cached-encoding front of :meth:`_enc_heap_load`."""
         key = (9, id(m), dst, size, signed, to64)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if self._fault_site:
             self._mark_fault_site()
         if enc is not None:
@@ -200,7 +200,7 @@ class HeapOps(OutOfLine):
             return
         start = len(data)
         self._enc_heap_load(m, dst, size, signed, to64)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_heap_load(self, m: Mem, dst: int, size: int, signed: bool, to64: bool) -> None:
         """Load ``size`` bytes from ``m`` into ``dst`` (extended as asked)."""
@@ -233,8 +233,8 @@ class HeapOps(OutOfLine):
     def heap_store(self, m: Mem, src: int, size: int) -> None:
         """Cached-encoding front of :meth:`_enc_heap_store`."""
         key = (10, id(m), src, size)
-        enc = self._enc.get(key)
-        data = self._data
+        enc = self.enc.get(key)
+        data = self.data
         if self._fault_site:
             self._mark_fault_site()
         if enc is not None:
@@ -242,7 +242,7 @@ class HeapOps(OutOfLine):
             return
         start = len(data)
         self._enc_heap_store(m, src, size)
-        self._enc[key] = bytes(data[start:])
+        self.enc[key] = bytes(data[start:])
 
     def _enc_heap_store(self, m: Mem, src: int, size: int) -> None:
         """Store the low ``size`` bytes of ``src`` to ``m``."""
@@ -326,7 +326,7 @@ class HeapOps(OutOfLine):
 
         Like :meth:`call_direct`, ``r14`` needs no reload.
         """
-        data = self._data
+        data = self.data
         data += b"\xff\x15\0\0\0\0"
         ret = len(data)
         self.table_calls.append((ret - 4, func))

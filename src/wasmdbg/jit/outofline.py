@@ -85,7 +85,7 @@ class OutOfLine(Emitter):
         self._trap_common = Label("trap_common")
         # per function: (code, pc) -> stub label; pc -> dynamic-code stub label
         # (code, pc) -> offsets of the rel32 fields of the jumps to that stub
-        self._stubs: dict[tuple[int, int], list[int]] = {}
+        self.trap_stubs: dict[tuple[int, int], list[int]] = {}
         self._dyn_stubs: dict[int, Label] = {}
         # debug mode: trap reporting and pausing interrupt checks (see the module doc)
         self.debug_hooks = False
@@ -102,9 +102,9 @@ class OutOfLine(Emitter):
     def trap_if(self, cond: Cond, code: TrapCode) -> None:
         """Jump to a trap stub for ``code`` if ``cond`` holds."""
         key = (code, self.pc)
-        fixups = self._stubs.get(key)
+        fixups = self.trap_stubs.get(key)
         if fixups is None:
-            fixups = self._stubs[key] = []
+            fixups = self.trap_stubs[key] = []
             if self.trap_state is not None:
                 self._stub_states[key] = self.trap_state()
         fixups.append(self.asm.jcc_fixup(cond))
@@ -113,8 +113,8 @@ class OutOfLine(Emitter):
         """The stub :meth:`trap_if` would make, with no jump to it (a twin's
         faulting access: its return address pairs with the debug version's)."""
         key = (code, self.pc)
-        if key not in self._stubs:
-            self._stubs[key] = []
+        if key not in self.trap_stubs:
+            self.trap_stubs[key] = []
             if self.trap_state is not None:
                 self._stub_states[key] = self.trap_state()
 
@@ -170,7 +170,7 @@ class OutOfLine(Emitter):
         trap_sites = self.trap_sites
         routines = self._trap_routines
         emit_rel32 = buf.emit_label_rel32
-        for key, fixups in self._stubs.items():
+        for key, fixups in self.trap_stubs.items():
             code, pc = key
             here = len(data)
             for at in fixups:
@@ -207,9 +207,23 @@ class OutOfLine(Emitter):
             self.trap_sites[ret] = pc  # where a backtrace says an INTERRUPT trap was
             self.interrupt_sites.append((ret, token))
             a.jmp_l(back)
-        self._stubs.clear()
+        self.trap_stubs.clear()
         self._dyn_stubs.clear()
         self._interrupt_stubs.clear()
+
+    def reset_blob(self) -> None:
+        """Empty the buffer and the per-module trap routines for a new blob (see
+        ``MacroAssembler.new_blob``); per-function state too, in case the last
+        compile stopped half-way."""
+        self.buf.reset()  # NB: in place: the encoders hold its bytearray
+        self.trap_stubs.clear()
+        self._dyn_stubs.clear()
+        self._interrupt_stubs.clear()
+        self._trap_routines = {}
+        self._trap_common = Label("trap_common")
+        self.trap_sites = {}
+        self.call_sites = {}
+        self.bound_at = -1
 
     def finish_module(self) -> bytes:
         """Emit the shared trap routines and return the module's code."""

@@ -215,10 +215,19 @@ def call_rel32_bytes(at: int, target: int) -> bytes:
     What an enabled patch site holds; ``at`` and ``target`` are absolute
     addresses (or offsets in the same code blob).
     """
+    return _rel32_bytes(b"\xe8", "call", at, target)
+
+
+def jmp_rel32_bytes(at: int, target: int) -> bytes:
+    """The 5 bytes of ``jmp target`` placed at address ``at`` (``E9`` + rel32)."""
+    return _rel32_bytes(b"\xe9", "jmp", at, target)
+
+
+def _rel32_bytes(op: bytes, what: str, at: int, target: int) -> bytes:
     disp = target - (at + 5)
     if not _I32_MIN <= disp <= _I32_MAX:
-        raise EncodingError(f"call from {at:#x} to {target:#x} is out of rel32 range")
-    return b"\xe8" + _pack_i32(disp)
+        raise EncodingError(f"{what} from {at:#x} to {target:#x} is out of rel32 range")
+    return op + _pack_i32(disp)
 
 
 def _c32(imm: int) -> int:

@@ -160,7 +160,8 @@ class Config:
     def cranelift_flag_set(self, key: str, value: str) -> None:
         """Accepted for compatibility; no effect."""
 
-    def _copy(self) -> Config:
+    def copy(self) -> Config:
+        """Runtime-facing: an independent copy (what an Engine keeps)."""
         dup = Config()
         object.__setattr__(dup, "guest_debug", self.guest_debug)
         object.__setattr__(dup, "max_wasm_stack", self.max_wasm_stack)
@@ -173,13 +174,13 @@ class Config:
         return dup
 
     @property
-    def _signal_bounds(self) -> bool:
-        """Whether compiled code relies on faulting accesses (plain code or twins, with signals)."""
+    def uses_signal_bounds(self) -> bool:
+        """Runtime-facing: whether compiled code relies on faulting accesses (plain code or twins, with signals)."""
         return self.signals_based_traps and (not self.guest_debug or self.debug_twins)
 
     @property
-    def _lazy(self) -> bool:
-        """Whether modules compile each function on its first call (plain builds)."""
+    def uses_lazy_compilation(self) -> bool:
+        """Runtime-facing: whether modules compile each function on its first call (plain builds)."""
         return self.lazy_compilation and not self.guest_debug
 
     _other: dict[str, Any]

@@ -35,7 +35,7 @@ class Engine:
             config = Config()
         elif not isinstance(config, Config):
             raise TypeError("expected Config")
-        self.config = config._copy()
+        self.config = config.copy()
         self._sig_lock = threading.Lock()
         self._sigs: dict[core.FuncType, int] = {}
         self._stub_code: StubCode | None = None
@@ -62,11 +62,21 @@ class Engine:
             self._stub_code = get_stub_code()
         return self._stub_code
 
+    @property
+    def epoch(self) -> int:
+        """Runtime-facing: the current epoch (``increment_epoch`` advances it)."""
+        return self._epoch
+
+    def watch_epoch(self, store: Store) -> None:
+        """Runtime-facing: check ``store``'s epoch deadline at every ``increment_epoch``
+        (held weakly)."""
+        self._epoch_stores.add(store)
+
     def increment_epoch(self) -> None:
         """Advance the epoch; Stores whose deadline is reached get interrupted."""
         self._epoch += 1
         for store in list(self._epoch_stores):
-            store._check_epoch(self._epoch)
+            store.check_epoch(self._epoch)
 
     def is_pulley(self) -> bool:
         """Always False: wasmdbg runs native x86-64 code."""

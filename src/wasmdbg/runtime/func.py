@@ -14,7 +14,7 @@ out when it returns, and the caller reads them before anything else runs.
 
 Wasm -> host: a host Func's VMFuncRef points at the JIT's host-call stub
 and at a small VMContext holding ``host_id``; the stub calls the Store's
-``hostcall`` callback, which lands in :meth:`Func._run_host`.
+``hostcall`` callback, which lands in :meth:`Func.call_from_wasm`.
 
 ``Caller`` is what a host function defined with ``access_caller=True``
 receives first: it finds the calling instance's exports (``caller.get
@@ -100,23 +100,25 @@ class Func:
             raise TypeError("expected a FuncType")
         if not callable(func):
             raise TypeError("expected a callable")
-        self._init_common(st, ty._core)
+        self._init_common(st, ty.wasm_type)
         self._host = func
         self._access_caller = bool(access_caller)
-        host_id = st._register_host(self)
-        ctx = st._new_host_context(host_id)
+        host_id = st.register_host(self)
+        ctx = st.new_host_context(host_id)
         self._ctx = ctx
         self._instance = None
         self._index = None
-        self._code = st._stub_code.hostcall_address
+        self._code = st.stub_code.hostcall_address
         self._vmctx = ctypes.addressof(ctx)
         self._buf = None
         self._buf_addr = 0
         self._finish_ref()
 
     @classmethod
-    def _wasm(cls, store: Store, instance: Instance, index: int, ft: core.FuncType, code: int, vmctx: int) -> Func:
-        """A function defined by ``instance`` (code at ``code``)."""
+    def for_instance(
+        cls, store: Store, instance: Instance, index: int, ft: core.FuncType, code: int, vmctx: int
+    ) -> Func:
+        """Runtime-facing: function ``index`` defined by ``instance`` (code at ``code``)."""
         self = object.__new__(cls)
         self._init_common(store, ft)
         self._host = None
@@ -144,12 +146,12 @@ class Func:
         ref.vmctx = self._vmctx
         self._ref = ref
         self._ref_addr = ctypes.addressof(ref)
-        self._store._funcs[self._ref_addr] = self
+        self._store.register_func(self)
 
     # -- public API ------------------------------------------------------------------
     def type(self, store: Any) -> FuncType:
         """The function's signature."""
-        return FuncType._of(self._ft)
+        return FuncType.from_wasm_type(self._ft)
 
     def __call__(self, store: Any, *params: Any) -> Any:
         """Call with Python values (or :class:`Val`); returns None, a value, or a list."""
@@ -163,7 +165,7 @@ class Func:
         if buf is None:
             return codec.shape_results(self._call_host_py(params))
         codec.write_params(st, buf, params)
-        st._call(self._vmctx, self._code, self._buf_addr, codec.nslots)
+        st.enter_wasm(self._vmctx, self._code, self._buf_addr, codec.nslots)
         return codec.shape_results(codec.read_results(st, buf))
 
     def call_vals(self, store: Any, args: Sequence[Val]) -> list[Val]:
@@ -177,11 +179,11 @@ class Func:
         buf = self._buf
         if buf is None:
             values = self._call_host_py(args)
-            return [Val._from_slot(st, k, py_to_bits(st, k, v)) for k, v in zip(codec.results, values, strict=True)]
+            return [Val.from_slot(st, k, py_to_bits(st, k, v)) for k, v in zip(codec.results, values, strict=True)]
         for i, kind in enumerate(codec.params):
             buf[i] = py_to_bits(st, kind, args[i])
-        st._call(self._vmctx, self._code, self._buf_addr, codec.nslots)
-        return [Val._from_slot(st, kind, buf[i]) for i, kind in enumerate(codec.results)]
+        st.enter_wasm(self._vmctx, self._code, self._buf_addr, codec.nslots)
+        return [Val.from_slot(st, kind, buf[i]) for i, kind in enumerate(codec.results)]
 
     # -- host functions --------------------------------------------------------------
     def _check_host_results(self, res: Any) -> Sequence[Any]:
@@ -217,8 +219,8 @@ class Func:
         values = self._check_host_results(res)
         return [bits_to_py(st, k, py_to_bits(st, k, v)) for k, v in zip(codec.results, values, strict=True)]
 
-    def _run_host(self, st: Store, slots: int) -> int:
-        """Body of the ``hostcall`` callback: read params, call, write results."""
+    def call_from_wasm(self, st: Store, slots: int) -> int:
+        """Runtime-facing: the body of the ``hostcall`` callback (read params, call, write results)."""
         codec = self._codec
         buf = codec.view.from_address(slots)
         args = codec.read_params(st, buf)
@@ -250,13 +252,22 @@ class Func:
         return self._index
 
     @property
+    def wasm_type(self) -> core.FuncType:
+        """Runtime-facing: the signature as the decoder spells it."""
+        return self._ft
+
+    def belongs_to(self, store: Store) -> bool:
+        """Runtime-facing: whether this function was created in ``store``."""
+        return self._store is store
+
+    @property
     def funcref_address(self) -> int:
         """Address of this function's VMFuncRef (what tables and funcref values hold)."""
         return self._ref_addr
 
     def __repr__(self) -> str:
         kind = "host" if self._host is not None else f"wasm {self._index}"
-        return f"<Func {kind} {FuncType._of(self._ft)}>"
+        return f"<Func {kind} {FuncType.from_wasm_type(self._ft)}>"
 
 
 class Caller:
@@ -276,7 +287,7 @@ class Caller:
     def _instance(self) -> Instance | None:
         if not (self._valid and self._from_wasm):
             return None
-        fp = self._store._ctx.last_exit_fp
+        fp = self._store.vm.last_exit_fp
         if not fp:
             return None
         return self._store.instance_of_vmctx(peek(fp - 8))

@@ -33,10 +33,11 @@ class Global:
         if not isinstance(ty, GlobalType):
             raise TypeError("expected a GlobalType")
         st = as_store(store)
-        self._init(st, ty._core, py_to_bits(st, ty._core.valtype, val))
+        self._init(st, ty.wasm_type, py_to_bits(st, ty.wasm_type.valtype, val))
 
     @classmethod
-    def _new(cls, store: Store, ty: core.GlobalType, bits: int) -> Global:
+    def create(cls, store: Store, ty: core.GlobalType, bits: int) -> Global:
+        """Runtime-facing: a global of the decoder's type ``ty`` holding slot ``bits`` (instantiation)."""
         self = object.__new__(cls)
         self._init(store, ty, bits)
         return self
@@ -46,15 +47,20 @@ class Global:
         self._ty = ty
         self._cell = ctypes.c_uint64(bits)
         self._cell_addr = ctypes.addressof(self._cell)
-        store._globals.append(self)
+        store.register_global(self)
 
     @property
-    def _bits(self) -> int:
+    def raw_bits(self) -> int:
+        """Runtime-facing: the cell's slot bits."""
         return int(self._cell.value)
+
+    def belongs_to(self, store: Store) -> bool:
+        """Runtime-facing: whether this global was created in ``store``."""
+        return self._store is store
 
     def type(self, store: Any) -> GlobalType:
         """The global's type."""
-        return GlobalType._of(self._ty)
+        return GlobalType.from_wasm_type(self._ty)
 
     def value(self, store: Any) -> Any:
         """The current value as a Python value."""
@@ -62,7 +68,7 @@ class Global:
 
     def value_val(self, store: Any) -> Val:
         """The current value as a :class:`Val` (exact bits)."""
-        return Val._from_slot(as_store(store), self._ty.valtype, self._cell.value)
+        return Val.from_slot(as_store(store), self._ty.valtype, self._cell.value)
 
     def set_value(self, store: Any, val: Any) -> None:
         """Set the value (mutable globals only)."""

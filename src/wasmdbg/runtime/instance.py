@@ -78,13 +78,13 @@ def _incompatible(imp: Import, want: str, got: str) -> LinkError:
 
 def _describe(item: Any) -> str:
     if isinstance(item, Func):
-        return str(FuncType._of(item._ft))
+        return str(FuncType.from_wasm_type(item.wasm_type))
     if isinstance(item, Table):
-        return str(TableType._of(item._current_type()))
+        return str(TableType.from_wasm_type(item.current_wasm_type()))
     if isinstance(item, Memory):
-        return str(MemoryType._of(item._current_type()))
+        return str(MemoryType.from_wasm_type(item.current_wasm_type()))
     if isinstance(item, Global):
-        return str(GlobalType._of(item._ty))
+        return str(GlobalType.from_wasm_type(item.wasm_type))
     return type(item).__name__
 
 
@@ -92,31 +92,31 @@ def check_import(store: Store, types: Sequence[core.FuncType], imp: Import, item
     """Raise :class:`LinkError` unless ``item`` satisfies ``imp``."""
     if not isinstance(item, Func | Table | Memory | Global):
         raise TypeError("expected a Func, Global, Memory, or Table")
-    if item._store is not store:
+    if not item.belongs_to(store):
         raise WasmError("cross-`Store` instantiation is not currently supported")
     desc = imp.desc
     kind = imp.kind
     if kind is ExternKind.FUNC:
         want_ft = types[desc] if isinstance(desc, int) else None
-        if not isinstance(item, Func) or want_ft is None or item._ft != want_ft:
-            want = str(FuncType._of(want_ft)) if want_ft is not None else "func"
+        if not isinstance(item, Func) or want_ft is None or item.wasm_type != want_ft:
+            want = str(FuncType.from_wasm_type(want_ft)) if want_ft is not None else "func"
             raise _incompatible(imp, want, _describe(item))
         return
     if kind is ExternKind.TABLE and isinstance(desc, core.TableType):
         if (
             not isinstance(item, Table)
-            or item._ty.elem is not desc.elem
-            or not _limits_match(item._current_type().limits, desc.limits)
+            or item.wasm_type.elem is not desc.elem
+            or not _limits_match(item.current_wasm_type().limits, desc.limits)
         ):
-            raise _incompatible(imp, str(TableType._of(desc)), _describe(item))
+            raise _incompatible(imp, str(TableType.from_wasm_type(desc)), _describe(item))
         return
     if kind is ExternKind.MEMORY and isinstance(desc, core.MemoryType):
-        if not isinstance(item, Memory) or not _limits_match(item._current_type().limits, desc.limits):
-            raise _incompatible(imp, str(MemoryType._of(desc)), _describe(item))
+        if not isinstance(item, Memory) or not _limits_match(item.current_wasm_type().limits, desc.limits):
+            raise _incompatible(imp, str(MemoryType.from_wasm_type(desc)), _describe(item))
         return
     if kind is ExternKind.GLOBAL and isinstance(desc, core.GlobalType):
-        if not isinstance(item, Global) or item._ty != desc:
-            raise _incompatible(imp, str(GlobalType._of(desc)), _describe(item))
+        if not isinstance(item, Global) or item.wasm_type != desc:
+            raise _incompatible(imp, str(GlobalType.from_wasm_type(desc)), _describe(item))
         return
     raise _incompatible(imp, _kind_name(kind), _describe(item))
 
@@ -147,7 +147,7 @@ class Instance:
 
     # -- instantiation ------------------------------------------------------------------
     def _instantiate(self, st: Store, module: Module, imports: list[Any]) -> None:
-        mod = module._def
+        mod = module.definition
         if module.engine is not st.engine:
             raise WasmError("cross-`Engine` instantiation is not currently supported")
         if len(imports) != len(mod.imports):
@@ -169,13 +169,13 @@ class Instance:
                 memories.append(item)
             else:
                 globals_.append(item)
-        code = st._code_for(module)
+        code = st.code_for(module)
         self._code = code
         ctx = VMContext()
         self._vmctx = ctx
         self._vmctx_addr = vmctx_addr = ctypes.addressof(ctx)
-        self._id = st._register_instance(self)
-        ctx.store = st._ctx_addr
+        self._id = st.register_instance(self)
+        ctx.store = st.vmctx_address
         ctx.instance_id = self._id
         engine = st.engine
         self._sig_ids = u64_array([engine.sig_id(t) for t in mod.types])
@@ -186,26 +186,26 @@ class Instance:
         for index in range(mod.num_imported_funcs, len(mod.func_type_indices)):
             if index not in starts:
                 raise WasmError(f"compiled code lacks function {index}")
-            funcs.append(Func._wasm(st, self, index, mod.func_type(index), base + starts[index], vmctx_addr))
+            funcs.append(Func.for_instance(st, self, index, mod.func_type(index), base + starts[index], vmctx_addr))
         self._funcs = funcs
-        self._func_ptrs = u64_array([f._ref_addr for f in funcs])
+        self._func_ptrs = u64_array([f.funcref_address for f in funcs])
         ctx.funcs = ctypes.addressof(self._func_ptrs)
 
         for tt in mod.tables[mod.num_imported_tables :]:
-            tables.append(Table._new(st, tt))
+            tables.append(Table.create(st, tt))
         self._tables = tables
-        self._table_ptrs = u64_array([t._vm_addr for t in tables])
+        self._table_ptrs = u64_array([t.vm_address for t in tables])
         ctx.tables = ctypes.addressof(self._table_ptrs)
 
         for mt in mod.memories[mod.num_imported_memories :]:
-            memories.append(Memory._new(st, mt))
+            memories.append(Memory.create(st, mt))
         self._memories = memories
-        ctx.memory = memories[0]._vm_addr if memories else 0
+        ctx.memory = memories[0].vm_address if memories else 0
 
         self._globals = globals_
         for gd in mod.global_defs:
-            globals_.append(Global._new(st, gd.type, self._eval(gd.init)))
-        self._global_ptrs = u64_array([g._cell_addr for g in globals_])
+            globals_.append(Global.create(st, gd.type, self._eval(gd.init)))
+        self._global_ptrs = u64_array([g.cell_address for g in globals_])
         ctx.globals = ctypes.addressof(self._global_ptrs)
 
         self._elems = [self._eval_elem(seg) for seg in mod.elems]
@@ -215,20 +215,20 @@ class Instance:
                 values = self._elems[i]
                 offset = self._eval(seg.offset_expr) & _M32
                 table = tables[seg.table]
-                if offset + len(values) > table._size:
-                    raise Trap._from_abi(abi.TrapCode.TABLE_OUT_OF_BOUNDS, [])
+                if offset + len(values) > table.element_count:
+                    raise Trap.from_trap_code(abi.TrapCode.TABLE_OUT_OF_BOUNDS, [])
                 for j, bits in enumerate(values):
-                    table._set_bits(offset + j, bits)
+                    table.set_bits(offset + j, bits)
             if seg.mode is not SegmentMode.PASSIVE:
                 self._elems[i] = []
         for i, dseg in enumerate(mod.datas):
             if dseg.mode is SegmentMode.ACTIVE and dseg.offset_expr is not None:
                 offset = self._eval(dseg.offset_expr) & _M32
                 mem = memories[dseg.memory]
-                if offset + len(dseg.data) > mem._size:
-                    raise Trap._from_abi(abi.TrapCode.MEMORY_OUT_OF_BOUNDS, [])
+                if offset + len(dseg.data) > mem.byte_size:
+                    raise Trap.from_trap_code(abi.TrapCode.MEMORY_OUT_OF_BOUNDS, [])
                 if dseg.data:
-                    ctypes.memmove(mem._base + offset, dseg.data, len(dseg.data))
+                    ctypes.memmove(mem.base_address + offset, dseg.data, len(dseg.data))
                 self._datas[i] = b""
         if mod.start is not None:
             funcs[mod.start](st)
@@ -242,11 +242,11 @@ class Instance:
             elif op == 0x42 or op == 0x44:  # i64.const, f64.const
                 stack.append(int(imm) & _M64)  # type: ignore[call-overload]
             elif op == 0x23:  # global.get
-                stack.append(self._globals[int(imm)]._bits)  # type: ignore[call-overload]
+                stack.append(self._globals[int(imm)].raw_bits)  # type: ignore[call-overload]
             elif op == 0xD0:  # ref.null
                 stack.append(0)
             elif op == 0xD2:  # ref.func
-                stack.append(self._funcs[int(imm)]._ref_addr)  # type: ignore[call-overload]
+                stack.append(self._funcs[int(imm)].funcref_address)  # type: ignore[call-overload]
             elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):  # extended const
                 b = stack.pop()
                 a = stack.pop()
@@ -261,11 +261,36 @@ class Instance:
     def _eval_elem(self, seg: ElemSegment) -> list[int]:
         return [self._eval(e) for e in seg.init]
 
-    # -- libcalls -----------------------------------------------------------------------
-    def _libcall(self, op: int, slots: int) -> int:
+    # -- libcalls (runtime-facing) ------------------------------------------------------
+    def run_libcall(self, op: int, slots: int) -> int:
+        """Runtime-facing: run libcall ``op`` on the slots at ``slots`` (the Store's callback)."""
         from .libcall import dispatch
 
         return dispatch(self, op, slots)
+
+    def memory_at(self, index: int) -> Memory:
+        """Runtime-facing: memory ``index`` (imports first)."""
+        return self._memories[index]
+
+    def table_at(self, index: int) -> Table:
+        """Runtime-facing: table ``index`` (imports first)."""
+        return self._tables[index]
+
+    def data_segment(self, index: int) -> bytes:
+        """Runtime-facing: the bytes of data segment ``index`` (empty once dropped or applied)."""
+        return self._datas[index]
+
+    def drop_data(self, index: int) -> None:
+        """Runtime-facing: ``data.drop``."""
+        self._datas[index] = b""
+
+    def elem_segment(self, index: int) -> list[int]:
+        """Runtime-facing: the slot bits of element segment ``index`` (empty once dropped or applied)."""
+        return self._elems[index]
+
+    def drop_elem(self, index: int) -> None:
+        """Runtime-facing: ``elem.drop``."""
+        self._elems[index] = []
 
     # -- exports ------------------------------------------------------------------------
     def _extern(self, kind: ExternKind, index: int) -> AsExtern:
@@ -330,7 +355,7 @@ class InstanceExports(Mapping[str, AsExtern]):
     def __init__(self, instance: Instance) -> None:
         items: dict[str, AsExtern] = {}
         seq: list[AsExtern] = []
-        for exp in instance._module._def.exports:
+        for exp in instance.module.definition.exports:
             item = instance._extern(exp.kind, exp.index)
             items[exp.name] = item
             seq.append(item)

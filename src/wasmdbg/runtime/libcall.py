@@ -30,51 +30,54 @@ _TABLE_OOB = int(TrapCode.TABLE_OUT_OF_BOUNDS)
 
 
 def _memory_grow(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    old = inst._memories[s[0]]._grow(s[1] & _M32)
+    old = inst.memory_at(s[0]).try_grow(s[1] & _M32)
     s[0] = old & _M32
     return 0
 
 
 def _memory_init(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    data = inst._datas[s[0]]
-    mem = inst._memories[s[1]]
+    data = inst.data_segment(s[0])
+    mem = inst.memory_at(s[1])
     dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
-    if src + n > len(data) or dst + n > mem._size:
+    if src + n > len(data) or dst + n > mem.byte_size:
         return _MEM_OOB
     if n:
-        ctypes.memmove(mem._base + dst, data[src : src + n], n)
+        ctypes.memmove(mem.base_address + dst, data[src : src + n], n)
     return 0
 
 
 def _data_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    inst._datas[s[0]] = b""
+    inst.drop_data(s[0])
     return 0
 
 
 def _table_grow(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    old = inst._tables[s[0]]._grow(s[2] & _M32, s[1])
+    old = inst.table_at(s[0]).try_grow(s[2] & _M32, s[1])
     s[0] = old & _M32
     return 0
 
 
 def _table_init(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    elems = inst._elems[s[0]]
-    table = inst._tables[s[1]]
+    elems = inst.elem_segment(s[0])
+    table = inst.table_at(s[1])
     dst, src, n = s[2] & _M32, s[3] & _M32, s[4] & _M32
-    if src + n > len(elems) or dst + n > table._size:
+    if src + n > len(elems) or dst + n > table.element_count:
         return _TABLE_OOB
     for i in range(n):
-        table._set_bits(dst + i, elems[src + i])
+        table.set_bits(dst + i, elems[src + i])
     return 0
 
 
 def _elem_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    inst._elems[s[0]] = []
+    inst.drop_elem(s[0])
     return 0
 
 
 def _lazy_compile(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    s[0] = inst._module._lazy_code().code_address(s[0])
+    code = inst.module.lazy_code
+    if code is None:
+        raise WasmError("lazy compilation requested by a module compiled at once")
+    s[0] = code.code_address(s[0])
     return 0
 
 

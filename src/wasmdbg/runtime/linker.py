@@ -83,7 +83,7 @@ class Linker:
 
         if not isinstance(item, Func | Memory | Table | Global):
             raise TypeError("expected a Func, Global, Memory, or Table")
-        if item._store is not as_store(store):
+        if not item.belongs_to(as_store(store)):
             raise WasmError("cannot define an item from a different Store")
         self._insert(module, name, item)
 
@@ -125,7 +125,7 @@ class Linker:
         ``store.set_wasi``.
         """
         for name, (ft, fn) in wasi_functions().items():
-            self._insert(WASI_MODULE, name, _HostFuncDef(FuncType._of(ft), fn, True))
+            self._insert(WASI_MODULE, name, _HostFuncDef(FuncType.from_wasm_type(ft), fn, True))
 
     def _resolve(self, store: Store, module: str, name: str) -> AsExtern | None:
         item = self._defs.get((module, name))
@@ -139,7 +139,7 @@ class Linker:
             raise TypeError("expected a `Module`")
         st = as_store(store)
         imports: list[AsExtern] = []
-        for imp in module._def.imports:
+        for imp in module.definition.imports:
             item = self._resolve(st, imp.module, imp.name)
             if item is None:
                 raise LinkError(f"unknown import: `{imp.module}::{imp.name}` has not been defined")
@@ -163,7 +163,7 @@ class Linker:
 
     def define_unknown_imports_as_traps(self, module: Module) -> None:
         """Define every undefined function import as a function that traps."""
-        mod = module._def
+        mod = module.definition
         for imp in mod.imports:
             if imp.kind is ExternKind.FUNC and (imp.module, imp.name) not in self._defs:
                 label = f"{imp.module}::{imp.name}"
@@ -171,13 +171,13 @@ class Linker:
                 def trap(*args: Any, _label: str = label) -> Any:
                     raise Trap(f"unknown import: `{_label}` has not been defined")
 
-                ft = FuncType._of(mod.types[imp.desc])  # type: ignore[index]
+                ft = FuncType.from_wasm_type(mod.types[imp.desc])  # type: ignore[index]
                 self._insert(imp.module, imp.name, _HostFuncDef(ft, trap, False))
 
     def define_unknown_imports_as_default_values(self, store: Any, module: Module) -> None:
         """Define every undefined function import as returning zeros / nulls."""
         st = as_store(store)
-        mod = module._def
+        mod = module.definition
         for imp in mod.imports:
             if imp.kind is ExternKind.FUNC and (imp.module, imp.name) not in self._defs:
                 core_ft = mod.types[imp.desc]  # type: ignore[index]
@@ -187,4 +187,4 @@ class Linker:
                 def default(*args: Any, _v: Any = shaped) -> Any:
                     return _v
 
-                self._insert(imp.module, imp.name, Func(st, FuncType._of(core_ft), default))
+                self._insert(imp.module, imp.name, Func(st, FuncType.from_wasm_type(core_ft), default))

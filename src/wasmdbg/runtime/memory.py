@@ -51,17 +51,18 @@ class Memory:
     def __init__(self, store: Any, ty: MemoryType) -> None:
         if not isinstance(ty, MemoryType):
             raise TypeError("expected a MemoryType")
-        self._init(as_store(store), ty._core)
+        self._init(as_store(store), ty.wasm_type)
 
     @classmethod
-    def _new(cls, store: Store, ty: core.MemoryType) -> Memory:
+    def create(cls, store: Store, ty: core.MemoryType) -> Memory:
+        """Runtime-facing: a memory of the decoder's type ``ty`` (instantiation)."""
         self = object.__new__(cls)
         self._init(store, ty)
         return self
 
     def _init(self, store: Store, ty: core.MemoryType) -> None:
-        lim = store._limits
-        if lim.memories is not None and len(store._memories) >= lim.memories:
+        lim = store.limits
+        if lim.memories is not None and store.memory_count >= lim.memories:
             raise WasmError("resource limit exceeded: memory count too high")
         minimum = ty.limits.min
         maximum = ty.limits.max if ty.limits.max is not None else core.MAX_PAGES
@@ -74,7 +75,7 @@ class Memory:
         self._max_pages = maximum
         try:
             reserve = maximum * PAGE
-            if store.engine.config._signal_bounds:
+            if store.engine.config.uses_signal_bounds:
                 reserve = max(reserve, SIGNAL_RESERVATION)
             self._res = Reservation(reserve, minimum * PAGE)
         except CodeMemoryError as exc:
@@ -84,16 +85,16 @@ class Memory:
         vm.size = minimum * PAGE
         self._vm = vm
         self._vm_addr = ctypes.addressof(vm)
-        store._memories.append(self)
+        store.register_memory(self)
 
-    # -- used by compiled code (libcalls) and the API ----------------------------
-    def _grow(self, delta: int) -> int:
-        """Grow by ``delta`` pages; the old size in pages, or -1."""
+    # -- runtime-facing: used by compiled code (libcalls), instantiation and WASI ----
+    def try_grow(self, delta: int) -> int:
+        """Runtime-facing: grow by ``delta`` pages; the old size in pages, or -1."""
         old = self._vm.size // PAGE
         new = old + delta
         if new > self._max_pages:
             return -1
-        lim = self._store._limits.memory_size
+        lim = self._store.limits.memory_size
         if lim is not None and new * PAGE > lim:
             return -1
         if delta:
@@ -104,17 +105,23 @@ class Memory:
             self._vm.size = new * PAGE
         return old
 
-    def _current_type(self) -> core.MemoryType:
-        """The type with ``limits.min`` the current size (what imports are matched against)."""
+    def current_wasm_type(self) -> core.MemoryType:
+        """Runtime-facing: the type with ``limits.min`` the current size (what imports are matched against)."""
         return core.MemoryType(core.Limits(self._vm.size // PAGE, self._ty.limits.max))
 
     @property
-    def _base(self) -> int:
+    def base_address(self) -> int:
+        """Runtime-facing: address of byte 0 (never moves)."""
         return self._vm.base
 
     @property
-    def _size(self) -> int:
+    def byte_size(self) -> int:
+        """Runtime-facing: the current size in bytes."""
         return self._vm.size
+
+    def belongs_to(self, store: Store) -> bool:
+        """Runtime-facing: whether this memory was created in ``store``."""
+        return self._store is store
 
     def byte_view(self) -> memoryview:
         """The current bytes as a writable view (stale once the memory grows)."""
@@ -126,7 +133,7 @@ class Memory:
     # -- wasmtime-py API ---------------------------------------------------------
     def type(self, store: Any) -> MemoryType:
         """The memory's type; ``limits.min`` is the current size."""
-        return MemoryType._of(self._current_type())
+        return MemoryType.from_wasm_type(self.current_wasm_type())
 
     def grow(self, store: Any, delta: int) -> int:
         """Grow by ``delta`` pages; returns the previous size in pages."""
@@ -134,7 +141,7 @@ class Memory:
             raise TypeError(f"expected an integer page count, not {delta!r}")
         if delta < 0:
             raise WasmError("cannot grow by negative amount")
-        old = self._grow(delta)
+        old = self.try_grow(delta)
         if old < 0:
             raise WasmError(f"failed to grow memory by `{delta}`")
         return old

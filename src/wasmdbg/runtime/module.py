@@ -105,7 +105,7 @@ class Module:
         self._shared: CodeMemory | None = None
         self._lock = threading.Lock()
         self._lazy: LazyCode | None = None
-        self.runs_lazily = engine.config._lazy
+        self.runs_lazily = engine.config.uses_lazy_compilation
         if self.runs_lazily:
             self._lazy_code()  # the code table and entry stubs (nothing is compiled)
             return
@@ -151,8 +151,8 @@ class Module:
                     self._lazy = LazyCode(self, self._sig_ids(), self.engine.config)
         return self._lazy
 
-    def _shared_code(self) -> CodeMemory:
-        """The published code all Stores share (no guest debugging)."""
+    def shared_code(self) -> CodeMemory:
+        """Runtime-facing: the published code all Stores share (no guest debugging)."""
         if self._shared is None:
             with self._lock:
                 if self._shared is None:
@@ -193,12 +193,12 @@ class Module:
     @property
     def imports(self) -> list[ImportType]:
         """The imports, in order."""
-        return [ImportType._of(self._def, imp) for imp in self._def.imports]
+        return [ImportType.from_import(self._def, imp) for imp in self._def.imports]
 
     @property
     def exports(self) -> list[ExportType]:
         """The exports, in order."""
-        return [ExportType._of(self._def, exp) for exp in self._def.exports]
+        return [ExportType.from_export(self._def, exp) for exp in self._def.exports]
 
     @property
     def custom_sections(self) -> list[tuple[str, bytes]]:

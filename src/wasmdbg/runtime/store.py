@@ -4,7 +4,7 @@ A Store owns one :class:`~wasmdbg.runtime.vmcontext.VMStoreContext` and
 everything created in it (instances, functions, memories, tables, globals,
 externref handles, mapped code).  Nothing is freed before the Store.
 
-Calls into Wasm (:meth:`Store._call`) go through the entry trampoline with
+Calls into Wasm (:meth:`Store.enter_wasm`) go through the entry trampoline with
 the GIL released.  Calls out of Wasm arrive in three ctypes callbacks whose
 addresses sit in the VMStoreContext:
 
@@ -63,8 +63,8 @@ guest holds the Store's code gate (:mod:`wasmdbg.runtime.debug.gate`) while
 it runs machine code, and releases it in every callback, so an edit from
 any thread never patches under it::
 
-    _call:  gate.enter ─► entry (machine code) ─► gate.leave
-    callback:  gate.leave ─► Python ─► gate.enter (waits out an edit)
+    enter_wasm:  gate.enter ─► entry (machine code) ─► gate.leave
+    callback:    gate.leave ─► Python ─► gate.enter (waits out an edit)
 
 What the debugger reads of a Store: :meth:`code_of`, :meth:`code_at`,
 :meth:`mapped_code`, :attr:`breakpoint_trampoline`; :meth:`wasm_frames`
@@ -288,11 +288,11 @@ class Store(StoreDebugMixin):
             return
         live: set[int] = set()
         for table in self._tables:
-            if table._ty.elem is core.ValType.EXTERNREF:
-                live.update(table._arr[: table._size])
+            if table.wasm_type.elem is core.ValType.EXTERNREF:
+                live.update(table.element_bits())
         for glob in self._globals:
-            if glob._ty.valtype is core.ValType.EXTERNREF:
-                live.add(glob._bits)
+            if glob.wasm_type.valtype is core.ValType.EXTERNREF:
+                live.add(glob.raw_bits)
         for handle in [h for h in self._externs if h not in live]:
             obj = self._externs.pop(handle)
             if self._extern_ids.get(id(obj)) == handle:
@@ -339,12 +339,13 @@ class Store(StoreDebugMixin):
         A deadline that has passed makes every later call trap with
         ``INTERRUPT`` too, until this is called again (as in Wasmtime).
         """
-        self._epoch_deadline = self.engine._epoch + ticks_after_current
-        self.engine._epoch_stores.add(self)
+        self._epoch_deadline = self.engine.epoch + ticks_after_current
+        self.engine.watch_epoch(self)
         self._clear_interrupt_if(INTERRUPT_DEADLINE)  # the old deadline is gone; a pending request stays
-        self._check_epoch(self.engine._epoch)
+        self.check_epoch(self.engine.epoch)
 
-    def _check_epoch(self, epoch: int) -> None:
+    def check_epoch(self, epoch: int) -> None:
+        """Runtime-facing: interrupt the guest if ``epoch`` reached this Store's deadline."""
         if self._epoch_deadline is not None and epoch >= self._epoch_deadline:
             # NB: a deadline ends the call even under a debugger: no pause
             self.set_interrupt_bits(INTERRUPT_DEADLINE)
@@ -383,10 +384,12 @@ class Store(StoreDebugMixin):
         NB: the SIGINT handler (``sigint``) walks ``_flag_table`` ([count,
         address ...]) through ``_flag_table_ptr``: an address is written before
         the count that covers it, and a grown table is complete before the
-        pointer moves to it (the old one stays alive).
+        pointer moves to it (the old one stays alive).  The word gets the
+        flag's bits only once the handler can see it (a SIGINT bit set in
+        between lands in the flag, and is copied from there).
         """
         with self._flag_lock:
-            ctypes.c_uint64.from_address(address).value = self._ctx.interrupt
+            ctypes.c_uint64.from_address(address).value = 0
             table = self._flag_table
             n = table[0]
             if n + 1 >= len(table):
@@ -397,6 +400,8 @@ class Store(StoreDebugMixin):
             table[n + 1] = address
             table[0] = n + 1
             self._flag_table_ptr.value = ctypes.addressof(table)
+            one = (ctypes.c_uint64 * 2)(1, address)
+            self.engine.stub_code.flag_or(ctypes.addressof(one), self._ctx.interrupt)
 
     def _request_edit_stop(self) -> None:
         self.set_interrupt_bits(INTERRUPT_EDIT)
@@ -439,9 +444,9 @@ class Store(StoreDebugMixin):
             raise WasmError(f"invalid externref handle {handle}") from None
 
     def _funcref_bits(self, func: Func) -> int:
-        if func._store is not self:
+        if not func.belongs_to(self):
             raise WasmError("cannot use a function from another Store")
-        return func._ref_addr
+        return func.funcref_address
 
     def _func_at(self, address: int) -> Func | None:
         func = self._funcs.get(address)
@@ -451,24 +456,63 @@ class Store(StoreDebugMixin):
 
     # -- registration -----------------------------------------------------------
     @property
-    def _stub_code(self) -> StubCode:
+    def stub_code(self) -> StubCode:
+        """Runtime-facing: the Engine's mapped stubs, wired into this Store on first use."""
         if self._stubs is None:
             self._stubs = self.engine.stub_code
             self._entry = self._stubs.entry
             self._ctx.debug_trampoline = self._stubs.breakpoint_address
         return self._stubs
 
-    def _register_host(self, func: Func) -> int:
+    def register_host(self, func: Func) -> int:
+        """Runtime-facing: give host function ``func`` its ``host_id``."""
         self._hosts.append(func)
         return len(self._hosts) - 1
 
-    def _register_instance(self, instance: Instance) -> int:
+    def register_instance(self, instance: Instance) -> int:
+        """Runtime-facing: keep ``instance`` (its VMContext built) and give it its id."""
         lim = self._limits.instances
         if lim is not None and len(self._instances) - 1 >= lim:
             raise WasmError("resource limit exceeded: instance count too high")
         self._instances.append(instance)
-        self._add_flag_mirror(instance._vmctx_addr + abi.VMCTX.INTERRUPT)
+        self._add_flag_mirror(instance.vmctx_address + abi.VMCTX.INTERRUPT)
         return len(self._instances) - 1
+
+    def register_func(self, func: Func) -> None:
+        """Runtime-facing: map ``func``'s VMFuncRef address back to it (funcref values)."""
+        self._funcs[func.funcref_address] = func
+
+    def register_memory(self, memory: Memory) -> None:
+        """Runtime-facing: keep a Memory created in this Store."""
+        self._memories.append(memory)
+
+    def register_table(self, table: Table) -> None:
+        """Runtime-facing: keep a Table created in this Store."""
+        self._tables.append(table)
+
+    def register_global(self, glob: Global) -> None:
+        """Runtime-facing: keep a Global created in this Store."""
+        self._globals.append(glob)
+
+    @property
+    def memory_count(self) -> int:
+        """Runtime-facing: how many memories this Store has (``StoreLimits.memories``)."""
+        return len(self._memories)
+
+    @property
+    def table_count(self) -> int:
+        """Runtime-facing: how many tables this Store has (``StoreLimits.tables``)."""
+        return len(self._tables)
+
+    @property
+    def limits(self) -> StoreLimits:
+        """Runtime-facing: the limits ``set_limits`` set (shared, not a copy)."""
+        return self._limits
+
+    @property
+    def wasi_config(self) -> WasiConfig | None:
+        """Runtime-facing: the WasiConfig ``set_wasi`` gave this Store, if any."""
+        return self._wasi
 
     def instance_of_vmctx(self, vmctx: int) -> Instance | None:
         """The Instance whose VMContext is at ``vmctx`` (None for host contexts)."""
@@ -477,30 +521,30 @@ class Store(StoreDebugMixin):
         iid = peek(vmctx + _VMCTX_INSTANCE_ID)
         if 0 < iid < len(self._instances):
             inst = self._instances[iid]
-            if inst is not None and inst._vmctx_addr == vmctx:
+            if inst is not None and inst.vmctx_address == vmctx:
                 return inst
         return None
 
-    def _code_for(self, module: Module) -> CodeObject:
-        """The mapped code of ``module`` in this Store (mapped on first use)."""
+    def code_for(self, module: Module) -> CodeObject:
+        """Runtime-facing: the mapped code of ``module`` in this Store (mapped on first use)."""
         code = self.code_objects.get(module)
         if code is not None:
             return code
-        if self.engine.config._signal_bounds:
+        if self.engine.config.uses_signal_bounds:
             self._ctx.segv_handler = sigsegv.ensure_installed()
             # a fault unwinds as a trap, or in debug code (twins) goes to faulthook
             debug = self.engine.config.guest_debug
-            self._ctx.fault_target = self._stub_code.fault_address if debug else sigsegv.unwind_address()
+            self._ctx.fault_target = self.stub_code.fault_address if debug else sigsegv.unwind_address()
         lazy = module.lazy_code
         if lazy is not None:
             # NB: the entry stubs; each function's code joins the registry as compiled
             code = lazy.stub_object()
             self._registry.add_source(lazy)
         elif self.engine.config.guest_debug:
-            compiled = module._compiled_module()
+            compiled = module.compiled
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
         else:
-            code = CodeObject(module, module._compiled_module(), module._shared_code(), private=False)
+            code = CodeObject(module, module.compiled, module.shared_code(), private=False)
         self.code_objects[module] = code
         self._registry.add(code)
         hook = self._debug_hook
@@ -526,7 +570,7 @@ class Store(StoreDebugMixin):
     @property
     def breakpoint_trampoline(self) -> int:
         """Address of the breakpoint trampoline enabled patch sites call."""
-        return self._stub_code.breakpoint_address
+        return self.stub_code.breakpoint_address
 
     def _notify_debugger(self, method: str, *args: Any) -> BaseException | None:
         """Tell the debug hook about a trap or host error (frames still walkable).
@@ -543,7 +587,7 @@ class Store(StoreDebugMixin):
     # -- calling into Wasm -------------------------------------------------------
     def _bind_thread(self) -> None:
         """Point the stack limit at the calling thread's stack."""
-        stubs = self._stub_code
+        stubs = self.stub_code
         lo, hi = _thread_stack_bounds()
         sp = stubs.read_sp()
         limit = max(lo + HEADROOM, sp - self.engine.config.max_wasm_stack)
@@ -551,8 +595,8 @@ class Store(StoreDebugMixin):
         self._stack_lo, self._stack_hi = lo, hi
         self._thread = threading.get_ident()
 
-    def _call(self, vmctx: int, code: int, slots: int, nslots: int) -> None:
-        """Run compiled code at ``code`` with ``r14 = vmctx`` on the slot array.
+    def enter_wasm(self, vmctx: int, code: int, slots: int, nslots: int) -> None:
+        """Runtime-facing: run compiled code at ``code`` with ``r14 = vmctx`` on the slot array.
 
         Raises :class:`Trap` (or the host function's exception) on failure.
         """
@@ -623,14 +667,14 @@ class Store(StoreDebugMixin):
         if status == _INTERRUPT:
             self.clear_interrupt_bits(INTERRUPT_REQUEST | INTERRUPT_DEADLINE)
             # NB: a passed epoch deadline keeps trapping until it is moved
-            self._check_epoch(self.engine._epoch)
+            self.check_epoch(self.engine.epoch)
         if reported is not None and reported[0] == status:
             # the debug-mode trap path built the Trap (and told the debugger) before unwinding
             _status, trap, failed = reported
             if failed is not None:
                 raise failed from trap
             raise trap
-        raise Trap._from_abi(status, self._backtrace_at(ctx.trap_fp, ctx.trap_pc))
+        raise Trap.from_trap_code(status, self._backtrace_at(ctx.trap_fp, ctx.trap_pc))
 
     def _backtrace_at(self, fp: int, pc: int) -> list[Frame]:
         try:
@@ -682,8 +726,8 @@ class Store(StoreDebugMixin):
         """Keep ``exc`` for the Python caller, with the live Wasm backtrace."""
         self._pending = exc
         if isinstance(exc, Trap):
-            if not exc._frames:
-                exc._frames = self.backtrace()
+            if not exc.frames:
+                exc.add_backtrace(self.backtrace())
             return
         if getattr(exc, "wasm_backtrace", None) is None:
             try:
@@ -719,7 +763,7 @@ class Store(StoreDebugMixin):
             func = self._hosts[host_id]
             if func is None:
                 raise WasmError(f"unknown host function {host_id}")
-            return func._run_host(self, slots)
+            return func.call_from_wasm(self, slots)
         except BaseException as exc:
             status = self._fail(exc)
             if self._debug_hook is not None:
@@ -743,7 +787,7 @@ class Store(StoreDebugMixin):
             inst = self._instances[peek(vmctx + _VMCTX_INSTANCE_ID)]
             if inst is None:
                 raise WasmError("libcall from an unknown instance")
-            return inst._libcall(op, slots)
+            return inst.run_libcall(op, slots)
         except BaseException as exc:
             return self._fail(exc)
 
@@ -798,7 +842,7 @@ class Store(StoreDebugMixin):
             status = int(self._ctx.trap_code)
             if self._debug_hook is None or status in (_HOST_ERROR, _DEBUGGER_ABORT):
                 return 0
-            trap = Trap._from_abi(status, self._backtrace_at(fp, pc))
+            trap = Trap.from_trap_code(status, self._backtrace_at(fp, pc))
             failed = self._notify_debugger("on_trap", trap, fp, pc)
             self._reported = (status, trap, failed)
         except BaseException:  # NB: nothing may escape a ctypes callback
@@ -815,7 +859,8 @@ class Store(StoreDebugMixin):
         """This Store's VMStoreContext (for the debugger and tests)."""
         return self._ctx
 
-    def _new_host_context(self, host_id: int) -> VMContext:
+    def new_host_context(self, host_id: int) -> VMContext:
+        """Runtime-facing: the small VMContext a host function's VMFuncRef points at."""
         ctx = VMContext()
         ctx.store = self._ctx_addr
         ctx.host_id = host_id

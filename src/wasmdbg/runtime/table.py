@@ -38,17 +38,18 @@ class Table:
         if not isinstance(ty, TableType):
             raise TypeError("expected a TableType")
         st = as_store(store)
-        self._init(st, ty._core, py_to_bits(st, ty._core.elem, init))
+        self._init(st, ty.wasm_type, py_to_bits(st, ty.wasm_type.elem, init))
 
     @classmethod
-    def _new(cls, store: Store, ty: core.TableType, init_bits: int = 0) -> Table:
+    def create(cls, store: Store, ty: core.TableType, init_bits: int = 0) -> Table:
+        """Runtime-facing: a table of the decoder's type ``ty``, elements ``init_bits`` (instantiation)."""
         self = object.__new__(cls)
         self._init(store, ty, init_bits)
         return self
 
     def _init(self, store: Store, ty: core.TableType, init_bits: int) -> None:
-        lim = store._limits
-        if lim.tables is not None and len(store._tables) >= lim.tables:
+        lim = store.limits
+        if lim.tables is not None and store.table_count >= lim.tables:
             raise WasmError("resource limit exceeded: table count too high")
         n = ty.limits.min
         if n > self._max_for(store, ty):
@@ -65,22 +66,23 @@ class Table:
         vm.size = n
         self._vm = vm
         self._vm_addr = ctypes.addressof(vm)
-        store._tables.append(self)
+        store.register_table(self)
 
     @staticmethod
     def _max_for(store: Store, ty: core.TableType) -> int:
         mx = ty.limits.max if ty.limits.max is not None else 0xFFFF_FFFF
         mx = min(mx, MAX_TABLE_ELEMENTS)
-        lim = store._limits.table_elements
+        lim = store.limits.table_elements
         return mx if lim is None else min(mx, lim)
 
-    # -- used by compiled code (libcalls) and instantiation ----------------------
+    # -- runtime-facing: used by compiled code (libcalls), instantiation and the Store ----
     @property
-    def _size(self) -> int:
+    def element_count(self) -> int:
+        """Runtime-facing: the current number of elements."""
         return self._vm.size
 
-    def _grow(self, delta: int, init_bits: int) -> int:
-        """Grow by ``delta`` elements set to ``init_bits``; old size or -1."""
+    def try_grow(self, delta: int, init_bits: int) -> int:
+        """Runtime-facing: grow by ``delta`` elements set to ``init_bits``; old size or -1."""
         old = self._vm.size
         new = old + delta
         if new > self._max_for(self._store, self._ty):
@@ -100,20 +102,31 @@ class Table:
         self._vm.size = new
         return old
 
-    def _current_type(self) -> core.TableType:
-        """The type with ``limits.min`` the current size (what imports are matched against)."""
+    def current_wasm_type(self) -> core.TableType:
+        """Runtime-facing: the type with ``limits.min`` the current size (what imports are matched against)."""
         return core.TableType(self._ty.elem, core.Limits(self._vm.size, self._ty.limits.max))
 
-    def _get_bits(self, index: int) -> int:
-        return int(self._arr[index])
+    @property
+    def wasm_type(self) -> core.TableType:
+        """Runtime-facing: the declared type as the decoder spells it."""
+        return self._ty
 
-    def _set_bits(self, index: int, bits: int) -> None:
+    def set_bits(self, index: int, bits: int) -> None:
+        """Runtime-facing: store raw slot bits at ``index`` (the caller checked bounds)."""
         self._arr[index] = bits
+
+    def element_bits(self) -> list[int]:
+        """Runtime-facing: the raw slot bits of every current element."""
+        return list(self._arr[: self._vm.size])
+
+    def belongs_to(self, store: Store) -> bool:
+        """Runtime-facing: whether this table was created in ``store``."""
+        return self._store is store
 
     # -- wasmtime-py API -----------------------------------------------------------
     def type(self, store: Any) -> TableType:
         """The table's type; ``limits.min`` is the current size."""
-        return TableType._of(self._current_type())
+        return TableType.from_wasm_type(self.current_wasm_type())
 
     def size(self, store: Any) -> int:
         """Current number of elements."""
@@ -126,7 +139,7 @@ class Table:
             raise TypeError(f"expected an integer element count, not {amt!r}")
         if amt < 0:
             raise WasmError(f"failed to grow table by `{amt}`")
-        old = self._grow(amt, py_to_bits(st, self._ty.elem, init))
+        old = self.try_grow(amt, py_to_bits(st, self._ty.elem, init))
         if old < 0:
             raise WasmError(f"failed to grow table by `{amt}`")
         return old

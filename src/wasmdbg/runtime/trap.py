@@ -158,13 +158,20 @@ class Trap(WasmError):
         self._from_wasm = False
 
     @classmethod
-    def _from_abi(cls, code: int, frames: list[Frame]) -> Trap:
+    def from_trap_code(cls, code: int, frames: list[Frame]) -> Trap:
+        """Runtime-facing: the trap compiled code reported with ``abi.TrapCode`` ``code``."""
         api_code, reason = _FROM_ABI.get(code, (None, f"wasm trap code {code}"))
         trap = cls(reason)
         trap._code = api_code
         trap._frames = frames
         trap._from_wasm = True
         return trap
+
+    def add_backtrace(self, frames: list[Frame]) -> None:
+        """Runtime-facing: give a trap raised by a host function the Wasm backtrace it
+        was raised under (a trap that has frames keeps them)."""
+        if not self._frames:
+            self._frames = frames
 
     @property
     def reason(self) -> str:

@@ -3,9 +3,10 @@
 ``ValType``, ``FuncType``, ``Limits``, ``GlobalType``, ``TableType``,
 ``MemoryType``, ``ImportType`` and ``ExportType`` wrap the plain frozen
 dataclasses of :mod:`wasmdbg.wasm.types` (which the decoder, validator and
-compiler use).  Each wrapper keeps its core value in ``_core`` and converts
-with :func:`to_api_type` / the ``_core`` attribute, so nothing below the
-runtime ever sees these classes.
+compiler use).  Each wrapper keeps its core value in ``_core``; the runtime
+converts with ``from_wasm_type`` / :func:`to_api_type` and reads the core
+value back through ``wasm_type``, so nothing below the runtime ever sees
+these classes.
 
 ``ValType`` instances are interned: ``ValType.i32() is ValType.i32()``.
 """
@@ -45,7 +46,8 @@ class ValType:
         raise WasmError("cannot construct directly")
 
     @classmethod
-    def _of(cls, kind: core.ValType) -> ValType:
+    def from_wasm_type(cls, kind: core.ValType) -> ValType:
+        """Runtime-facing: wrap the decoder's type (no checks)."""
         ty = cls._interned.get(kind)
         if ty is None:
             ty = object.__new__(cls)
@@ -53,35 +55,40 @@ class ValType:
             cls._interned[kind] = ty
         return ty
 
+    @property
+    def wasm_type(self) -> core.ValType:
+        """Runtime-facing: the decoder's type this object wraps."""
+        return self._core
+
     @classmethod
     def i32(cls) -> ValType:
         """32-bit integer."""
-        return cls._of(core.ValType.I32)
+        return cls.from_wasm_type(core.ValType.I32)
 
     @classmethod
     def i64(cls) -> ValType:
         """64-bit integer."""
-        return cls._of(core.ValType.I64)
+        return cls.from_wasm_type(core.ValType.I64)
 
     @classmethod
     def f32(cls) -> ValType:
         """32-bit float."""
-        return cls._of(core.ValType.F32)
+        return cls.from_wasm_type(core.ValType.F32)
 
     @classmethod
     def f64(cls) -> ValType:
         """64-bit float."""
-        return cls._of(core.ValType.F64)
+        return cls.from_wasm_type(core.ValType.F64)
 
     @classmethod
     def funcref(cls) -> ValType:
         """A nullable function reference."""
-        return cls._of(core.ValType.FUNCREF)
+        return cls.from_wasm_type(core.ValType.FUNCREF)
 
     @classmethod
     def externref(cls) -> ValType:
         """A nullable reference to a host (Python) object."""
-        return cls._of(core.ValType.EXTERNREF)
+        return cls.from_wasm_type(core.ValType.EXTERNREF)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ValType) and other._core is self._core
@@ -112,20 +119,26 @@ class FuncType:
         self._core = core.FuncType(tuple(_vt(p) for p in params), tuple(_vt(r) for r in results))
 
     @classmethod
-    def _of(cls, ft: core.FuncType) -> FuncType:
+    def from_wasm_type(cls, ft: core.FuncType) -> FuncType:
+        """Runtime-facing: wrap the decoder's type (no checks)."""
         ty = object.__new__(cls)
         ty._core = ft
         return ty
 
     @property
+    def wasm_type(self) -> core.FuncType:
+        """Runtime-facing: the decoder's type this object wraps."""
+        return self._core
+
+    @property
     def params(self) -> list[ValType]:
         """The parameter types."""
-        return [ValType._of(t) for t in self._core.params]
+        return [ValType.from_wasm_type(t) for t in self._core.params]
 
     @property
     def results(self) -> list[ValType]:
         """The result types."""
-        return [ValType._of(t) for t in self._core.results]
+        return [ValType.from_wasm_type(t) for t in self._core.results]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FuncType) and other._core == self._core
@@ -194,15 +207,21 @@ class GlobalType:
         self._core = core.GlobalType(_vt(valtype), bool(mutable))
 
     @classmethod
-    def _of(cls, gt: core.GlobalType) -> GlobalType:
+    def from_wasm_type(cls, gt: core.GlobalType) -> GlobalType:
+        """Runtime-facing: wrap the decoder's type (no checks)."""
         ty = object.__new__(cls)
         ty._core = gt
         return ty
 
     @property
+    def wasm_type(self) -> core.GlobalType:
+        """Runtime-facing: the decoder's type this object wraps."""
+        return self._core
+
+    @property
     def content(self) -> ValType:
         """The value type held."""
-        return ValType._of(self._core.valtype)
+        return ValType.from_wasm_type(self._core.valtype)
 
     @property
     def mutable(self) -> bool:
@@ -235,15 +254,21 @@ class TableType:
         self._core = core.TableType(elem, limits._to_core())
 
     @classmethod
-    def _of(cls, tt: core.TableType) -> TableType:
+    def from_wasm_type(cls, tt: core.TableType) -> TableType:
+        """Runtime-facing: wrap the decoder's type (no checks)."""
         ty = object.__new__(cls)
         ty._core = tt
         return ty
 
     @property
+    def wasm_type(self) -> core.TableType:
+        """Runtime-facing: the decoder's type this object wraps."""
+        return self._core
+
+    @property
     def element(self) -> ValType:
         """The element type."""
-        return ValType._of(self._core.elem)
+        return ValType.from_wasm_type(self._core.elem)
 
     @property
     def limits(self) -> Limits:
@@ -283,10 +308,16 @@ class MemoryType:
         self._core = core.MemoryType(lim)
 
     @classmethod
-    def _of(cls, mt: core.MemoryType) -> MemoryType:
+    def from_wasm_type(cls, mt: core.MemoryType) -> MemoryType:
+        """Runtime-facing: wrap the decoder's type (no checks)."""
         ty = object.__new__(cls)
         ty._core = mt
         return ty
+
+    @property
+    def wasm_type(self) -> core.MemoryType:
+        """Runtime-facing: the decoder's type this object wraps."""
+        return self._core
 
     @property
     def limits(self) -> Limits:
@@ -333,12 +364,12 @@ def to_api_type(
 ) -> AsExternType:
     """Wrap a core extern type in its API class."""
     if isinstance(desc, core.FuncType):
-        return FuncType._of(desc)
+        return FuncType.from_wasm_type(desc)
     if isinstance(desc, core.TableType):
-        return TableType._of(desc)
+        return TableType.from_wasm_type(desc)
     if isinstance(desc, core.MemoryType):
-        return MemoryType._of(desc)
-    return GlobalType._of(desc)
+        return MemoryType.from_wasm_type(desc)
+    return GlobalType.from_wasm_type(desc)
 
 
 def _extern_desc(
@@ -363,10 +394,11 @@ class ImportType:
         self._type = ty
 
     @classmethod
-    def _of(cls, module: ModuleDef, imp: Import) -> ImportType:
+    def from_import(cls, module: ModuleDef, imp: Import) -> ImportType:
+        """Runtime-facing: the API view of import ``imp`` of ``module``."""
         desc = imp.desc
         if isinstance(desc, int):
-            return cls(imp, FuncType._of(module.types[desc]))
+            return cls(imp, FuncType.from_wasm_type(module.types[desc]))
         return cls(imp, to_api_type(desc))
 
     @property
@@ -398,7 +430,8 @@ class ExportType:
         self._type = ty
 
     @classmethod
-    def _of(cls, module: ModuleDef, exp: Export) -> ExportType:
+    def from_export(cls, module: ModuleDef, exp: Export) -> ExportType:
+        """Runtime-facing: the API view of export ``exp`` of ``module``."""
         return cls(exp, to_api_type(_extern_desc(module, exp.kind, exp.index)))
 
     @property

@@ -208,7 +208,7 @@ class Val:
     @classmethod
     def from_bits(cls, ty: ValType, bits: int) -> Val:
         """A number from its raw bits (NaN payloads are kept exactly)."""
-        kind = ty._core
+        kind = ty.wasm_type
         if kind is I32:
             return cls(I32, _s32(bits), bits & _M32)
         if kind is I64:
@@ -220,10 +220,11 @@ class Val:
         raise WasmError(f"from_bits needs a number type, not {ty}")
 
     @classmethod
-    def _from_slot(cls, host: RefHost, kind: core.ValType, bits: int) -> Val:
+    def from_slot(cls, host: RefHost, kind: core.ValType, bits: int) -> Val:
+        """Runtime-facing: the value of slot ``bits`` of type ``kind`` (references resolved through ``host``)."""
         if kind.is_ref:
             return cls(kind, bits_to_py(host, kind, bits))
-        return cls.from_bits(ValType._of(kind), bits)
+        return cls.from_bits(ValType.from_wasm_type(kind), bits)
 
     # -- accessors ---------------------------------------------------------
     @property
@@ -241,7 +242,7 @@ class Val:
     @property
     def type(self) -> ValType:
         """The value's type."""
-        return ValType._of(self._kind)
+        return ValType.from_wasm_type(self._kind)
 
     def _to_bits(self, host: RefHost) -> int:
         if self._bits is not None:

@@ -9,7 +9,7 @@ worker's stack::
     codemem.py free
     weakref.py __call__   <- CodeMemory's weakref.finalize, run by the cyclic GC
     codemem.py allocate   <- inside `with self._lock`, allocating Python objects
-    codemem.py __init__ / from_bytes / store.py _code_for / instance.py ...
+    codemem.py __init__ / from_bytes / store.py code_for / instance.py ...
 
 _CodeArena.allocate holds the non-reentrant _CodeArena._lock while it allocates
 Python objects (the enumerate iterator, tuples).  Any such allocation may run the

@@ -78,7 +78,7 @@ class TopRecipe:
     #: both, as frames keep them
     readers: tuple[tuple[Reader, ...], tuple[Reader, ...]]
     #: a frame's attributes that are the same at every stop here (see DebugFrame.at_site)
-    template: dict[str, object]
+    template: tuple[object, int, int, Site, tuple[Loc, ...], tuple[Loc, ...], tuple[tuple[Reader, ...], tuple[Reader, ...]]]
 
     @classmethod
     def of(cls, module: object, site: Site, layout: SavedRegisters) -> TopRecipe:
@@ -86,15 +86,7 @@ class TopRecipe:
         local_readers = tuple(make_reader(loc, layout) for loc in site.locals)
         stack_readers = tuple(make_reader(loc, layout) for loc in site.stack)
         readers = (local_readers, stack_readers)
-        template: dict[str, object] = {
-            "module": module,
-            "func_index": site.func_index,
-            "pc": site.pc,
-            "site": site,
-            "_locals_locs": site.locals,
-            "_stack_locs": site.stack,
-            "_readers": readers,
-        }
+        template = (module, site.func_index, site.pc, site, site.locals, site.stack, readers)
         return cls(module, site, layout, local_readers, stack_readers, readers, template)
 
 
@@ -124,16 +116,28 @@ class DebugFrame:
     it belongs to.  Built lazily: the views are made on first use.
     """
 
-    # NB: no __slots__: the lazy parts default to these class attributes, so
-    # building a frame (at every conditional-breakpoint hit) sets only what it has
-    _locals: FrameValues | None = None
-    _stack: FrameValues | None = None
-    _instance: object = None
-    _parent: DebugFrame | None = None
-    _owner: FrameList | None = None
-    _saved = 0
-    _readers: tuple[tuple[Reader, ...], tuple[Reader, ...]] | None = None
-    _memory: MemoryAccess = _MEMORY
+    # NB: slots, every one set by both constructors: a frame is built at every
+    # conditional-breakpoint hit, and slot stores are the cheapest way there
+    __slots__ = (
+        "_instance",
+        "_locals",
+        "_locals_locs",
+        "_memory",
+        "_owner",
+        "_parent",
+        "_readers",
+        "_saved",
+        "_source",
+        "_stack",
+        "_stack_locs",
+        "fp",
+        "func_index",
+        "module",
+        "native_pc",
+        "pc",
+        "site",
+        "stop",
+    )
 
     def __init__(
         self,
@@ -160,6 +164,13 @@ class DebugFrame:
         self._locals_locs = locals_locs
         self._stack_locs = stack_locs
         self._memory = memory
+        self._saved = 0
+        self._readers: tuple[tuple[Reader, ...], tuple[Reader, ...]] | None = None
+        self._locals: FrameValues | None = None
+        self._stack: FrameValues | None = None
+        self._instance: object = None
+        self._parent: DebugFrame | None = None
+        self._owner: FrameList | None = None
 
     @classmethod
     def at_site(
@@ -172,16 +183,19 @@ class DebugFrame:
         source: FrameSource,
     ) -> DebugFrame:
         """The innermost frame at a patch site or interrupt check (registers saved)."""
-        # NB: built at every conditional-breakpoint hit: a copy of the site's
-        # template and five stores instead of thirteen through __init__
+        # NB: built at every conditional-breakpoint hit: the site's template
+        # unpacked, no __init__ call
         frame = cls.__new__(cls)
-        attrs = recipe.template.copy()
-        attrs["fp"] = fp
-        attrs["native_pc"] = native_pc
-        attrs["stop"] = stop
-        attrs["_source"] = source
-        attrs["_saved"] = saved
-        frame.__dict__ = attrs
+        (frame.module, frame.func_index, frame.pc, frame.site, frame._locals_locs,
+         frame._stack_locs, frame._readers) = recipe.template
+        frame.fp = fp
+        frame.native_pc = native_pc
+        frame.stop = stop
+        frame._source = source
+        frame._saved = saved
+        frame._memory = _MEMORY
+        frame._locals = frame._stack = frame._owner = frame._parent = None
+        frame._instance = None
         return frame
 
     def use_saved_registers(

@@ -189,6 +189,10 @@ class WasiConfig:
         """The granted directories, in the order their descriptors get numbers (from 3)."""
         return list(self._preopens)
 
+    def streams(self) -> tuple[Input, Output, Output]:
+        """Runtime-facing: where the guest's stdin, stdout and stderr go (descriptors 0-2)."""
+        return self._stdin, self._stdout, self._stderr
+
 
 def _open(path: PathArg, mode: str) -> IO[bytes]:
     try:

@@ -42,8 +42,8 @@ class GuestMemory:
             self.size = -1
             self.view = memoryview(b"")
             return
-        self.size = mem._size
-        self.view = memoryview((ctypes.c_ubyte * self.size).from_address(mem._base)).cast("B")
+        self.size = mem.byte_size
+        self.view = memoryview((ctypes.c_ubyte * self.size).from_address(mem.base_address)).cast("B")
 
     def span(self, ptr: int, n: int) -> memoryview:
         """``memory[ptr:ptr+n]`` without a copy; ``EFAULT`` if any byte is outside."""

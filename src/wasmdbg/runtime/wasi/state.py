@@ -29,14 +29,15 @@ class WasiCtx:
 
     def __init__(self, config: WasiConfig) -> None:
         self.config = config
-        self.argv = [as_bytes(a) for a in config._argv]
-        self.environ = [as_bytes(k) + b"=" + as_bytes(v) for k, v in config._env]
+        self.argv = [as_bytes(a) for a in config.argv]
+        self.environ = [as_bytes(k) + b"=" + as_bytes(v) for k, v in config.env]
+        stdin, stdout, stderr = config.streams()
         table = self.table = FdTable()
         weakref.finalize(self, table.close_all)
-        table.insert(Stdin(config._stdin))
-        table.insert(Stdout(config._stdout, 1))
-        table.insert(Stdout(config._stderr, 2))
-        for pre in config._preopens:
+        table.insert(Stdin(stdin))
+        table.insert(Stdout(stdout, 1))
+        table.insert(Stdout(stderr, 2))
+        for pre in config.preopens:
             try:
                 fd = os.open(pre.host_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError as exc:
@@ -52,7 +53,7 @@ _CTXS: weakref.WeakKeyDictionary[Store, WasiCtx] = weakref.WeakKeyDictionary()
 
 def wasi_ctx(store: Store) -> WasiCtx:
     """The WASI state of ``store`` (``WasmError`` if it was given no config)."""
-    config = store._wasi
+    config = store.wasi_config
     if config is None:
         raise WasmError("this Store has no WASI configuration (call store.set_wasi(WasiConfig()))")
     ctx = _CTXS.get(store)
