@@ -12,8 +12,8 @@ does no x86 encoding itself::
       └─ SequencePoints  seqpoints.py  debug builds: patch sites, frame-table rows
 
 Numeric families (``i32.add``, ``f64.lt``, ``i64.load16_s`` ...) are
-``CodeGen`` methods; their ``visit_<op>`` entries come from small tables at
-the end of this module, and the opcode dispatch binds them to the CodeGen
+``CodeGen`` methods; their ``visit_<op>`` entries come from the tables of
+``families``, and the opcode dispatch binds them to the CodeGen
 directly (no visitor frame in between).  The dispatch is a dict keyed by
 opcode (``0xFC``-prefixed opcodes are ``0xFC00 | sub``).
 
@@ -58,16 +58,9 @@ from ..wasm.types import FuncType, ValType
 from .abi import CompiledFunction, CompiledModule, Libcall, TrapCode
 from .codebuf import Label
 from .codegen import BLOCK, FUNC, IF, LOOP, CodeGen
+from .families import install_families
 from .masm import (
-    DivKind,
-    FloatBinOp,
-    FloatCmpKind,
-    IntBinOp,
-    IntCmpKind,
     MacroAssembler,
-    RoundingMode,
-    ShiftKind,
-    TruncKind,
 )
 from .seqpoints import SequencePoints
 from .stack import (
@@ -194,7 +187,7 @@ class FuncCompiler:
             if code == 0x1C:
                 name = "visit_select_t"
             fn = getattr(cls, name)
-            family = getattr(fn, "_family", None)
+            family = getattr(fn, "family", None)
             # a family visitor skips its generated wrapper: one Python frame less per
             # instruction
             specs[code] = family if family is not None else (fn, None)
@@ -757,154 +750,7 @@ def _match_faults(functions: list[CompiledFunction], twins: list[CompiledFunctio
     return out
 
 
-# -- the numeric families: each row becomes a visit_<op> method ----------------------------------
-
-
-def _visitor(name: str, method: Callable[..., None], *args: object) -> None:
-    """Install ``visit_<name>`` calling the CodeGen ``method(self.cg, *args)``."""
-
-    def visit(self: FuncCompiler, imm: object) -> None:
-        method(self.cg, *args, imm)
-
-    visit._family = (method, args)  # type: ignore[attr-defined]
-    visit.__name__ = "visit_" + name
-    visit.__doc__ = f"``{name.replace('_', '.', 1)}``."
-    setattr(FuncCompiler, visit.__name__, visit)
-
-
-def _install() -> None:
-    sizes = {I32: 4, I64: 8, F32: 4, F64: 8}
-    for t in (I32, I64):
-        s = sizes[t]
-        p = t.name.lower()
-        for name, op in (
-            ("add", IntBinOp.ADD),
-            ("sub", IntBinOp.SUB),
-            ("mul", IntBinOp.MUL),
-            ("and", IntBinOp.AND),
-            ("or", IntBinOp.OR),
-            ("xor", IntBinOp.XOR),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.int_binop, op, s, t)
-        for name, cmp in (
-            ("eq", IntCmpKind.EQ),
-            ("ne", IntCmpKind.NE),
-            ("lt_s", IntCmpKind.LT_S),
-            ("lt_u", IntCmpKind.LT_U),
-            ("gt_s", IntCmpKind.GT_S),
-            ("gt_u", IntCmpKind.GT_U),
-            ("le_s", IntCmpKind.LE_S),
-            ("le_u", IntCmpKind.LE_U),
-            ("ge_s", IntCmpKind.GE_S),
-            ("ge_u", IntCmpKind.GE_U),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.int_cmp, cmp, s)
-        _visitor(f"{p}_eqz", CodeGen.int_eqz, s)
-        for name, sh in (
-            ("shl", ShiftKind.SHL),
-            ("shr_s", ShiftKind.SHR_S),
-            ("shr_u", ShiftKind.SHR_U),
-            ("rotl", ShiftKind.ROTL),
-            ("rotr", ShiftKind.ROTR),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.shift, sh, s, t)
-        for name, dk in (
-            ("div_s", DivKind.DIV_S),
-            ("div_u", DivKind.DIV_U),
-            ("rem_s", DivKind.REM_S),
-            ("rem_u", DivKind.REM_U),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.divrem, dk, s, t)
-        _visitor(f"{p}_clz", CodeGen.unop, MacroAssembler.int_clz, s, t)
-        _visitor(f"{p}_ctz", CodeGen.unop, MacroAssembler.int_ctz, s, t)
-        _visitor(f"{p}_popcnt", CodeGen.unop, MacroAssembler.int_popcnt, s, t)
-        _visitor(f"{p}_extend8_s", CodeGen.extend, 8, t, True)
-        _visitor(f"{p}_extend16_s", CodeGen.extend, 16, t, True)
-    _visitor("i64_extend32_s", CodeGen.extend, 32, I64, True)
-    _visitor("i64_extend_i32_s", CodeGen.extend, 32, I64, True)
-
-    for t in (F32, F64):
-        s = sizes[t]
-        p = t.name.lower()
-        for name, fop in (
-            ("add", FloatBinOp.ADD),
-            ("sub", FloatBinOp.SUB),
-            ("mul", FloatBinOp.MUL),
-            ("div", FloatBinOp.DIV),
-            ("min", FloatBinOp.MIN),
-            ("max", FloatBinOp.MAX),
-            ("copysign", FloatBinOp.COPYSIGN),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.float_binop, fop, s, t)
-        for name, fcmp in (
-            ("eq", FloatCmpKind.EQ),
-            ("ne", FloatCmpKind.NE),
-            ("lt", FloatCmpKind.LT),
-            ("gt", FloatCmpKind.GT),
-            ("le", FloatCmpKind.LE),
-            ("ge", FloatCmpKind.GE),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.float_cmp, fcmp, s)
-        for name, what in (
-            ("abs", 0),
-            ("neg", 1),
-            ("sqrt", 2),
-            ("nearest", RoundingMode.NEAREST),
-            ("floor", RoundingMode.DOWN),
-            ("ceil", RoundingMode.UP),
-            ("trunc", RoundingMode.ZERO),
-        ):
-            _visitor(f"{p}_{name}", CodeGen.float_unop, what, s, t)
-        for it in (I32, I64):
-            ip = it.name.lower()
-            tr, sat = TruncKind.TRAPPING, TruncKind.SATURATING
-            _visitor(f"{ip}_trunc_{p}_s", CodeGen.trunc, tr, s, it, True)
-            _visitor(f"{ip}_trunc_{p}_u", CodeGen.trunc, tr, s, it, False)
-            _visitor(f"{ip}_trunc_sat_{p}_s", CodeGen.trunc, sat, s, it, True)
-            _visitor(f"{ip}_trunc_sat_{p}_u", CodeGen.trunc, sat, s, it, False)
-            _visitor(f"{p}_convert_{ip}_s", CodeGen.convert, t, SIZE[it], True)
-            _visitor(f"{p}_convert_{ip}_u", CodeGen.convert, t, SIZE[it], False)
-    _visitor("f32_demote_f64", CodeGen.float_convert, F32)
-    _visitor("f64_promote_f32", CodeGen.float_convert, F64)
-    _visitor("i32_reinterpret_f32", CodeGen.reinterpret, I32)
-    _visitor("i64_reinterpret_f64", CodeGen.reinterpret, I64)
-    _visitor("f32_reinterpret_i32", CodeGen.reinterpret, F32)
-    _visitor("f64_reinterpret_i64", CodeGen.reinterpret, F64)
-
-    loads = (
-        ("i32_load", 4, I32, False),
-        ("i64_load", 8, I64, False),
-        ("f32_load", 4, F32, False),
-        ("f64_load", 8, F64, False),
-        ("i32_load8_s", 1, I32, True),
-        ("i32_load8_u", 1, I32, False),
-        ("i32_load16_s", 2, I32, True),
-        ("i32_load16_u", 2, I32, False),
-        ("i64_load8_s", 1, I64, True),
-        ("i64_load8_u", 1, I64, False),
-        ("i64_load16_s", 2, I64, True),
-        ("i64_load16_u", 2, I64, False),
-        ("i64_load32_s", 4, I64, True),
-        ("i64_load32_u", 4, I64, False),
-    )
-    for name, size, ty, signed in loads:
-        _visitor(name, CodeGen.load, size, ty, signed)
-    stores = (
-        ("i32_store", 4),
-        ("i64_store", 8),
-        ("f32_store", 4),
-        ("f64_store", 8),
-        ("i32_store8", 1),
-        ("i32_store16", 2),
-        ("i64_store8", 1),
-        ("i64_store16", 2),
-        ("i64_store32", 4),
-    )
-    for name, size in stores:
-        _visitor(name, CodeGen.store, size)
-
-
-_install()
+install_families(FuncCompiler)
 
 
 def compile_module(
