@@ -291,6 +291,12 @@ def make_reader(loc: Loc, layout: SavedRegisters) -> Reader:
     return read_register
 
 
+class PeerSource(Protocol):
+    """What knows a frame's other value list (the frame itself)."""
+
+    def peer_of(self, view: FrameValues) -> FrameValues: ...
+
+
 class FrameValues(Sequence[int | float]):
     """The locals or the operand stack of one paused frame, readable and writable.
 
@@ -300,8 +306,8 @@ class FrameValues(Sequence[int | float]):
     given, are the precomputed decoders of the locations (see
     :func:`make_reader`; reads then skip ``memory``), with ``saved`` the
     register area's address (``regs`` is then made from it on demand).
-    ``peer(view)`` gives the frame's other list, for refusing writes through
-    an alias (or :meth:`pair` them).
+    ``peer.peer_of(view)`` gives the frame's other list, for refusing writes
+    through an alias (or :meth:`pair` them).
     """
 
     __slots__ = (
@@ -309,7 +315,7 @@ class FrameValues(Sequence[int | float]):
         "_locs",
         "_memory",
         "_peer",
-        "_peer_of",
+        "_peer_source",
         "_readers",
         "_regs",
         "_saved",
@@ -327,7 +333,7 @@ class FrameValues(Sequence[int | float]):
         stop: StopToken,
         readers: tuple[Reader, ...] | None = None,
         saved: int = 0,
-        peer: Callable[[FrameValues], FrameValues] | None = None,
+        peer: PeerSource | None = None,
     ) -> None:
         self._stop = stop
         self._what = what
@@ -338,7 +344,7 @@ class FrameValues(Sequence[int | float]):
         self._peer: FrameValues | None = None
         self._readers = readers
         self._saved = saved
-        self._peer_of = peer
+        self._peer_source = peer
 
     def set_peer(self, other: FrameValues) -> None:
         """``other`` is the frame's other list (writes through an alias are refused)."""
@@ -463,8 +469,8 @@ class FrameValues(Sequence[int | float]):
         )
 
     def _peer_view(self) -> FrameValues | None:
-        if self._peer is None and self._peer_of is not None:
-            self._peer = self._peer_of(self)
+        if self._peer is None and self._peer_source is not None:
+            self._peer = self._peer_source.peer_of(self)
         return self._peer
 
     def locations(self) -> tuple[Loc, ...]:

@@ -216,9 +216,9 @@ class DebugFrame:
             locs, mine = self._locals_locs, readers[0] if readers is not None else None
         else:
             locs, mine = self._stack_locs, readers[1] if readers is not None else None
-        return FrameValues(what, locs, self.fp, self._memory, None, stop, mine, self._saved, self._peer_of)
+        return FrameValues(what, locs, self.fp, self._memory, None, stop, mine, self._saved, self)
 
-    def _peer_of(self, view: FrameValues) -> FrameValues:
+    def peer_of(self, view: FrameValues) -> FrameValues:
         """The other value list of this frame (for refusing writes through an alias)."""
         return self.stack if view is self._locals else self.locals
 
@@ -234,7 +234,7 @@ class DebugFrame:
             readers = self._readers
             view = self._locals = FrameValues(
                 "locals", self._locals_locs, self.fp, self._memory, None, stop,
-                readers[0] if readers is not None else None, self._saved, self._peer_of,
+                readers[0] if readers is not None else None, self._saved, self,
             )
         return view
 
@@ -332,8 +332,7 @@ class FrameList(Sequence[DebugFrame]):
     of the stack.  ``frames``: all of them, when walked already.
     """
 
-    _top: DebugFrame | None = None
-    _top_made = False
+    __slots__ = ("_all", "_pause", "_source", "_stop", "_top", "_top_made")
 
     def __init__(
         self,
@@ -347,9 +346,9 @@ class FrameList(Sequence[DebugFrame]):
         self._stop = stop
         self._pause = pause
         self._all: list[DebugFrame] | None = frames
+        self._top = top
+        self._top_made = top is not None
         if top is not None:
-            self._top = top
-            self._top_made = True
             top._owner = self
 
     def _first(self) -> DebugFrame | None:
