@@ -441,6 +441,32 @@ def test_set_break_while_running_is_hit(world: World, sessions: Callable[..., Se
     assert isinstance(exited(session).result, int)
 
 
+def test_a_breakpoint_is_known_before_its_first_hit_is_reported(
+    world: World, sessions: Callable[..., Session]
+) -> None:
+    """``placed`` runs where the edit is made, before the guest can reach the
+    breakpoint: a front end handling stops on another thread than the one
+    that set it already knows the stop's breakpoint."""
+    session = sessions(world.store)
+    session.start(world.call("spin"))
+    wait_until(lambda: world.ticks() > 100)
+    known: dict[int, str] = {}
+    setter = threading.Thread(
+        target=lambda: session.set_break(
+            world.module, pcs(world.module, TICK)[0], timeout=TIMEOUT,
+            placed=lambda bp: known.setdefault(bp.number, "mine"),
+        )
+    )
+    setter.start()
+    ev = stopped(session, StopReason.BREAKPOINT)
+    assert ev.stop.breakpoint is not None and known.get(ev.stop.breakpoint.number) == "mine"
+    setter.join()
+    session.clear_break(ev.stop.breakpoint.number)
+    world.stop_polling.set()
+    session.cont()
+    assert isinstance(exited(session).result, int)
+
+
 def test_clear_break_while_running(world: World, sessions: Callable[..., Session]) -> None:
     session = sessions(world.store)
     bp = session.set_break_function(world.module, DONE)

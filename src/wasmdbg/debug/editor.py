@@ -25,7 +25,6 @@ There is no I/O here.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +41,8 @@ from ..dwarf.types import (
 from ..errors import DebugError, WasmError
 from . import values as cv
 from .hitcond import EditorCondition, HitCondition, LogMessage
-from .session import Stopped
 from .source import (
     CFrameContext,
-    Paused,
-    PauseReason,
     SourceDebugger,
     SourceFrame,
     UserBreakpoint,
@@ -75,10 +71,6 @@ class EditorDebugger(SourceDebugger):
         super().__init__(module)
         self._log = log
         self._options: dict[int, tuple[HitCondition | None, LogMessage | None]] = {}
-        # NB: a breakpoint installed while the guest runs can be hit before the
-        # installing thread has recorded which user breakpoint it belongs to; the
-        # lock makes the stop decision wait for that record.
-        self._install_lock = threading.RLock()
 
     # -- breakpoints ----------------------------------------------------------------
 
@@ -109,14 +101,6 @@ class EditorDebugger(SourceDebugger):
         """Delete breakpoint ``number`` and its editor options."""
         super().delete_breakpoint(number)
         self._options.pop(number, None)
-
-    def _install(self, bp: UserBreakpoint) -> None:
-        with self._install_lock:
-            super()._install(bp)
-
-    def _paused(self, event: Stopped, internal: PauseReason | None, internal_numbers: set[int]) -> Paused | None:
-        with self._install_lock:
-            return super()._paused(event, internal, internal_numbers)
 
     def _condition(self, bp: UserBreakpoint) -> Callable[[Any], bool]:
         base = super()._condition(bp)

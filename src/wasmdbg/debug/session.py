@@ -389,17 +389,25 @@ class Session:
         ignore: int = 0,
         temporary: bool = False,
         timeout: float | None = None,
+        placed: Callable[[Breakpoint], object] | None = None,
     ) -> Breakpoint:
         """A numbered breakpoint at ``pc`` of ``module`` (slipped forward).
 
         While RUNNING this waits for the guest to stop (``timeout``: at most
-        that many seconds, then DebugError and no breakpoint).
+        that many seconds, then DebugError and no breakpoint).  ``placed``
+        is called with the new breakpoint where the edit is made, before the
+        guest can run into it (the caller learns its number only afterwards,
+        and a front end's stop handling may need it sooner).
         """
         dbg = self.debugger
-        return self._edit(
-            lambda: dbg.set_break(module, pc, cond=cond, ignore=ignore, temporary=temporary),
-            timeout,
-        )
+
+        def edit() -> Breakpoint:
+            bp = dbg.set_break(module, pc, cond=cond, ignore=ignore, temporary=temporary)
+            if placed is not None:
+                placed(bp)
+            return bp
+
+        return self._edit(edit, timeout)
 
     def set_breaks(
         self, module: object, places: Sequence[tuple[int, Condition | None]], *, timeout: float | None = None

@@ -635,15 +635,22 @@ class SourceDebugger:
         return self.session is not None and self.session.state.name in ("RUNNING", "PAUSED", "NOT_STARTED")
 
     def _install(self, bp: UserBreakpoint) -> None:
-        """Put ``bp`` into the running session.  Subclass hook (EditorDebugger wraps
-        it so a hit waits until the breakpoint is recorded)."""
+        """Put ``bp`` into the running session.
+
+        NB: each placed breakpoint is recorded where the session makes the
+        edit, before the guest can hit it: a stop at it is then known as
+        ``bp``'s even when the front end handles stops on another thread.
+        """
         session = self.session
         if session is None or not bp.enabled:
             return
-        for pc in bp.pcs:
-            placed = session.set_break(self.module, pc, cond=self._condition(bp))
+
+        def record(placed: Breakpoint) -> None:
             bp.installed.append(placed)
             self._by_session[placed.number] = bp
+
+        for pc in bp.pcs:
+            session.set_break(self.module, pc, cond=self._condition(bp), placed=record)
 
     def _uninstall(self, bp: UserBreakpoint) -> None:
         session = self.session
@@ -1041,8 +1048,7 @@ class SourceDebugger:
     def _paused(
         self, event: Stopped, internal: PauseReason | None, internal_numbers: set[int]
     ) -> Paused | None:
-        """What a stop means to the user (None: run on).  Subclass hook (EditorDebugger
-        serialises it with :meth:`_install`)."""
+        """What a stop means to the user (None: run on)."""
         stop = event.stop
         frames = list(stop.frames)
         reason = stop.reason
