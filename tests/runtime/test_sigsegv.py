@@ -345,3 +345,30 @@ def test_a_handler_replaced_behind_our_back_is_put_back_at_the_next_entry() -> N
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 6 and all(ln.endswith("out of bounds memory access") for ln in lines), proc.stdout
+
+
+ADJACENT_WAT = """(module
+  (memory 1)
+  (func (export "f") (param f32) (result i32)
+    local.get 0 i32.trunc_f32_u
+    i32.load offset=8))
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_trap_just_before_a_faulting_access_keeps_its_own_pc(debug: bool) -> None:
+    """``i32.trunc_f32_u``'s overflow trap returns right where the next
+    instruction (a faulting load) starts: each must still report its own pc."""
+    import wasmtime
+
+    ours = Store(Engine(Config(debug=debug)))
+    f = Instance(ours, Module(ours.engine, ADJACENT_WAT), []).exports(ours)["f"]
+    theirs = wasmtime.Store()
+    g = wasmtime.Instance(theirs, wasmtime.Module(theirs.engine, ADJACENT_WAT), []).exports(theirs)["f"]
+    for arg in (-5.0, 1e6):  # overflow at the trunc; out of bounds at the load
+        with pytest.raises(Trap) as got:
+            f(ours, arg)
+        with pytest.raises(wasmtime.Trap) as want:
+            g(theirs, arg)  # type: ignore[operator]
+        assert got.value.trap_code.name == want.value.trap_code.name  # type: ignore[union-attr]
+        assert [fr.func_offset for fr in got.value.frames] == [fr.func_offset for fr in want.value.frames]

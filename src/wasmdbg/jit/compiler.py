@@ -711,12 +711,13 @@ class FuncCompiler:
 def _return_points(func: CompiledFunction, *, twin: bool = False) -> list[int]:
     """Every native return address of a function's code, in code order.
 
-    (A twin's faulting accesses are trap sites but not return addresses.)
+    (A twin's faulting accesses are trap sites but not return addresses; one
+    may start right at a call's return address, which stays.)
     """
-    points = set(func.call_sites) | set(func.trap_sites)
+    traps = set(func.trap_sites)
     if twin:
-        points.difference_update(func.fault_sites)
-    return sorted(points)
+        traps.difference_update(func.fault_sites)
+    return sorted(traps.union(func.call_sites))
 
 
 def _match_returns(functions: list[CompiledFunction], twins: list[CompiledFunction]) -> dict[int, int]:

@@ -181,9 +181,17 @@ class HeapOps(OutOfLine):
         return self.mem(11, -size, addr)
 
     def _mark_fault_site(self) -> None:
-        """The instruction about to be emitted is a faulting heap access."""
+        """The instruction about to be emitted is a faulting heap access.
+
+        NB: its offset must not be a return address too (a trap or a call
+        just before it, with no code in between): the tables would give the
+        fault that instruction's pc.  A 1-byte NOP keeps them apart.
+        """
         self._fault_site = False
         at = len(self.data)
+        if at in self.trap_sites or at in self.call_sites:
+            self.asm.nop()
+            at += 1
         self.trap_sites[at] = self.pc
         if self.twin_faults:
             self.fault_sites.append(at)
