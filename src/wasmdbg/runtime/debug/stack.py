@@ -323,13 +323,17 @@ class PauseSource(Protocol):
     def walk(self, pause: Any, stop: StopToken, top: DebugFrame | None) -> list[DebugFrame]: ...
 
 
-class FrameList(Sequence[DebugFrame]):
+class FrameList(StopToken, Sequence[DebugFrame]):
     """The paused guest's frames, innermost first, built on demand.
 
     NB: the debugger looks at ``frames[0]`` at every sequence point while
     stepping; only that frame is built until something asks for more (a
     length, another index, a parent), so stepping stays O(1) in the depth
     of the stack.  ``frames``: all of them, when walked already.
+
+    A list made before anyone asked for the stop's token *is* that token
+    (``stop=None``; see :meth:`at_site`): one object fewer per stop on a
+    conditional breakpoint's path.  Otherwise ``stop`` is the token.
     """
 
     __slots__ = ("_all", "_pause", "_source", "_stop", "_top", "_top_made")
@@ -337,11 +341,12 @@ class FrameList(Sequence[DebugFrame]):
     def __init__(
         self,
         source: PauseSource,
-        stop: StopToken,
+        stop: StopToken | None,
         frames: list[DebugFrame] | None = None,
         pause: Any = None,
         top: DebugFrame | None = None,
     ) -> None:
+        super().__init__(stop.generation if stop is not None else pause[4])
         self._source = source
         self._stop = stop
         self._pause = pause
@@ -351,13 +356,43 @@ class FrameList(Sequence[DebugFrame]):
         if top is not None:
             top._owner = self
 
+    @classmethod
+    def at_site(cls, source: PauseSource, pause: Any, frames: FrameSource) -> FrameList:
+        """The list of a patch-site stop, its own token, with its top frame built
+        at once (as :meth:`DebugFrame.at_site` builds it; ``pause`` = fp, native
+        pc, saved area, recipe, generation).
+
+        NB: one call, slot by slot: a conditional breakpoint asks for frame 0
+        right after the list.
+        """
+        self = cls.__new__(cls)
+        self.generation = pause[4]
+        self.live = True
+        top = DebugFrame.__new__(DebugFrame)
+        (top.module, top.func_index, top.pc, top.site, top._locals_locs,
+         top._stack_locs, top._readers) = pause[3].template
+        top.fp, top.native_pc, top._saved = pause[0], pause[1], pause[2]
+        top.stop = self
+        top._source = frames
+        top._memory = _MEMORY
+        top._locals = top._stack = top._parent = top._instance = None
+        top._owner = self
+        self._source = source
+        self._stop = None
+        self._pause = pause
+        self._all = None
+        self._top = top
+        self._top_made = True
+        return self
+
     def _first(self) -> DebugFrame | None:
-        if not self._stop.live:
-            self._stop.check()
+        stop = self._stop or self
+        if not stop.live:
+            stop.check()
         if self._all is not None:
             return self._all[0] if self._all else None
         if not self._top_made:
-            top = self._top = self._source.top_frame(self._pause, self._stop)
+            top = self._top = self._source.top_frame(self._pause, stop)
             self._top_made = True
             if top is not None:
                 top.adopt(self)
@@ -365,18 +400,22 @@ class FrameList(Sequence[DebugFrame]):
 
     def release(self) -> None:
         """The stop is over: break the reference cycles of the frames built (see
-        :meth:`DebugFrame.release`)."""
+        :meth:`DebugFrame.release`; frames may point back at the list as their
+        token)."""
         top = self._top
         if top is not None:
             top._owner = top._locals = top._stack = None  # DebugFrame.release, inlined
+            self._top = None
         for frame in self._all or ():
             frame.release()
+        self._all = None
 
     def link(self) -> list[DebugFrame]:
         """Every frame, parents linked (walks the stack once)."""
-        self._stop.check()
+        stop = self._stop or self
+        stop.check()
         if self._all is None:
-            frames = self._source.walk(self._pause, self._stop, self._first())
+            frames = self._source.walk(self._pause, stop, self._first())
             for inner, outer in itertools.pairwise(frames):
                 inner.set_parent(outer)
             if frames:
@@ -394,7 +433,7 @@ class FrameList(Sequence[DebugFrame]):
         if index == 0 and self._all is None:
             # NB: the conditional breakpoint's path: the top frame, once built
             top = self._top
-            if top is not None and self._stop.live:
+            if top is not None and (self._stop or self).live:
                 return top
             top = self._first()
             if top is None:

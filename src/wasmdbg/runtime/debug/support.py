@@ -264,13 +264,14 @@ class StoreDebug:
             if pause is None:
                 return []
             token = self._token
+            if token is None and pause[3] is not None:
+                # NB: a patch-site stop: the list is the token and builds its top
+                # frame at once (a conditional breakpoint asks for it next)
+                frames = self._frames = self._token = FrameList.at_site(self, pause, self._source)
+                return frames
             if token is None:
                 token = self._token = StopToken(pause[4])
-            recipe = pause[3]
-            # NB: a patch-site stop builds its top frame at once (a conditional
-            # breakpoint asks for it next), without the list's lazy path
-            top = None if recipe is None else DebugFrame.at_site(recipe, pause[0], pause[1], pause[2], token, self._source)
-            frames = self._frames = FrameList(self, token, None, pause, top)
+            frames = self._frames = FrameList(self, token, None, pause)
         return frames
 
     def current_stop(self) -> StopToken:
