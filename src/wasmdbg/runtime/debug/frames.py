@@ -105,8 +105,9 @@ class StopToken:
     """One pause of a Store's guest: ``live`` from the stop until the guest resumes.
 
     ``generation`` numbers the Store's stops (1, 2, ...).  The Store's debug
-    support makes one per delivered event and calls :meth:`end` when the
-    handler returns.
+    support makes one per delivered event (at a patch-site stop the frame
+    list, a subclass, is the token) and calls :meth:`end` when the handler
+    returns.
     """
 
     __slots__ = ("generation", "live")
