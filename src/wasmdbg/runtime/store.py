@@ -5,7 +5,7 @@ everything created in it (instances, functions, memories, tables, globals,
 externref handles, mapped code).  Nothing is freed before the Store.
 
 Calls into Wasm (:meth:`Store.enter_wasm`) go through the entry trampoline with
-the GIL released.  Calls out of Wasm arrive in three ctypes callbacks whose
+the GIL released.  Calls out of Wasm arrive in four ctypes callbacks whose
 addresses sit in the VMStoreContext:
 
 * ``hostcall(host_ctx, host_id, slots)`` runs a Python host function;
@@ -15,7 +15,9 @@ addresses sit in the VMStoreContext:
   debug-mode interrupt check to the Store's debug support
   (:class:`~wasmdbg.runtime.debug.support.StoreDebug`); with ``saved = 0``
   it is the trap path of debug-mode code reporting a trap before the stack
-  unwinds.
+  unwinds;
+* ``faulthook(fp, fault_pc, saved)``: a guest-debug twin's access faulted
+  (``runtime.sigsegv``); it resumes at the debug version's bounds check.
 
 A callback must never let an exception escape (ctypes would print and
 swallow it and report success): it catches everything, stashes the
