@@ -165,20 +165,12 @@ def compile_lazy_stubs(first: int, count: int, table_offset: int) -> tuple[bytes
     a.mov_rm(RAX, Mem(R14, VMCTX.STORE))
     a.push_m(Mem(RAX, STORE.LAST_EXIT_FP))  # [rbp-24]
     a.push_m(Mem(RAX, STORE.LAST_EXIT_PC))  # [rbp-32] (rsp 16-byte aligned)
-    a.mov_rm(RCX, Mem(RBP, 0))
-    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_FP), RCX)
-    a.mov_rm(RCX, Mem(RBP, 8))
-    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_PC), RCX)
+    _record_exit(a)
     a.mov_rr(RDI, R14)
     a.mov32_ri(RSI, int(Libcall.LAZY_COMPILE))
     a.lea_rm(RDX, Mem(RBP, -16))
     a.call_m(Mem(RAX, STORE.LIBCALL))
-    a.mov_rm(R14, Mem(RBP, -8))
-    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
-    a.mov_rm(RCX, Mem(RBP, -24))
-    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_FP), RCX)
-    a.mov_rm(RCX, Mem(RBP, -32))
-    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_PC), RCX)
+    _restore_exit(a, -24)
     trap = Label("lazy_trap")
     a.test32_rr(RAX, RAX)
     a.jcc_l(Cond.NE, trap)
@@ -318,6 +310,25 @@ def _entry(a: Assembler, buf: CodeBuffer) -> None:
     a.ret()
 
 
+def _record_exit(a: Assembler) -> None:
+    """The calling Wasm frame (``[rbp]``, ``[rbp+8]``) becomes the last exit (``rax`` = store)."""
+    a.mov_rm(RCX, Mem(RBP, 0))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, 8))
+    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_PC), RCX)
+
+
+def _restore_exit(a: Assembler, saved: int) -> None:
+    """Reload ``r14`` from ``[rbp-8]`` and the previous exit record from
+    ``[rbp+saved]`` (fp) and ``[rbp+saved-8]`` (pc); leaves ``rdx`` = store."""
+    a.mov_rm(R14, Mem(RBP, -8))
+    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
+    a.mov_rm(RCX, Mem(RBP, saved))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_FP), RCX)
+    a.mov_rm(RCX, Mem(RBP, saved - 8))
+    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_PC), RCX)
+
+
 def _hostcall(a: Assembler, buf: CodeBuffer) -> None:
     a.push_r(RBP)
     a.mov_rr(RBP, RSP)
@@ -326,20 +337,12 @@ def _hostcall(a: Assembler, buf: CodeBuffer) -> None:
     a.push_m(Mem(RAX, STORE.LAST_EXIT_FP))
     a.push_m(Mem(RAX, STORE.LAST_EXIT_PC))
     a.sub_ri(RSP, 8)
-    a.mov_rm(RCX, Mem(RBP, 0))
-    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_FP), RCX)
-    a.mov_rm(RCX, Mem(RBP, 8))
-    a.mov_mr(Mem(RAX, STORE.LAST_EXIT_PC), RCX)
+    _record_exit(a)
     a.mov_rr(RDI, R14)
     a.mov_rm(RSI, Mem(R14, VMCTX.HOST_ID))
     a.lea_rm(RDX, Mem(RBP, 16))
     a.call_m(Mem(RAX, STORE.HOSTCALL))
-    a.mov_rm(R14, Mem(RBP, -8))
-    a.mov_rm(RDX, Mem(R14, VMCTX.STORE))
-    a.mov_rm(RCX, Mem(RBP, -16))
-    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_FP), RCX)
-    a.mov_rm(RCX, Mem(RBP, -24))
-    a.mov_mr(Mem(RDX, STORE.LAST_EXIT_PC), RCX)
+    _restore_exit(a, -16)
     trap = Label("host_trap")
     a.test32_rr(RAX, RAX)
     a.jcc_l(Cond.NE, trap)
