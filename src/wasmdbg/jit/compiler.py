@@ -166,8 +166,7 @@ class FuncCompiler:
         # in twins, whose faults resume at the debug version's check (masm_heap)
         signals = pinned and signals_based_traps
         self.masm.heap_signals = signals and not guest_debug
-        self._twin_signals = signals and self.twins
-        self.masm.twin_faults = self._twin_signals
+        self.masm.twin_faults = signals and self.twins
         self.stack.pin_heap(pinned)
         self.handlers = self._build_handlers()
         self._data_count = data_count_ok(module)
@@ -202,7 +201,7 @@ class FuncCompiler:
         seq = self.seq
         if self.twins and seq is not None:
             seq.twin = True
-            self.masm.heap_signals = self._twin_signals
+            self.masm.heap_signals = self.masm.twin_faults
             try:
                 twins = [self.compile_function(body, twin=True) for body in self.module.bodies]
             finally:

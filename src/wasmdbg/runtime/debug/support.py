@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 from ...errors import DebugError
 from ...jit import abi
 from ...jit.frametable import FrameTable, Site
+from ...jit.stubs import saved_gpr
+from ...jit.x64 import Reg
 from ..vmcontext import (
     INTERRUPT_DEADLINE,
     INTERRUPT_EDIT,
@@ -74,7 +76,7 @@ _ABORT = int(abi.TrapCode.DEBUGGER_ABORT)
 _RESUME_ABORT = Resume.ABORT
 _INTERRUPT = int(abi.TrapCode.INTERRUPT)
 _CALL_SIZE = 5
-_SAVED_RSP = 32  # the guest's rsp before the trampoline call, in the saved area (jit.stubs)
+_SAVED_RSP = saved_gpr(Reg.RSP)  # the guest's rsp before the trampoline call, in the saved area
 _MEMORY = ProcessMemory()
 _READ_ONLY = ReadOnlyMemory()
 
