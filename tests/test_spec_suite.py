@@ -5,7 +5,7 @@ folder can be named with ``WASMDBG_SPEC_DIR``.  The only commands allowed to
 be skipped are the text-format ``assert_malformed`` ones: wasmdbg decodes
 binaries and has no text parser.
 
-Six modes, as the guest-debug issue demands that debugging never changes
+Seven modes, as the guest-debug issue demands that debugging never changes
 a result:
 
 * ``plain`` -- ``guest_debug`` off, every script (functions compiled lazily,
@@ -14,10 +14,13 @@ a result:
   compiled whole when created), every script;
 * ``slot-locals`` -- ``guest_debug`` off and ``locals_in_registers`` off
   (every local in its frame slot), every script;
-* ``debug`` -- ``guest_debug`` on (patch sites compiled in, all disabled),
-  every script;
+* ``debug`` -- ``guest_debug`` on (patch sites compiled in, all disabled;
+  functions compiled on demand, ``runtime.debuglayout``), every script;
+* ``debug-eager`` -- ``guest_debug`` on and ``lazy_compilation`` off, every
+  script;
 * ``all-sites`` -- ``guest_debug`` on, single-step on (every patch site of
-  every module enabled) and a handler that just continues; every script
+  every module enabled, each lazily compiled function's as it is mapped) and
+  a handler that just continues; every script
   (about 15 s: some run millions of sequence points);
 * ``explicit-bounds`` -- ``guest_debug`` off and ``signals_based_traps``
   off: every heap access checked by compare-and-branch (``plain`` relies on
@@ -43,7 +46,7 @@ TEXT_SKIP = "text-format module (no text parser)"
 scripts = sorted(find_scripts([SPEC_DIR])) if SPEC_DIR.is_dir() else []
 cases = [
     pytest.param(script, mode, id=f"{script.stem}-{mode}")
-    for mode in ("plain", "eager", "slot-locals", "debug", "all-sites", "explicit-bounds")
+    for mode in ("plain", "eager", "slot-locals", "debug", "debug-eager", "all-sites", "explicit-bounds")
     for script in scripts
 ]
 
@@ -57,11 +60,11 @@ def _counts(result: FileResult) -> tuple[int, int, int]:
 def test_spec_script(script: Path, mode: str) -> None:
     result = run_file(
         script,
-        guest_debug=mode in ("debug", "all-sites"),
+        guest_debug=mode in ("debug", "debug-eager", "all-sites"),
         all_sites=mode == "all-sites",
         locals_in_registers=mode != "slot-locals",
         signals_based_traps=mode != "explicit-bounds",
-        lazy_compilation=mode != "eager",
+        lazy_compilation=mode not in ("eager", "debug-eager"),
     )
     assert result.failures == [], "\n".join(result.failures[:20])
     other_skips = {k: v for k, v in result.skip_reasons.items() if k != TEXT_SKIP}

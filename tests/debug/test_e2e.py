@@ -763,8 +763,9 @@ def test_condition_over_memory_and_globals() -> None:
     assert seen == [(16, 7)]
 
 
-def test_module_instantiated_while_single_stepping_is_covered() -> None:
-    engine = Engine(Config(debug=True))
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_module_instantiated_while_single_stepping_is_covered(lazy: bool) -> None:
+    engine = Engine(Config(debug=True, lazy_compilation=lazy))
     store = Store(engine)
     first = Module(engine, MEM_WAT)
     Linker(engine).instantiate(store, first)
@@ -775,6 +776,10 @@ def test_module_instantiated_while_single_stepping_is_covered() -> None:
     code = store.code_objects[later]
     table = store.debug_frame_table(later)
     assert len(table) > 0
+    for func in table.functions():
+        # lazily compiled code: a function is mapped into the Store on its first
+        # call (compiled by len() above); its sites are enabled as it is mapped
+        code.code_address(func)
     assert all(code.memory.read(site.native_offset, 1) == b"\xe8" for site in table)
     with store.edit_breakpoints() as edit:
         edit.single_step(False)

@@ -87,9 +87,13 @@ def test_module_creation_compiles_nothing() -> None:
     assert not eager.runs_lazily and eager.lazy_code is None
 
 
-def test_guest_debug_compiles_eagerly() -> None:
+def test_guest_debug_code_is_lazy_through_a_debug_layout() -> None:
     module = wasmdbg.Module(wasmdbg.Engine(wasmdbg.Config(guest_debug=True)), WAT)
-    assert not module.runs_lazily and module.lazy_code is None
+    assert module.runs_lazily and module.lazy_code is None
+    layout = module.debug_layout
+    assert layout is not None and layout.compiled_count() == 0
+    eager = wasmdbg.Module(wasmdbg.Engine(wasmdbg.Config(guest_debug=True, lazy_compilation=False)), WAT)
+    assert not eager.runs_lazily and eager.debug_layout is None
 
 
 def test_function_compiled_on_first_call_only() -> None:

@@ -122,7 +122,7 @@ def test_data_and_unsupported() -> None:
 
 
 def test_private_code_per_store_in_guest_debug_mode() -> None:
-    engine = wasmdbg.Engine(wasmdbg.Config(guest_debug=True))
+    engine = wasmdbg.Engine(wasmdbg.Config(guest_debug=True, lazy_compilation=False))
     module = wasmdbg.Module(engine, SPIN)
     a, b = Store(engine), Store(engine)
     wasmdbg.Instance(a, module, [])
@@ -152,6 +152,7 @@ class _Hook:
         self.fail = fail
         self.hits: list[tuple[int, int, list[str]]] = []
         self.added: list[CodeObject] = []
+        self.mapped: list[int] = []
         self.traps: list[Trap] = []
         self.host_errors: list[BaseException] = []
         self.exits = 0
@@ -165,6 +166,9 @@ class _Hook:
 
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         self.added.append(code)
+
+    def on_functions_mapped(self, store: Store, code: CodeObject, functions: list[int]) -> None:
+        self.mapped.extend(functions)
 
     def on_trap(self, store: Store, trap: Trap, fp: int, pc: int) -> None:
         self.traps.append(trap)
@@ -183,6 +187,7 @@ def _enable_entry_site(store: Store, code: CodeObject, func_index: int) -> int:
     assert site is not None
     address = code.base + site.native_offset
     code.memory.unpublish()
+    code.map_through(site.native_offset)  # lazily compiled code: map the function first
     code.memory.write(site.native_offset, site.call_bytes(address, store.stub_code.breakpoint_address))
     for func in code.compiled.functions:
         if func.func_index == func_index and code.compiled.twins:

@@ -135,8 +135,8 @@ class FuncCompiler:
         lazy: bool = False,
     ) -> None:
         self.module = module
-        # lazy compilation (plain builds): see compile_piece
-        self.lazy = lazy and not guest_debug
+        # lazy compilation: see compile_piece
+        self.lazy = lazy
         self._current = -1
         self.guest_debug = guest_debug
         self.twins = twins and guest_debug
@@ -197,16 +197,8 @@ class FuncCompiler:
     def compile(self) -> CompiledModule:
         """Compile every defined function; return the module's code."""
         functions = [self.compile_function(body) for body in self.module.bodies]
-        twins: list[CompiledFunction] = []
+        twins = [self._compile_twin(body) for body in self.module.bodies] if self.twins else []
         seq = self.seq
-        if self.twins and seq is not None:
-            seq.twin = True
-            self.masm.heap_signals = self.masm.twin_faults
-            try:
-                twins = [self.compile_function(body, twin=True) for body in self.module.bodies]
-            finally:
-                seq.twin = False
-                self.masm.heap_signals = False
         code = self.masm.finish_module()
         table = seq.finish() if seq is not None else None
         return CompiledModule(
@@ -214,7 +206,7 @@ class FuncCompiler:
             _match_faults(functions, twins),
         )
 
-    def compile_piece(self, body: FunctionBody) -> tuple[CompiledModule, list[tuple[int, int]]]:
+    def compile_piece(self, body: FunctionBody, base: int = 0) -> tuple[CompiledModule, list[tuple[int, int]]]:
         """Lazy compilation: one body as a blob of its own (its code, stubs and trap
         routines), and its calls through the module's code table.
 
@@ -222,16 +214,48 @@ class FuncCompiler:
         the code table (``masm.call_table``); the second result lists
         ``(offset of the disp32, callee index)`` for whoever maps the blob.  A
         call of the function to itself stays a direct ``call rel32``.
+
+        Debug builds: the blob holds the debug version, then (with twins) its
+        twin, and the piece's own frame table; every native offset in the
+        result (functions, sites, frame table, twin maps, calls) is ``base``
+        plus the offset in the blob, ``base`` being where the blob goes in the
+        module's debug layout (``runtime.debuglayout``).
         """
         if not self.lazy:
             raise RuntimeError("compile_piece needs a lazy compiler")
         masm = self.masm
         masm.new_blob()
-        # NB: a fresh entry label per blob (a failed compile may be retried)
-        self.func_labels[body.func_index] = Label(f"func{body.func_index}")
+        index = body.func_index
+        # NB: fresh entry labels per blob (a failed compile may be retried)
+        self.func_labels[index] = Label(f"func{index}")
+        if self.twins:
+            self.twin_labels[index] = Label(f"twin{index}")
         func = self.compile_function(body)
+        seq = self.seq
+        if seq is None:
+            return CompiledModule(masm.finish_module(), [func]), masm.table_calls
+        twins = [self._compile_twin(body)] if self.twins else []
         code = masm.finish_module()
-        return CompiledModule(code, [func]), masm.table_calls
+        table = seq.finish(base)
+        functions = [_shifted(func, base)]
+        twins = [_shifted(t, base) for t in twins]
+        calls = [(at + base, callee) for at, callee in masm.table_calls]
+        return CompiledModule(
+            code, functions, True, table, twins, _match_returns(functions, twins),
+            _match_faults(functions, twins),
+        ), calls
+
+    def _compile_twin(self, body: FunctionBody) -> CompiledFunction:
+        """The NOP-free twin of a body (debug builds with twins)."""
+        seq = self.seq
+        assert seq is not None
+        seq.twin = True
+        self.masm.heap_signals = self.masm.twin_faults
+        try:
+            return self.compile_function(body, twin=True)
+        finally:
+            seq.twin = False
+            self.masm.heap_signals = False
 
     def compile_function(self, body: FunctionBody, *, twin: bool = False) -> CompiledFunction:
         """Compile one body; its code is appended to the module blob.
@@ -705,6 +729,18 @@ class FuncCompiler:
         self.cg.wrap_i64()
 
     # -- float helpers ---------------------------------------------------------------------------
+
+
+def _shifted(func: CompiledFunction, base: int) -> CompiledFunction:
+    """``func`` with every native offset moved by ``base``."""
+    if not base:
+        return func
+    return CompiledFunction(
+        func.func_index, func.start + base, func.end + base,
+        call_sites={k + base: v for k, v in func.call_sites.items()},
+        trap_sites={k + base: v for k, v in func.trap_sites.items()},
+        fault_sites=[k + base for k in func.fault_sites],
+    )
 
 
 def _return_points(func: CompiledFunction, *, twin: bool = False) -> list[int]:

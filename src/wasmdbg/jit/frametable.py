@@ -540,10 +540,14 @@ class FrameTableBuilder:
     def __len__(self) -> int:
         return len(self._rows) // _ROW
 
-    def finish(self) -> FrameTable:
-        """Check and freeze the rows into a :class:`FrameTable`."""
+    def finish(self, base: int = 0) -> FrameTable:
+        """Check and freeze the rows into a :class:`FrameTable`, every native
+        offset moved by ``base``."""
         flat = self._rows
-        table = FrameTable(tuple(flat[k::_ROW] for k in range(_ROW)), self._loc_lists, self._nops)
+        columns = [flat[k::_ROW] for k in range(_ROW)]
+        if base:
+            columns[3] = array("q", map(add, columns[3], repeat(base)))
+        table = FrameTable(columns, self._loc_lists, self._nops)
         table.check()
         return table
 

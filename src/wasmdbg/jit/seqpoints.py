@@ -111,6 +111,9 @@ class SequencePoints:
             self.local_locs = self.slot_locs
         self.locals_id = self.table.intern_locs(self.local_locs)
         self.memo = {}
+        # NB: a lazily compiled function starts a blob of its own, at offset 0
+        # again: a site of the previous one must not look shareable
+        self.site_start = self.site_end = -1
         # NB: the check runs before the declared locals are zeroed: they are 0 by then
         zeros = tuple(Loc(LocKind.CONST, 0, t) for t in local_types[nparams:])
         self.entry_locals = self.slot_locs[:nparams] + zeros  # the homes load after the prologue
@@ -120,9 +123,12 @@ class SequencePoints:
         """The declared locals are zeroed from here on."""
         self.entry_locals = None
 
-    def finish(self) -> FrameTable:
-        """The module's frame table."""
-        return self.table.finish()
+    def finish(self, base: int = 0) -> FrameTable:
+        """The frame table of what was compiled since the last call (the module,
+        or a lazily compiled piece), native offsets moved by ``base``."""
+        table = self.table.finish(base)
+        self.table = FrameTableBuilder()
+        return table
 
     def before_op(self, offset: int) -> None:
         """Emit a patch site and a frame-table row before the instruction at ``offset``."""

@@ -29,7 +29,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import DebugError
+from ..errors import DebugError, WasmError
 from ..jit.abi import CompiledFunction, CompiledModule
 from ..jit.frametable import FrameTable
 from ..wasm.module import ModuleDef
@@ -60,11 +60,17 @@ class CodeObject:
     _starts: list[int] = field(default_factory=list, repr=False)
     _funcs: list[CompiledFunction] = field(default_factory=list, repr=False)
     _body_starts: dict[int, int] = field(default_factory=dict, repr=False)
+    _entries: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Take in functions added to :attr:`compiled` (lazily compiled debug code)."""
         funcs = sorted(self.compiled.functions, key=lambda f: f.start)
         self._funcs = funcs
         self._starts = [f.start for f in funcs]
+        self._entries = {f.func_index: f.start for f in funcs}
 
     @property
     def base(self) -> int:
@@ -93,6 +99,27 @@ class CodeObject:
         if not isinstance(table, FrameTable):
             raise DebugError(f"{self.module!r} has no frame table (not compiled for debugging)")
         return table
+
+    @property
+    def has_twins(self) -> bool:
+        """True for debug code compiled with NOP-free twins (``Config.debug_twins``)."""
+        return bool(self.compiled.twins)
+
+    def entry_address(self, func_index: int) -> int:
+        """Where calls of defined function ``func_index`` go (its funcref's code)."""
+        start = self._entries.get(func_index)
+        if start is None:
+            raise WasmError(f"compiled code lacks function {func_index}")
+        return self.memory.address + start
+
+    def code_address(self, func_index: int) -> int:
+        """The native code of defined function ``func_index`` (see ``runtime.debuglayout``
+        for code that compiles and maps it now)."""
+        return self.entry_address(func_index)
+
+    def map_through(self, offset: int) -> None:
+        """Make sure this copy holds native ``offset`` before it is patched (code
+        mapped in one piece holds everything; see ``runtime.debuglayout``)."""
 
     def function_address(self, func: CompiledFunction) -> int:
         """Native entry address of a compiled function."""
@@ -124,7 +151,7 @@ class CodeObject:
         return None if at is None else self.memory.address + at
 
     def in_twin(self, pc: int) -> bool:
-        """True when native ``pc`` lies in the twin half of the blob."""
+        """True when native ``pc`` lies in twin code (the twin half of the blob)."""
         twins = self.compiled.twins
         return bool(twins) and self.memory.address + twins[0].start <= pc < self.end
 

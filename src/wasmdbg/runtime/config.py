@@ -18,9 +18,9 @@ Only a few settings change what wasmdbg does:
   them too: a fault in a twin resumes at the debug version's check, which
   then traps with the frames live for the debugger.
 * ``lazy_compilation`` (wasmdbg's own, default on) compiles each function
-  of code built without ``guest_debug`` on its first call instead of when
-  the Module is created (see ``runtime.lazy``); guest-debug code is always
-  compiled when the Module is created.
+  on its first call instead of when the Module is created (see
+  ``runtime.lazy``); with ``guest_debug`` also when the debugger first asks
+  about one of its pcs (see ``runtime.debuglayout``).
 * ``debug_twins`` (wasmdbg's own, default on) compiles guest-debug code with
   a NOP-free twin of every function, run while nothing arms the function (see
   ``jit.compiler`` and ``runtime.debug.twins``).
@@ -182,5 +182,10 @@ class Config:
     def uses_lazy_compilation(self) -> bool:
         """Runtime-facing: whether modules compile each function on its first call (plain builds)."""
         return self.lazy_compilation and not self.guest_debug
+
+    @property
+    def uses_debug_layout(self) -> bool:
+        """Runtime-facing: whether guest-debug modules compile each function on demand."""
+        return self.lazy_compilation and self.guest_debug
 
     _other: dict[str, Any]

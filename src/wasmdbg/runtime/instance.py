@@ -181,12 +181,8 @@ class Instance:
         self._sig_ids = u64_array([engine.sig_id(t) for t in mod.types])
         ctx.sig_ids = ctypes.addressof(self._sig_ids)
 
-        starts = {f.func_index: f.start for f in code.compiled.functions}
-        base = code.base
         for index in range(mod.num_imported_funcs, len(mod.func_type_indices)):
-            if index not in starts:
-                raise WasmError(f"compiled code lacks function {index}")
-            funcs.append(Func.for_instance(st, self, index, mod.func_type(index), base + starts[index], vmctx_addr))
+            funcs.append(Func.for_instance(st, self, index, mod.func_type(index), code.entry_address(index), vmctx_addr))
         self._funcs = funcs
         self._func_ptrs = u64_array([f.funcref_address for f in funcs])
         ctx.funcs = ctypes.addressof(self._func_ptrs)

@@ -74,10 +74,9 @@ def _elem_drop(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
 
 
 def _lazy_compile(inst: Instance, s: ctypes.Array[ctypes.c_uint64]) -> int:
-    code = inst.module.lazy_code
-    if code is None:
-        raise WasmError("lazy compilation requested by a module compiled at once")
-    s[0] = code.code_address(s[0])
+    lazy = inst.module.lazy_code
+    # NB: lazily compiled debug code is compiled per module and mapped per Store
+    s[0] = lazy.code_address(s[0]) if lazy is not None else inst.code.code_address(s[0])
     return 0
 
 

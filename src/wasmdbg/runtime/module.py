@@ -5,15 +5,17 @@ or bytes not starting with ``\\0``; converted with ``wasmtime.wat2wasm``,
 since wasmdbg has no text parser of its own).  It decodes and validates at
 once (errors: :class:`~wasmdbg.errors.DecodeError`,
 :class:`~wasmdbg.errors.ValidationError`).  With ``Config.lazy_compilation``
-(the default, plain code only) that is all: each function is compiled on its
-first call (``runtime.lazy``).  Otherwise, and always with guest debugging,
-the whole module is compiled at once for the engine's configuration.
+(the default) that is all: each function is compiled on its first call
+(``runtime.lazy``; with guest debugging ``runtime.debuglayout``, which also
+compiles a function the debugger asks about).  Otherwise the whole module
+is compiled at once for the engine's configuration.
 
 Code memory: without guest debugging the module maps its code once,
 published read+execute, and every Store shares it; with ``guest_debug``
-each Store maps a private copy (see :class:`~wasmdbg.runtime.code.CodeObject`).
-A lazily compiled module's code (entry stubs, code table, one blob per
-compiled function) is shared by every Store likewise.
+each Store maps a private copy (see :class:`~wasmdbg.runtime.code.CodeObject`;
+lazily compiled, of the module's ``DebugLayout``).  A lazily compiled plain
+module's code (entry stubs, code table, one blob per compiled function) is
+shared by every Store.
 
 :meth:`Module.serialize` always holds the whole module compiled; a
 deserialized module runs that code (it is not lazy).
@@ -33,6 +35,7 @@ from ..wasm.decoder import decode_module
 from ..wasm.module import ModuleDef
 from ..wasm.validator import validate as validate_module
 from .codemem import CodeMemory
+from .debuglayout import DebugLayout
 from .engine import Engine
 from .lazy import LazyCode
 from .types import ExportType, ImportType
@@ -105,7 +108,12 @@ class Module:
         self._shared: CodeMemory | None = None
         self._lock = threading.Lock()
         self._lazy: LazyCode | None = None
-        self.runs_lazily = engine.config.uses_lazy_compilation
+        self._layout: DebugLayout | None = None
+        config = engine.config
+        self.runs_lazily = config.uses_lazy_compilation or config.uses_debug_layout
+        if config.uses_debug_layout:
+            self._layout = DebugLayout(self, self._sig_ids(), config)
+            return
         if self.runs_lazily:
             self._lazy_code()  # the code table and entry stubs (nothing is compiled)
             return
@@ -171,8 +179,13 @@ class Module:
 
     @property
     def lazy_code(self) -> LazyCode | None:
-        """What a lazily compiled module runs (None for a module compiled at once)."""
-        return self._lazy_code() if self.runs_lazily else None
+        """What a lazily compiled plain module runs (None otherwise)."""
+        return self._lazy_code() if self.runs_lazily and self._layout is None else None
+
+    @property
+    def debug_layout(self) -> DebugLayout | None:
+        """What each Store copies of a lazily compiled guest-debug module (None otherwise)."""
+        return self._layout
 
     # -- wasmtime-py API ---------------------------------------------------------------
     @property
@@ -244,6 +257,7 @@ class Module:
         module._shared = None
         module._lock = threading.Lock()
         module._lazy = None
+        module._layout = None
         module.runs_lazily = False
         if key != module._codegen_key():
             raise WasmError("serialized module was compiled under other Config settings")

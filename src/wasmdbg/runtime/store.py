@@ -92,6 +92,7 @@ from .codemem import CodeMemory
 from .debug.api import StoreDebugMixin
 from .debug.gate import CodeGate
 from .debug.support import StoreDebug
+from .debuglayout import LayoutCode
 from .engine import Engine
 from .sigint import SigintInterrupt
 from .stackwalk import WasmFrame, return_slots, to_api_frame, walk
@@ -145,6 +146,11 @@ class DebugHook(Protocol):
 
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         """A module's code was mapped into ``store`` (enable sites here)."""
+        ...
+
+    def on_functions_mapped(self, store: Store, code: CodeObject, functions: list[int]) -> None:
+        """Lazily compiled debug code (``runtime.debuglayout``): ``functions`` were
+        just mapped into ``code``, which is still writable (enable their sites here)."""
         ...
 
     def on_host_error(self, store: Store, exc: BaseException) -> None:
@@ -542,6 +548,8 @@ class Store(StoreDebugMixin):
             # NB: the entry stubs; each function's code joins the registry as compiled
             code = lazy.stub_object()
             self._registry.add_source(lazy)
+        elif module.debug_layout is not None:
+            code = LayoutCode(module.debug_layout, self.code_gate.exclusive, self._code_mapped)
         elif self.engine.config.guest_debug:
             compiled = module.compiled
             code = CodeObject(module, compiled, CodeMemory.from_bytes(compiled.code), private=True)
@@ -553,6 +561,11 @@ class Store(StoreDebugMixin):
         if hook is not None:
             hook.on_code_added(self, code)
         return code
+
+    def _code_mapped(self, code: LayoutCode, functions: list[int]) -> None:
+        hook = self._debug_hook
+        if hook is not None:
+            hook.on_functions_mapped(self, code, functions)
 
     def code_of(self, module: object) -> CodeObject | None:
         """The code of ``module`` as mapped in this Store (None if not instantiated here)."""

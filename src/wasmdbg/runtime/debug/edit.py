@@ -175,6 +175,10 @@ class BreakpointState:
         """True when the sequence point ``pc`` of ``module`` has a breakpoint."""
         return (module, pc) in self._counts
 
+    def breakpoint_pcs(self, module: object) -> set[int]:
+        """The sequence points of ``module`` with a breakpoint."""
+        return {pc for m, pc in self._counts if m is module}
+
     def refcount(self, module: object, pc: int) -> int:
         """How many references hold the breakpoint at sequence point ``pc``."""
         return self._counts.get((module, pc), 0)

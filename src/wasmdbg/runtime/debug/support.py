@@ -9,6 +9,8 @@ call its hook methods:
   enabled patch site or at an interrupt check that saw the flag; ``saved`` is
   the trampoline's saved-register area (layout in ``jit.stubs``);
 * :meth:`StoreDebug.on_code_added` -- a module was mapped into the Store;
+* :meth:`StoreDebug.on_functions_mapped` -- lazily compiled functions joined
+  a module's copy (``runtime.debuglayout``);
 * :meth:`StoreDebug.on_host_error` -- a host function raised; the Wasm frames
   that called it are still live;
 * :meth:`StoreDebug.on_trap` -- compiled code trapped; called from the trap
@@ -97,12 +99,13 @@ class CodePatcher:
         self.frame_table = code.frame_table
         self.switches = (
             EntrySwitches(code, on_armed)
-            if code.compiled.twins and on_armed is not None
+            if code.has_twins and on_armed is not None
             else None
         )
 
     def patch_site(self, site: Site, enabled: bool) -> None:
         """Write the call (enabled) or the NOP (disabled) into this copy."""
+        self.code.map_through(site.native_offset)
         if enabled:
             data = site.call_bytes(self.code.base + site.native_offset, self.trampoline)
         else:
@@ -300,9 +303,27 @@ class StoreDebug:
     def on_code_added(self, store: Store, code: CodeObject) -> None:
         """A module was mapped into the Store: single-stepping must cover it."""
         if code.debuggable:
-            if code.compiled.twins:
+            if code.has_twins:
                 self._twins = True
             self.state.module_added(code.module)
+
+    def on_functions_mapped(self, store: Store, code: CodeObject, functions: list[int]) -> None:
+        """Lazily compiled functions joined ``code`` (still writable, all sites
+        off): the sites the Store's state wants on are enabled now (every one
+        while single-stepping; breakpoints set while stepping or before the
+        function was mapped)."""
+        state = self.state
+        stepping = state.is_single_step
+        module = code.module
+        pcs = state.breakpoint_pcs(module)
+        if not stepping and not pcs:
+            return
+        patcher = self.debug_code(module)
+        table = patcher.frame_table
+        for func_index in functions:
+            for site in table.function_sites(func_index):
+                if stepping or site.pc in pcs:
+                    patcher.patch_site(site, True)
 
     def on_breakpoint(self, store: Store, fp: int, return_address: int, saved: int) -> int:
         """The breakpoint trampoline called (see :meth:`_on_breakpoint`).

@@ -57,10 +57,7 @@ class EntrySwitches:
     def __init__(self, code: CodeObject, on_armed: Callable[[], None]) -> None:
         self.code = code
         self._on_armed = on_armed
-        compiled = code.compiled
-        self._pairs: dict[int, tuple[CompiledFunction, CompiledFunction]] = {
-            f.func_index: (f, t) for f, t in zip(compiled.functions, compiled.twins, strict=True)
-        }
+        self._pairs: dict[int, tuple[CompiledFunction, CompiledFunction]] = {}
         # func_index -> native offsets of its enabled patch sites
         self._enabled: dict[int, set[int]] = {}
 
@@ -86,7 +83,13 @@ class EntrySwitches:
                 self._switch(index, False)
 
     def _switch(self, func_index: int, armed: bool) -> None:
-        func, twin = self._pairs[func_index]
+        pair = self._pairs.get(func_index)
+        if pair is None:
+            # NB: lazily compiled code grows its function lists (runtime.debuglayout)
+            compiled = self.code.compiled
+            self._pairs = {f.func_index: (f, t) for f, t in zip(compiled.functions, compiled.twins, strict=True)}
+            pair = self._pairs[func_index]
+        func, twin = pair
         self.code.memory.write(func.start, NOP5 if armed else twin_jump(func, twin))
 
 
