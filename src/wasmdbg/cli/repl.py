@@ -1567,6 +1567,8 @@ def native_listing(store: Any, module: Any, func: int) -> dict[int, list[str]]:
     if code is None:
         raise DebugError("the module has no code in this run")
     table = store.debug_frame_table(module)
+    if module.definition.num_imported_funcs <= func < len(module.definition.func_type_indices):
+        code.code_address(func)  # lazily compiled debug code: compiled and mapped now
     compiled = next((f for f in code.compiled.functions if f.func_index == func), None)
     if compiled is None:
         raise DebugError(f"function {func} has no compiled code")
