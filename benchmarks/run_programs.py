@@ -102,6 +102,10 @@ def measure(api: EngineApi, wasm: bytes, repeat: int) -> Measurement:
             lazy = getattr(module, "lazy_code", None)
             if PRECOMPILE[0] and lazy is not None:
                 lazy.compile_all()
+            layout = getattr(module, "debug_layout", None)  # lazily compiled guest-debug code
+            if PRECOMPILE[0] and layout is not None and layout.count:
+                layout.compile_all()
+                store.code_objects[module].code_address(layout.first)  # maps all of it
             stage = "run"
             run_s, result = timed_run(lambda r=run, s=store: r(s))
             if not isinstance(result, int):

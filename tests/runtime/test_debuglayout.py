@@ -238,3 +238,19 @@ def test_debug_code_outgrowing_its_reservation_is_a_clear_error() -> None:
         world.call("g", 1)
     assert world.call("fib", 6) == 8  # what was compiled still runs
     assert layout.compiled_count() == 1
+
+
+def test_a_store_stepping_when_it_instantiates_code_another_store_compiled() -> None:
+    module = _module()
+    assert _World(module).call("g", 1) == 8  # compiles g and h
+    engine = module.engine
+    store = wasmdbg.Store(engine)
+    pcs: list[int] = []
+    store.set_debug_handler(lambda st, event: pcs.append(event.pc))
+    other = wasmdbg.Module(engine, "(module (func (export \"nop\")))")
+    wasmdbg.Instance(store, other, [])
+    with store.edit_breakpoints() as edit:
+        edit.single_step(True)
+    exports = wasmdbg.Instance(store, module, []).exports(store)  # maps g and h, stepping
+    assert exports["g"](store, 1) == 8
+    assert len(pcs) == 10  # every instruction of g and h

@@ -234,7 +234,12 @@ class FuncCompiler:
         seq = self.seq
         if seq is None:
             return CompiledModule(masm.finish_module(), [func]), masm.table_calls
-        twins = [self._compile_twin(body)] if self.twins else []
+        twins: list[CompiledFunction] = []
+        if self.twins:
+            # NB: the twin starts 64-aligned, as a plain piece does: the hot loops
+            # it runs instead of the debug version keep the same alignment
+            masm.buf.align(64)
+            twins.append(self._compile_twin(body))
         code = masm.finish_module()
         table = seq.finish(base)
         functions = [_shifted(func, base)]

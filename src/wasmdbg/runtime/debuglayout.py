@@ -75,7 +75,7 @@ _pack_i32_into = struct.Struct("<i").pack_into
 _ALIGN = 64
 _BYTES_PER_BODY_BYTE = 32
 _BYTES_PER_FUNCTION = 512
-_MARGIN = 256 * 1024
+_MARGIN = 64 * 1024
 
 
 def _align(n: int, to: int = _ALIGN) -> int:
@@ -342,7 +342,7 @@ class LayoutCode(CodeObject):
         #: how much of the image this copy holds, and how many of its pieces
         self.mapped = 0
         self._pieces = 0
-        self._map()
+        self._map(notify=False)  # NB: the Store learns of the whole copy (on_code_added)
         memory.publish()
 
     # -- CodeObject -------------------------------------------------------------------
@@ -386,7 +386,7 @@ class LayoutCode(CodeObject):
         if offset >= self.mapped:
             self._map()
 
-    def _map(self) -> None:
+    def _map(self, *, notify: bool = True) -> None:
         """Copy the image compiled since the last mapping; point the new slots at it."""
         layout = self.layout
         # NB: another Store's thread may be adding a piece meanwhile: only the
@@ -407,5 +407,5 @@ class LayoutCode(CodeObject):
             slots[f.func_index - layout.first] = self.base + f.start
         self._pieces = n
         self.refresh()
-        if new:
+        if new and notify:
             self._on_mapped(self, [f.func_index for f in new])
