@@ -51,7 +51,7 @@ from functools import partial
 from types import MethodType
 from typing import cast
 
-from ..wasm.code import Instruction, RawInstruction, block_type, data_count_ok, iter_body, iter_raw
+from ..wasm.code import RawInstruction, block_type, data_count_ok, iter_raw
 from ..wasm.module import FunctionBody, ModuleDef
 from ..wasm.opcodes import OPCODES
 from ..wasm.types import FuncType, ValType
@@ -170,6 +170,8 @@ class FuncCompiler:
         self.stack.pin_heap(pinned)
         self.handlers = self._build_handlers()
         self._data_count = data_count_ok(module)
+        # twins: (function index, homes, decoded body) of the debug version just compiled
+        self._kept: tuple[int, list[int] | None, list[RawInstruction]] | None = None
 
     def _build_handlers(self) -> _Handlers:
         specs = _HANDLER_SPECS.get(type(self))
@@ -275,7 +277,15 @@ class FuncCompiler:
         nlocals = len(body.locals)
         local_types = list(ft.params) + list(body.locals)
         local_disps = [16 + 8 * i for i in range(nparams)] + [-16 - 8 * j for j in range(nlocals)]
-        homes = self._choose_homes(body, local_types) if self.locals_in_registers else None
+        # NB: a twin repeats its debug version's decisions and decoding (the same
+        # body compiled just before): both are kept for it
+        kept = self._kept if twin and self._kept is not None and self._kept[0] == body.func_index else None
+        self._kept = None
+        if kept is not None:
+            homes, raw_instrs = kept[1], kept[2]
+        else:
+            homes = self._choose_homes(body, local_types) if self.locals_in_registers else None
+            raw_instrs = None
         stack.reset(local_types, local_disps, -16 - 8 * nlocals, homes)
         masm.trap_sites = {}
         masm.call_sites = {}
@@ -305,7 +315,11 @@ class FuncCompiler:
         stack.load_homes()
 
         if seq is not None:
-            self._debug_loop(iter_body(module, body), seq)
+            if raw_instrs is None:
+                raw_instrs = list(iter_raw(module.raw, body.code_start, body.code_end, data_count=self._data_count))
+                if self.twins and not twin:
+                    self._kept = (body.func_index, homes, raw_instrs)
+            self._debug_loop(iter(raw_instrs), seq)
         else:
             # NB: plain tuples, not Instruction named tuples: the loop unpacks them anyway
             self._fast_loop(
@@ -413,7 +427,7 @@ class FuncCompiler:
             masm.pc = off
             handlers[op](imm)
 
-    def _debug_loop(self, instrs: Iterator[Instruction], seq: SequencePoints) -> None:
+    def _debug_loop(self, instrs: Iterator[RawInstruction], seq: SequencePoints) -> None:
         """The visitor loop with a sequence point before every reachable instruction."""
         handlers = self.handlers
         masm = self.masm
