@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -254,3 +256,36 @@ def test_a_store_stepping_when_it_instantiates_code_another_store_compiled() -> 
     exports = wasmdbg.Instance(store, module, []).exports(store)  # maps g and h, stepping
     assert exports["g"](store, 1) == 8
     assert len(pcs) == 10  # every instruction of g and h
+
+
+MAP_ABORT_SCRIPT = """
+import wasmdbg
+from wasmdbg.runtime import codemem
+from wasmdbg.runtime.codemem import CodeMemoryError
+
+engine = wasmdbg.Engine(wasmdbg.Config(guest_debug=True))
+module = wasmdbg.Module(engine, '(module (func (export "f") (result i32) i32.const 7))')
+store = wasmdbg.Store(engine)
+f = wasmdbg.Instance(store, module, []).exports(store)["f"]
+real = codemem.mprotect
+
+def refuse_rx(address, size, prot):
+    if prot & codemem.PROT_EXEC:
+        raise CodeMemoryError("mprotect(RX) refused")
+    real(address, size, prot)
+
+codemem.mprotect = refuse_rx
+print("calling", flush=True)
+f(store)
+print("NOT REACHED", flush=True)
+"""
+
+
+def test_code_that_cannot_be_republished_after_mapping_aborts_the_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", MAP_ABORT_SCRIPT], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode < 0, proc  # killed by SIGABRT, not returning into RW pages
+    assert "calling" in proc.stdout and "NOT REACHED" not in proc.stdout
+    assert "executable again after mapping lazily compiled code" in proc.stderr
+    assert "mprotect(RX) refused" in proc.stderr

@@ -110,12 +110,13 @@ VMFuncRef: ``0 code``, ``8 sig_id``, ``16 vmctx``.  A host function's
 its ``code`` is the host-call stub, which calls ``hostcall(vmctx, host_id,
 &slot0)`` and unwinds with the returned status when it is non-zero.
 
-Lazy compilation (plain code, ``Config.lazy_compilation``)
-----------------------------------------------------------
+Lazy compilation (``Config.lazy_compilation``)
+----------------------------------------------
 A lazily compiled module has a *code table*: one 8-byte slot per defined
 function (function ``first + k`` at ``table + 8*k``) in a data page of the
 code arena (read+write, never executable, within ``rel32`` reach of all
-code).  A slot holds the function's entry: first its *lazy stub*, then,
+code; lazily compiled guest-debug code keeps one per Store at the start of
+its copy, written only while the copy is unpublished, ``runtime.debuglayout``).  A slot holds the function's entry: first its *lazy stub*, then,
 once compiled, its code.  Compiled code calls another defined function with
 ``call [rip+disp32]`` at its slot (the mapper fixes the disp32, or, when the
 callee has code already, rewrites the six bytes as ``nop; call rel32`` to

@@ -18,9 +18,13 @@ compiled, from any Store's thread: the registry keeps a *source* per such
 module and takes in its new pieces whenever a lookup misses.
 
 Debug code compiled with twins (``Config.debug_twins``) holds a NOP-free
-twin of every function after the debug versions; :meth:`CodeObject.debug_pc`
-maps a twin return address to the debug version's, which every table is
-keyed by.
+twin of every function (after the debug versions, or in lazily compiled
+code each after its own debug version); :meth:`CodeObject.debug_pc` maps a
+twin return address to the debug version's, which every table is keyed by.
+Lazily compiled debug code is one growing copy per Store
+(``runtime.debuglayout.LayoutCode``): :meth:`CodeObject.refresh`,
+:meth:`CodeObject.code_address` and :meth:`CodeObject.map_through` are the
+seams it overrides or uses.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ from ..jit.frametable import FrameTable, Site
 from ..jit.stubs import compile_lazy_stubs
 from .code import CodeObject
 from .codemem import PAGE, CodeMemory, CodeMemoryError
+from .debug.edit import fatal_republish
 
 if TYPE_CHECKING:
     from .config import Config
@@ -374,11 +375,14 @@ class LayoutCode(CodeObject):
             with self._exclusive():
                 if entry >= self.mapped:
                     memory = self.memory
-                    memory.unpublish()
+                    memory.unpublish()  # raises -> nothing changed
                     try:
                         self._map()
                     finally:
-                        memory.publish()
+                        try:
+                            memory.publish()
+                        except CodeMemoryError as err:
+                            fatal_republish(self.module, err, "mapping lazily compiled code")
         return self.base + entry
 
     def map_through(self, offset: int) -> None:

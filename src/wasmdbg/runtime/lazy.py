@@ -1,6 +1,7 @@
 """Lazy compilation: a module's functions compiled on their first call.
 
-With ``Config.lazy_compilation`` (plain code only) ``Module(engine, data)``
+With ``Config.lazy_compilation`` (plain code; guest-debug code has its own
+scheme, ``runtime.debuglayout``) ``Module(engine, data)``
 decodes and validates; nothing is compiled until a function is first
 called.  The machine-level contract (code table, entry stubs,
 ``Libcall.LAZY_COMPILE``) is in ``jit.abi``; this module owns the runtime

@@ -86,7 +86,7 @@ from typing import NoReturn, Protocol
 from ...errors import DebugError
 from ...jit.frametable import FrameTable, Site
 
-__all__ = ["BreakpointEdit", "BreakpointState", "CodeRegistry", "PatchableCode"]
+__all__ = ["BreakpointEdit", "BreakpointState", "CodeRegistry", "PatchableCode", "fatal_republish"]
 
 
 class PatchableCode(Protocol):
@@ -128,10 +128,12 @@ class CodeRegistry(Protocol):
     def code_exclusive(self) -> AbstractContextManager[None]: ...
 
 
-def _fatal_republish(module: object, exc: BaseException) -> NoReturn:
+def fatal_republish(module: object, exc: BaseException, after: str = "a breakpoint edit") -> NoReturn:
+    """Machine code that Wasm frames may return into could not be made
+    executable again: say so on stderr and abort the process."""
     message = (
         "wasmdbg: fatal: cannot make the machine code of "
-        f"{module!r} executable again after a breakpoint edit ({type(exc).__name__}: "
+        f"{module!r} executable again after {after} ({type(exc).__name__}: "
         f"{exc}). Wasm frames on the stack would return into non-executable "
         "memory, so the process aborts.\n"
     )
@@ -303,7 +305,7 @@ class BreakpointEdit:
             try:
                 code.publish()
             except BaseException as err:
-                _fatal_republish(module, err)
+                fatal_republish(module, err)
         exclusive, self._exclusive = self._exclusive, None
         if exclusive is not None:
             exclusive.__exit__(None, None, None)
@@ -414,7 +416,7 @@ class BreakpointEdit:
                 try:
                     code.publish()
                 except BaseException as err:
-                    _fatal_republish(module, err)
+                    fatal_republish(module, err)
             raise
 
 
