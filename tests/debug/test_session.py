@@ -633,7 +633,8 @@ def test_kill_while_paused(world: World, sessions: Callable[..., Session]) -> No
     session.start(world.call("fib", 20))
     stopped(session, StopReason.ENTRY)
     session.kill()
-    assert session.state is SessionState.RUNNING
+    # NB: the guest thread may reach its exit before this thread looks
+    assert session.state in (SessionState.RUNNING, SessionState.EXITED)
     event = exited(session)
     assert event.killed and event.result is None
     assert isinstance(event.error, Trap) and event.error.trap_code is TrapCode.DEBUGGER_ABORT

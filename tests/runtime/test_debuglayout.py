@@ -289,3 +289,27 @@ def test_code_that_cannot_be_republished_after_mapping_aborts_the_process() -> N
     assert "calling" in proc.stdout and "NOT REACHED" not in proc.stdout
     assert "executable again after mapping lazily compiled code" in proc.stderr
     assert "mprotect(RX) refused" in proc.stderr
+
+
+def test_a_compile_that_fails_half_way_leaves_no_rows_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wasmdbg.jit.seqpoints import SequencePoints
+
+    module = _module()
+    layout = _layout(module)
+
+    def failing(self: SequencePoints) -> None:
+        raise RuntimeError("injected")
+
+    # NB: called at the end of each function body, after its rows were added
+    monkeypatch.setattr(SequencePoints, "note_stub_states", failing)
+    fib = _index(module, "fib")
+    with pytest.raises(RuntimeError, match="injected"):
+        layout.ensure(fib)
+    monkeypatch.undo()
+    g = _index(module, "g")
+    layout.ensure(g)
+    table = layout.compiled.frame_table
+    assert isinstance(table, FrameTable)
+    assert {s.func_index for rows in table.native_sites() for s in rows} == {g}
+    layout.ensure(fib)  # and it compiles once the fault is gone
+    assert layout.compiled_count() == 2

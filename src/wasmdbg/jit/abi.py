@@ -116,8 +116,9 @@ A lazily compiled module has a *code table*: one 8-byte slot per defined
 function (function ``first + k`` at ``table + 8*k``) in a data page of the
 code arena (read+write, never executable, within ``rel32`` reach of all
 code; lazily compiled guest-debug code keeps one per Store at the start of
-its copy, written only while the copy is unpublished, ``runtime.debuglayout``).  A slot holds the function's entry: first its *lazy stub*, then,
-once compiled, its code.  Compiled code calls another defined function with
+its copy, written only while the copy is unpublished, ``runtime.debuglayout``).
+A slot holds the function's entry: first its *lazy stub*, then, once
+compiled, its code.  Compiled code calls another defined function with
 ``call [rip+disp32]`` at its slot (the mapper fixes the disp32, or, when the
 callee has code already, rewrites the six bytes as ``nop; call rel32`` to
 it); a function calling itself keeps ``call rel32``.  Per function, a 16-byte *entry stub*

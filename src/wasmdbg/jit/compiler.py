@@ -227,6 +227,8 @@ class FuncCompiler:
             raise RuntimeError("compile_piece needs a lazy compiler")
         masm = self.masm
         masm.new_blob()
+        if self.seq is not None:
+            self.seq.discard()  # NB: the rows of a compile that failed half-way
         index = body.func_index
         # NB: fresh entry labels per blob (a failed compile may be retried)
         self.func_labels[index] = Label(f"func{index}")

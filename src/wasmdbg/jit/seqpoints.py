@@ -127,8 +127,12 @@ class SequencePoints:
         """The frame table of what was compiled since the last call (the module,
         or a lazily compiled piece), native offsets moved by ``base``."""
         table = self.table.finish(base)
-        self.table = FrameTableBuilder()
+        self.discard()
         return table
+
+    def discard(self) -> None:
+        """Start the rows afresh (a piece's, after :meth:`finish` or a failed compile)."""
+        self.table = FrameTableBuilder()
 
     def before_op(self, offset: int) -> None:
         """Emit a patch site and a frame-table row before the instruction at ``offset``."""
