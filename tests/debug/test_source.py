@@ -17,7 +17,8 @@ import pytest
 from wasmdbg import Config, Engine, Linker, Module, Store, WasiConfig
 from wasmdbg.debug import expr as ex
 from wasmdbg.debug import values as cv
-from wasmdbg.debug.source import CFrameContext, Ended, Launch, Paused, PauseReason, SourceDebugger
+from wasmdbg.debug.source import Ended, Launch, Paused, PauseReason, SourceDebugger
+from wasmdbg.debug.sourceframes import CFrameContext
 from wasmdbg.dwarf.types import ArrayType, BaseType, Encoding, Member, PointerType, StructType
 from wasmdbg.errors import DebugError
 

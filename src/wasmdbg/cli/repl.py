@@ -37,18 +37,11 @@ from typing import IO, Any
 
 from ..debug import expr as ex
 from ..debug import source as src
+from ..debug import sourceframes, wasmvalues
 from ..debug import values as cv
-from ..debug.source import (
-    CFrameContext,
-    Ended,
-    Launch,
-    Outcome,
-    Paused,
-    PauseReason,
-    SourceDebugger,
-    SourceFrame,
-    WasmValue,
-)
+from ..debug.source import Ended, Launch, Outcome, Paused, PauseReason, SourceDebugger
+from ..debug.sourceframes import CFrameContext, SourceFrame
+from ..debug.wasmvalues import WasmValue
 from ..dwarf.types import ArrayType, FunctionType, StructType, TypedefType, ptype, type_name
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
@@ -437,7 +430,7 @@ class Repl(cmd.Cmd):
     def value_text(self, value: Any, fmt: str | None = None) -> str:
         """A value as print shows it."""
         if isinstance(value, WasmValue):
-            return src.format_scalar(value.value, value.mtype, fmt)
+            return wasmvalues.format_scalar(value.value, value.mtype, fmt)
         if isinstance(value, cv.CValue):
             return cv.format_value(value, CFrameContext(self.dbg, self.frame(required=False)), fmt)
         return str(value)
@@ -1099,8 +1092,8 @@ class Repl(cmd.Cmd):
             if isinstance(value, DebugError):
                 self.say(f"{name:<15}<unavailable>")
             else:
-                mtype = src.VALTYPE_MEM[types[i]]
-                self.say(f"{name:<15}{src.format_scalar(value, mtype, 'x'):<19}{src.format_scalar(value, mtype)}")
+                mtype = wasmvalues.VALTYPE_MEM[types[i]]
+                self.say(f"{name:<15}{wasmvalues.format_scalar(value, mtype, 'x'):<19}{wasmvalues.format_scalar(value, mtype)}")
 
     info_all_registers = info_registers
 
@@ -1329,7 +1322,7 @@ class Repl(cmd.Cmd):
                     if byte == b"\0":
                         break
                     data += byte
-                self.say(f"0x{address:08x}:\t{src.c_string(bytes(data))}")
+                self.say(f"0x{address:08x}:\t{wasmvalues.c_string(bytes(data))}")
                 address += len(data) + 1
             self._x_next = address
             return
@@ -1345,7 +1338,7 @@ class Repl(cmd.Cmd):
         raw = self.dbg.read_memory(frame, address, size * count)
         import struct
 
-        code = src.MEMTYPES[mtype][0]
+        code = wasmvalues.MEMTYPES[mtype][0]
         values = struct.unpack("<" + code * count, raw)
         for start in range(0, count, per_line):
             chunk = values[start:start + per_line]
@@ -1369,12 +1362,12 @@ class Repl(cmd.Cmd):
 
     def _x_cell(self, value: int | float, mtype: str, fmt: str) -> str:
         if fmt == "x":
-            return f"0x{int(value):0{src.MEMTYPES[mtype][1] * 2}x}"
+            return f"0x{int(value):0{wasmvalues.MEMTYPES[mtype][1] * 2}x}"
         if fmt == "c":
-            return src.format_scalar(value, "i8", "c")
+            return wasmvalues.format_scalar(value, "i8", "c")
         if fmt == "a":
             return f"0x{int(value):x}"
-        return src.format_scalar(value, mtype, fmt)
+        return wasmvalues.format_scalar(value, mtype, fmt)
 
     # -- code -------------------------------------------------------------------------
 
@@ -1470,7 +1463,7 @@ class Repl(cmd.Cmd):
                     file = frame.file
                 else:
                     file = self.dbg.default_file() or ""
-            found = next((p for p in info.source_files() if src.file_match(p, file)), None)
+            found = next((p for p in info.source_files() if sourceframes.file_match(p, file)), None)
             if found is None:
                 raise DebugError(f"No source file named {file}.")
             return found, int(rest)
@@ -1536,7 +1529,7 @@ def format_instruction(dbg: SourceDebugger, op: int, imm: object) -> str:
         bits = int(imm)  # type: ignore[call-overload]
         value = struct.unpack("<f", struct.pack("<I", bits))[0] if kind == Imm.F32 else struct.unpack(
             "<d", struct.pack("<Q", bits))[0]
-        return f"{name} {src.format_float(value, 'f32' if kind == Imm.F32 else 'f64')}"
+        return f"{name} {wasmvalues.format_float(value, 'f32' if kind == Imm.F32 else 'f64')}"
     if kind == Imm.BR_TABLE:
         table: tuple[tuple[int, ...], int] = imm  # type: ignore[assignment]
         labels, default = table

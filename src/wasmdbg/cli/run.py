@@ -436,7 +436,7 @@ def _report(path: str, what: str, cause: str, frames: Sequence[Any]) -> str:
 
 def _with_sources(text: str, frames: Sequence[Any]) -> str:
     """The backtrace with ``at FILE:LINE:COLUMN`` under each frame that has DWARF lines."""
-    from ..debug.source import source_position
+    from ..debug.sourceframes import source_position
 
     out = []
     lines = text.split("\n")

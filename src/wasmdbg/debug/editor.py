@@ -41,14 +41,9 @@ from ..dwarf.types import (
 from ..errors import DebugError, WasmError
 from . import values as cv
 from .hitcond import EditorCondition, HitCondition, LogMessage
-from .source import (
-    CFrameContext,
-    SourceDebugger,
-    SourceFrame,
-    UserBreakpoint,
-    WasmValue,
-    format_scalar,
-)
+from .source import SourceDebugger, UserBreakpoint
+from .sourceframes import CFrameContext, SourceFrame
+from .wasmvalues import WasmValue, format_scalar
 
 __all__ = ["MAX_CHILDREN", "Child", "EditorDebugger"]
 

@@ -57,10 +57,12 @@ the frame pointer (a recursive call runs through), plus one at the caller's
 return point, all set and removed in one session edit each; the guest
 continues at full speed and a return mid-line goes on as the table says.
 
-Source level (with DWARF, read by :mod:`wasmdbg.dwarf`): :class:`SourceFrame`
-expands a Wasm frame into its inlined calls (see :func:`source_frames`);
+Source level (with DWARF, read by :mod:`wasmdbg.dwarf`): a
+:class:`~.sourceframes.SourceFrame` expands a Wasm frame into its inlined
+calls (``sourceframes``); Wasm-level values and their places are in
+``wasmvalues``;
 expressions are C (:mod:`.expr` parses, :mod:`.values` evaluates and prints)
-over :class:`CFrameContext`, which reads variables through their DWARF
+over :class:`~.sourceframes.CFrameContext`, which reads variables through their DWARF
 locations (memory over the frame base, Wasm locals, globals, operand-stack
 slots, constants, pieces) and writes them back.  Without DWARF (or in a frame
 without it) expressions see the Wasm state: ``$localN``, names from the name
@@ -73,38 +75,41 @@ import math
 import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from ..dwarf import load_debug_info
-from ..dwarf.locations import PlaceKind
-from ..dwarf.locations import resolve as resolve_location
-from ..dwarf.types import VOID, BaseType, CType, EnumType, FunctionType, strip_typedefs
+from ..dwarf.types import CType
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
-from ..wasm.types import ValType
 from . import expr as ex
 from . import values as cv
 from .breakpoints import Breakpoint
 from .debugger import StopReason
 from .session import Exited, Session, Stopped
+from .sourceframes import CFrameContext, SourceFrame, file_match, source_frames, wasm_to_c
+from .wasmvalues import (
+    MEMTYPES,
+    VALTYPE_MEM,
+    GlobalPlace,
+    ListPlace,
+    MemoryPlace,
+    WasmValue,
+    memtype_of,
+    read_memory,
+    wrap,
+)
 
 __all__ = [
-    "MEMTYPES",
-    "VALTYPE_MEM",
-    "CFrameContext",
     "Ended",
     "Launch",
+    "Outcome",
     "PauseReason",
     "Paused",
     "SourceDebugger",
-    "SourceFrame",
     "UserBreakpoint",
-    "WasmValue",
-    "source_frames",
-    "source_position",
-    "wasm_to_cvalue",
+    "iter_values",
 ]
 
 
@@ -194,216 +199,6 @@ class UserBreakpoint:
 
     def __repr__(self) -> str:
         return f"<UserBreakpoint {self.number} {self.spec!r} pcs={[hex(p) for p in self.pcs]}>"
-
-
-# --------------------------------------------------------------------------
-# Wasm-level values
-
-#: Memory types for ``{T} addr`` and casts: (struct code, size, is_float, signed).
-MEMTYPES: dict[str, tuple[str, int, bool, bool]] = {
-    "i8": ("b", 1, False, True),
-    "u8": ("B", 1, False, False),
-    "i16": ("h", 2, False, True),
-    "u16": ("H", 2, False, False),
-    "i32": ("i", 4, False, True),
-    "u32": ("I", 4, False, False),
-    "i64": ("q", 8, False, True),
-    "u64": ("Q", 8, False, False),
-    "f32": ("f", 4, True, True),
-    "f64": ("d", 8, True, True),
-}
-
-#: C spellings of the same (wasm32: ``long`` and pointers are 4 bytes).
-_C_NAMES = {
-    "char": "i8", "signed char": "i8", "unsigned char": "u8", "_Bool": "u8", "bool": "u8",
-    "short": "i16", "short int": "i16", "unsigned short": "u16", "unsigned short int": "u16",
-    "int": "i32", "signed": "i32", "signed int": "i32", "unsigned": "u32", "unsigned int": "u32",
-    "long": "i32", "long int": "i32", "unsigned long": "u32", "unsigned long int": "u32",
-    "long long": "i64", "long long int": "i64", "unsigned long long": "u64",
-    "unsigned long long int": "u64", "float": "f32", "double": "f64",
-}
-
-VALTYPE_MEM = {ValType.I32: "i32", ValType.I64: "i64", ValType.F32: "f32", ValType.F64: "f64"}
-
-
-def memtype_of(words: Sequence[str], pointers: int = 0) -> str:
-    """The memory type named by type words (``i32``, ``unsigned int`` ...); pointers are u32."""
-    if pointers:
-        return "u32"
-    text = " ".join(words)
-    name = _C_NAMES.get(text, text)
-    if name not in MEMTYPES:
-        raise DebugError(f"no type named {text!r} at the Wasm level")
-    return name
-
-
-def wrap(value: int, mtype: str) -> int:
-    """``value`` wrapped to the width and signedness of an integer memory type."""
-    _code, size, _is_float, signed = MEMTYPES[mtype]
-    bits = size * 8
-    value &= (1 << bits) - 1
-    if signed and value >> (bits - 1):
-        value -= 1 << bits
-    return value
-
-
-class Place:
-    """Where a value can be written (an lvalue)."""
-
-    def write(self, value: int | float) -> None:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class ListPlace(Place):
-    """Element ``index`` of a frame's ``locals`` or ``stack``."""
-
-    values: Any
-    index: int
-
-    def write(self, value: int | float) -> None:
-        self.values[self.index] = value
-
-
-@dataclass(frozen=True)
-class GlobalPlace(Place):
-    """A global of an instance."""
-
-    glob: Any
-    store: Any
-
-    def write(self, value: int | float) -> None:
-        try:
-            self.glob.set_value(self.store, value)
-        except Exception as exc:
-            raise DebugError(f"cannot set the global: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class MemoryPlace(Place):
-    """``mtype`` bytes at ``address`` of a linear memory."""
-
-    memory: Callable[[], memoryview]
-    address: int
-    mtype: str
-
-    def write(self, value: int | float) -> None:
-        code, _size, is_float, _signed = MEMTYPES[self.mtype]
-        data = struct.pack("<" + code, float(value) if is_float else wrap(int(value), self.mtype))
-        write_memory(self.memory(), self.address, data)
-
-
-def read_memory(view: memoryview, address: int, size: int) -> bytes:
-    """``size`` bytes of linear memory at ``address`` (DebugError when out of bounds)."""
-    if address < 0 or address + size > len(view):
-        raise DebugError(f"Cannot access memory at address 0x{address:x}")
-    return bytes(view[address : address + size])
-
-
-def write_memory(view: memoryview, address: int, data: bytes) -> None:
-    """Write ``data`` to linear memory at ``address``."""
-    if address < 0 or address + len(data) > len(view):
-        raise DebugError(f"Cannot access memory at address 0x{address:x}")
-    if view.readonly:
-        raise DebugError("The program is not being run: its memory cannot be written.")
-    view[address : address + len(data)] = data
-
-
-@dataclass(frozen=True)
-class WasmValue:
-    """A value at the Wasm level: a number of memory type ``mtype``, maybe writable."""
-
-    value: int | float
-    mtype: str
-    place: Place | None = field(default=None, compare=False)
-
-    @property
-    def is_float(self) -> bool:
-        """True for f32 / f64."""
-        return MEMTYPES[self.mtype][2]
-
-    @property
-    def size(self) -> int:
-        """The width in bytes."""
-        return MEMTYPES[self.mtype][1]
-
-
-def format_float(value: float, mtype: str) -> str:
-    """A float the way gdb prints it (shortest text that reads back; ``inf``, ``nan(0x..)``)."""
-    if math.isnan(value):
-        bits = struct.unpack("<Q", struct.pack("<d", value))[0] & ((1 << 52) - 1)
-        if mtype == "f32":
-            bits = struct.unpack("<I", struct.pack("<f", value))[0] & ((1 << 23) - 1)
-        return ("-" if math.copysign(1, value) < 0 else "") + f"nan(0x{bits:x})"
-    if math.isinf(value):
-        return "-inf" if value < 0 else "inf"
-    if mtype == "f32":
-        for digits in range(1, 10):
-            text = f"{value:.{digits}g}"
-            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == value:
-                return text
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def format_scalar(value: int | float, mtype: str, fmt: str | None = None) -> str:
-    """One number in a gdb print format: ``x d u o t c f`` or ``None`` (natural)."""
-    _code, size, is_float, signed = MEMTYPES[mtype]
-    if fmt in (None, "f") and is_float:
-        return format_float(float(value), mtype)
-    if fmt == "f" and not is_float:
-        return str(value)
-    if is_float:
-        if fmt == "d":
-            return str(int(value))
-        bits = int.from_bytes(struct.pack("<" + MEMTYPES[mtype][0], value), "little")
-        value, signed = bits, False
-    ivalue = int(value)
-    mask = (1 << (size * 8)) - 1
-    if fmt is None or fmt == "d":
-        return str(wrap(ivalue, mtype) if signed or fmt == "d" else ivalue)
-    if fmt == "u":
-        return str(ivalue & mask)
-    if fmt == "x":
-        return f"0x{ivalue & mask:x}"
-    if fmt == "o":
-        return f"0{ivalue & mask:o}" if ivalue & mask else "0"
-    if fmt == "t":
-        return f"{ivalue & mask:b}"
-    if fmt == "c":
-        code = wrap(ivalue, "i8")
-        return f"{code} {char_literal(code & 0xFF)}"
-    if fmt == "a":
-        return f"0x{ivalue & mask:x}"
-    raise DebugError(f"undefined output format {fmt!r}")
-
-
-def char_literal(byte: int) -> str:
-    """``'a'``, ``'\\n'``, ``'\\377'`` as gdb shows a char."""
-    names = {0: "\\000", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r",
-             39: "\\'", 92: "\\\\"}
-    if byte in names:
-        return f"'{names[byte]}'"
-    if 32 <= byte < 127:
-        return f"'{chr(byte)}'"
-    return f"'\\{byte:03o}'"
-
-
-def c_string(data: bytes, limit: int = 200) -> str:
-    """``"text"`` with C escapes, ``...`` when cut at ``limit``."""
-    out = []
-    for b in data[:limit]:
-        if b == 34:
-            out.append('\\"')
-        elif b == 92:
-            out.append("\\\\")
-        elif 32 <= b < 127:
-            out.append(chr(b))
-        else:
-            lit = char_literal(b)[1:-1]
-            out.append(lit if lit != "'" else "'")
-    text = '"' + "".join(out) + '"'
-    return text + ("..." if len(data) > limit else "")
 
 
 # --------------------------------------------------------------------------
@@ -968,7 +763,7 @@ class SourceDebugger:
                 return Paused(PauseReason.FINISH, outcome.frames, finished=outcome.finished)
             returned = outcome.returned
             if len(returned) == 1:
-                value = _wasm_to_c(returned[0], rtype)
+                value = wasm_to_c(returned[0], rtype)
                 return Paused(PauseReason.FINISH, outcome.frames, returned=(value,), finished=outcome.finished)  # type: ignore[arg-type]
         return outcome
 
@@ -1169,7 +964,7 @@ class SourceDebugger:
         if frame is None and not (name.startswith("$") and name[1:].isdigit()):
             raise DebugError(f'No symbol "{name}" in current context.')
         if name.startswith("$"):
-            return self._dollar(name, frame)
+            return self.dollar_value(name, frame)
         for index, known in self.local_names(frame.func_index).items():
             if known == name and index < len(frame.locals):
                 return self.local_value(frame, index)
@@ -1180,7 +975,8 @@ class SourceDebugger:
         types = frame.locals.types()
         return WasmValue(frame.locals[index], VALTYPE_MEM[types[index]], ListPlace(frame.locals, index))
 
-    def _dollar(self, name: str, frame: Any) -> WasmValue:
+    def dollar_value(self, name: str, frame: Any) -> WasmValue:
+        """CFrameContext-facing: what ``$name`` means in ``frame`` (history, locals, globals ...)."""
         body = name[1:]
         if body == "" or body.isdigit() or ((body.startswith("$") and body[1:].isdigit()) or body == "$"):
             return self.history_value(body)
@@ -1477,371 +1273,3 @@ def iter_values(values: Any) -> Iterator[tuple[int, Any]]:
             yield i, exc
 
 
-# --------------------------------------------------------------------------
-# Source level: frames over DWARF
-#
-# One Wasm frame is one or more source frames: the concrete function, and
-# above it one frame per inlined call that contains the pc (innermost
-# first), as gdb shows them::
-#
-#     Wasm frame (pc in process, inside smooth's copy, inside clamp's copy)
-#       -> #0 clamp   at inline.c:17      (line of pc)        inline depth 2
-#          #1 smooth  at inline.c:32      (clamp's call site)  inline depth 1
-#          #2 process at inline.c:40      (smooth's call site) inline depth 0
-
-
-@dataclass(frozen=True)
-class SourceFrame:
-    """A frame as a C programmer sees it.
-
-    ``wasm`` is the Wasm frame it lives in; ``function`` the DWARF function
-    (``None`` without line information); ``depth`` the inline depth (0 for
-    the concrete function); ``scopes`` the scopes whose variables it sees,
-    innermost first; ``file``/``line`` where it is (for an outer frame of an
-    inlined call, the call site); ``at_line_start`` whether the pc starts
-    that line's code.
-    """
-
-    wasm: Any
-    function: Any
-    name: str
-    depth: int
-    scopes: tuple[Any, ...]
-    file: str | None
-    line: int
-    at_line_start: bool
-
-    @property
-    def pc(self) -> int:
-        """The Wasm pc of the frame."""
-        return int(self.wasm.pc)
-
-    @property
-    def has_source(self) -> bool:
-        """True when the frame has a file and line."""
-        return self.file is not None and self.line > 0
-
-    def variables(self) -> list[Any]:
-        """The variables visible in this frame, innermost scope first (shadowed ones dropped)."""
-        seen: set[str] = set()
-        out = []
-        for scope in self.scopes:
-            for v in scope.variables:
-                if v.name not in seen:
-                    seen.add(v.name)
-                    out.append(v)
-        return out
-
-    def parameters(self) -> list[Any]:
-        """The parameters of this frame's function (or inlined copy)."""
-        return list(self.scopes[-1].parameters) if self.scopes else []
-
-
-def source_frames(
-    info: Any, frame: Any, *, innermost: bool, names: Callable[[int], str] | None = None
-) -> list[SourceFrame]:
-    """The source frames of one Wasm frame (innermost first).
-
-    ``innermost`` is true for the Wasm frame that is executing; a caller's
-    pc is its call instruction, so its line is the call's line.
-    """
-    pc = int(frame.pc)
-    func = info.function_at(pc) if info is not None else None
-    if func is None:
-        name = names(frame.func_index) if names is not None else None
-        name = name or getattr(frame, "func_name", None) or f"func[{frame.func_index}]"
-        return [SourceFrame(frame, None, name, 0, (), None, 0, False)]
-    row = info.line_at(pc)
-    chain = list(func.scope_chain(pc))
-    segments: list[list[Any]] = [[]]
-    for scope in chain:
-        segments[-1].append(scope)
-        if int(scope.kind) == 1:  # ScopeKind.INLINED ends its frame's scopes
-            segments.append([])
-    segments = [s for s in segments if s]
-    out = []
-    file = row.file if row is not None else None
-    line = row.line if row is not None else 0
-    start = row is not None and row.pc == pc and row.is_stmt and innermost
-    for k, scopes in enumerate(segments):
-        top = scopes[-1]
-        name = (top.name or func.name) if int(top.kind) == 1 else func.name
-        out.append(SourceFrame(frame, func, name, len(segments) - 1 - k, tuple(scopes), file, line, start))
-        if int(top.kind) == 1:
-            file, line, start = top.call_file or file, top.call_line, False
-    return out
-
-
-class _Reader:
-    """The dwarf FrameReader over a paused Wasm frame."""
-
-    def __init__(self, frame: Any, globals_: Callable[[], list[Any]]) -> None:
-        self.frame = frame
-        self._globals = globals_
-
-    def read_local(self, index: int) -> int:
-        return _bits(self.frame.locals[index])
-
-    def read_global(self, index: int) -> int:
-        return _bits(self._globals()[index])
-
-    def read_stack(self, index: int) -> int:
-        return _bits(self.frame.stack[index])
-
-    def read_memory(self, address: int, size: int) -> bytes:
-        view = getattr(self.frame, "memory", None)
-        if view is None:
-            raise DebugError("the module has no linear memory")
-        return read_memory(view, address, size)
-
-
-class _Static:
-    """The FrameReader before the program runs: static memory only."""
-
-    def __init__(self, ctx: CFrameContext) -> None:
-        self.ctx = ctx
-
-    def read_local(self, index: int) -> int:
-        raise DebugError("No frame selected.")
-
-    read_global = read_stack = read_local
-
-    def read_memory(self, address: int, size: int) -> bytes:
-        return self.ctx.read_memory(address, size)
-
-
-def _bits(value: int | float) -> int:
-    if isinstance(value, float):
-        return int.from_bytes(struct.pack("<d", value), "little")
-    return int(value) & ((1 << 64) - 1)
-
-
-# --------------------------------------------------------------------------
-# C values of a source frame
-
-_MTYPE_C = {"i8": "char", "u8": "unsigned char", "i16": "short", "u16": "unsigned short",
-            "i32": "int", "u32": "unsigned int", "i64": "long long", "u64": "unsigned long long",
-            "f32": "float", "f64": "double"}
-
-
-def wasm_to_cvalue(value: WasmValue) -> cv.CValue:
-    """A Wasm-level value as the C value of the matching base type."""
-    ctype = cv.BASE_TYPES[_MTYPE_C[value.mtype]]
-    out = cv.value_of(ctype, value.value)
-    place = value.place
-    if place is None:
-        return out
-    size = value.size
-    is_float = value.is_float
-    code = MEMTYPES[value.mtype][0]
-
-    def write(data: bytes) -> None:
-        number = struct.unpack("<" + code, data[:size].ljust(size, b"\0"))[0]
-        place.write(float(number) if is_float else int(number))
-
-    return cv.CValue(ctype, out.data, None, write)
-
-
-def _wasm_to_c(value: WasmValue, ctype: CType) -> cv.CValue:
-    """A Wasm result (i32/i64/f32/f64) as a value of C type ``ctype``."""
-    core = strip_typedefs(ctype)
-    if isinstance(core, BaseType) and core.is_float:
-        return cv.value_of(ctype, float(value.value))
-    number = int(value.value)
-    size = max(core.size, 1)
-    return cv.CValue(ctype, (number & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
-
-
-class CFrameContext:
-    """:class:`~wasmdbg.debug.values.Context` for one source frame (or none: globals only)."""
-
-    def __init__(self, dbg: SourceDebugger, sframe: SourceFrame | None) -> None:
-        self.dbg = dbg
-        self.sframe = sframe
-        self.wasm = sframe.wasm if sframe is not None else None
-
-    def _view(self) -> memoryview:
-        frame = self.wasm
-        if frame is None:
-            frames = self.dbg.frames()
-            frame = frames[0] if frames else None
-        return self.dbg.memory_view(frame)
-
-    def read_memory(self, address: int, size: int) -> bytes:
-        return read_memory(self._view(), address, size)
-
-    def write_memory(self, address: int, data: bytes) -> None:
-        write_memory(self._view(), address, data)
-
-    def lookup(self, name: str) -> cv.CValue | None:
-        info = self.dbg.info
-        if info is None:
-            return None
-        sframe = self.sframe
-        if sframe is not None:
-            for var in sframe.variables():
-                if var.name == name:
-                    return self.variable(var)
-        try:
-            var = info.lookup_variable(name, sframe.pc if sframe is not None else None)
-        except WasmError:
-            var = next((v for v in self._safe_globals() if v.name == name), None)
-        if var is not None and (sframe is None or var not in sframe.variables()):
-            return self.variable(var)
-        try:
-            func = info.function_named(name)
-        except WasmError:
-            func = None
-        if func is not None:
-            ftype = FunctionType(self.dbg.return_type(func) or VOID, tuple(v.type for v in func.parameters))
-            return cv.CValue(ftype, b"", func.func_index if func.func_index is not None else 0)
-        for ctype in self.dbg.named_types().values():
-            core = strip_typedefs(ctype)
-            if isinstance(core, EnumType):
-                for enumerator, number in core.enumerators:
-                    if enumerator == name:
-                        return cv.value_of(core, number)
-        return None
-
-    def _safe_globals(self) -> list[Any]:
-        """Every unit's file-scope variables, skipping units whose DWARF cannot be read."""
-        info = self.dbg.info
-        out: list[Any] = []
-        for unit in info.units if info is not None else []:
-            try:
-                out.extend(unit.globals)
-            except WasmError:
-                continue
-        return out
-
-    def variable(self, var: Any) -> cv.CValue:
-        """The value of a DWARF variable in this frame."""
-        sframe = self.sframe
-        frame = self.wasm
-        pc = sframe.pc if sframe is not None else 0
-        loc = var.location_at(pc)
-        frame_base = sframe.function.frame_base if sframe is not None and sframe.function is not None else None
-        size = strip_typedefs(var.type).size
-        if frame is None:
-            frames = self.dbg.frames()
-            frame = frames[0] if frames else None
-        reader: Any = _Reader(frame, lambda: self.dbg.global_values(frame)) if frame is not None else _Static(self)
-        try:
-            place = resolve_location(loc, reader, frame_base)
-        except WasmError as exc:
-            raise DebugError(f"cannot read {var.name}: {exc}") from exc
-        if place is None:
-            return cv.CValue(var.type, b"", optimized_out=True)
-        if isinstance(place, list):
-            data = b""
-            for piece, piece_size in place:
-                data += self._place_bytes(piece, piece_size, frame, var.type)[0] if piece else b"\0" * piece_size
-            return cv.CValue(var.type, data[:size].ljust(size, b"\0"))
-        data, address, writer = self._place_bytes(place, size, frame, var.type)
-        return cv.CValue(var.type, data, address, writer)
-
-    def _place_bytes(
-        self, place: Any, size: int, frame: Any, ctype: CType
-    ) -> tuple[bytes, int | None, Callable[[bytes], None] | None]:
-        kind = place.kind
-        if kind == PlaceKind.MEMORY:
-            return self.read_memory(place.where, size), place.where, None
-        if kind == PlaceKind.VALUE:
-            return (place.where & ((1 << (8 * size)) - 1)).to_bytes(size, "little"), None, None
-        if kind == PlaceKind.LOCAL:
-            values, index = frame.locals, place.where
-        elif kind == PlaceKind.STACK:
-            values, index = frame.stack, place.where
-        else:
-            glob = self.dbg.global_place(frame, place.where)
-            number = glob.value
-            return _number_bytes(number, size, ctype), None, _number_writer(glob.place, glob.mtype, ctype)
-        types = values.types()
-        if not 0 <= index < len(types):
-            raise DebugError("the variable's Wasm location does not exist at this pc")
-        mtype = VALTYPE_MEM[types[index]]
-        return _number_bytes(values[index], size, ctype), None, _number_writer(ListPlace(values, index), mtype, ctype)
-
-    def dollar(self, name: str) -> cv.CValue:
-        body = name[1:]
-        if body == "" or body.isdigit() or body.startswith("$"):
-            value = self.dbg.history_value(body)
-            return value if isinstance(value, cv.CValue) else wasm_to_cvalue(value)
-        return wasm_to_cvalue(self.dbg._dollar(name, self.wasm))
-
-    def find_type(self, words: tuple[str, ...]) -> CType | None:
-        return self.dbg.named_types().get(words)
-
-    def function_for_pointer(self, value: int) -> str | None:
-        return self.dbg.function_for_table_index(value, self.wasm)
-
-
-def _number_bytes(number: int | float, size: int, ctype: CType) -> bytes:
-    core = strip_typedefs(ctype)
-    if isinstance(core, BaseType) and core.is_float:
-        return struct.pack("<f" if size == 4 else "<d", float(number))
-    if isinstance(number, float):
-        number = _bits(number)
-    return (int(number) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-
-
-def _number_writer(place: Place | None, mtype: str, ctype: CType) -> Callable[[bytes], None] | None:
-    if place is None:
-        return None
-    core = strip_typedefs(ctype)
-    is_c_float = isinstance(core, BaseType) and core.is_float
-
-    def write(data: bytes) -> None:
-        if is_c_float:
-            number: int | float = struct.unpack("<f" if len(data) == 4 else "<d", data)[0]
-        else:
-            number = int.from_bytes(data, "little", signed=False)
-            if MEMTYPES[mtype][2]:
-                number = struct.unpack("<f" if mtype == "f32" else "<d", data.ljust(MEMTYPES[mtype][1], b"\0"))[0]
-            else:
-                number = wrap(number, mtype)
-        place.write(number)
-
-    return write
-
-
-def file_match(path: str, query: str) -> bool:
-    """Whether source ``path`` is what a user means by ``query`` (a file name or path tail)."""
-    from ..dwarf import file_matches
-
-    return bool(file_matches(path, query))
-
-
-# --------------------------------------------------------------------------
-# Source positions for reports outside the debugger (``wasmdbg run``'s traps)
-
-_INFO_CACHE: dict[int, tuple[Any, Any]] = {}
-
-
-def source_position(module: Any, pc: int) -> list[str]:
-    """``FILE:LINE:COLUMN`` of module pc ``pc``, then the call sites of the inlined
-    calls containing it (innermost first); empty without DWARF for that pc.
-
-    ``module`` is a runtime Module (or anything with ``definition``); its
-    DWARF is read once and kept.
-    """
-    mdef = getattr(module, "definition", None)
-    if mdef is None:
-        return []
-    cached = _INFO_CACHE.get(id(mdef))
-    if cached is None or cached[0] is not mdef:
-        info, _note = load_debug_info(mdef)
-        cached = _INFO_CACHE[id(mdef)] = (mdef, info)
-    info = cached[1]
-    if info is None:
-        return []
-    try:
-        where = info.location_of(pc)
-    except WasmError:
-        return []
-    if where is None or not where.line:
-        return []
-    out = [f"{where.file}:{where.line}:{where.column}"]
-    for frame in where.inline_chain:
-        out.append(f"{frame.call_file}:{frame.call_line}:{frame.call_column} (inlined into {frame.caller})")
-    return out
