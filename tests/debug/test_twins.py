@@ -16,6 +16,7 @@ import pytest
 
 from wasmdbg import Config, Engine, Func, FuncType, Linker, Module, Store, Trap, ValType
 from wasmdbg.debug import DebugEvent, DebugEventKind, Resume
+from wasmdbg.jit.x64 import call_rel32_bytes
 from wasmdbg.wasm.code import iter_body
 
 WAT = """
@@ -336,3 +337,53 @@ def test_every_twin_return_address_maps_into_the_same_function() -> None:
                 compiled.twin_returns[r], func.trap_sites.get(compiled.twin_returns[r])
             )
         assert code.memory.read(func.start, 1) == b"\xe9"  # unarmed: jmp to the twin
+
+
+RECURSIVE = """
+(module
+  (import "host" "reenter" (func $reenter (param i32) (result i32)))
+  (func $f (export "f") (param $n i32) (result i32)
+    local.get $n
+    i32.const 10
+    i32.ge_u
+    if (result i32)
+      local.get $n
+      call $reenter
+      drop
+      i32.const 0
+      call $f
+    else
+      local.get $n
+    end))
+"""
+
+
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "eager"])
+def test_a_twin_frame_left_in_its_twin_still_recurses_into_the_sites(lazy: bool) -> None:
+    # f(10) calls the host, which arms f (a breakpoint at its entry) and calls f(1):
+    # f(10) is the first frame of an outer activation, so it is not moved to the
+    # debug version; its own call of f afterwards must still stop
+    engine = Engine(Config(debug=True, lazy_compilation=lazy))
+    module = Module(engine, RECURSIVE)
+    store = Store(engine)
+    hits: list[int] = []
+    store.set_debug_handler(lambda st, event: hits.append(st.debug_frames()[0].locals[0]))
+    linker = Linker(engine)
+    entry = pcs(module, 1)[0][0]
+
+    def reenter(n: int) -> int:
+        with store.edit_breakpoints() as edit:
+            edit.add_breakpoint(module, entry)
+        return int(exports["f"](store, 1))
+
+    linker.define(store, "host", "reenter", Func(store, FuncType([ValType.i32()], [ValType.i32()]), reenter))
+    exports = linker.instantiate(store, module).exports(store)
+    code = store.code_objects[module]
+    assert exports["f"](store, 10) == 0
+    assert hits == [1, 0]
+    twin = next(t for t in code.compiled.twins if t.func_index == 1)
+    assert len(twin.self_calls) == 1
+    with store.edit_breakpoints() as edit:
+        edit.remove_breakpoint(module, entry)
+    at = twin.self_calls[0]
+    assert code.memory.read(at, 5) == call_rel32_bytes(at, twin.start)  # unarmed: straight to the twin

@@ -288,6 +288,10 @@ class CompiledFunction:
     # twin builds that fault (``masm_heap``): a twin's faulting accesses, or its
     # debug version's matching bounds checks, in code order
     fault_sites: list[int] = field(default_factory=list)
+    # a twin's calls of its own function (the offsets of their ``call`` opcodes):
+    # they go to the twin itself while the function is unarmed, and to the debug
+    # version once it is armed (``runtime.debug.twins`` rewrites them)
+    self_calls: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)

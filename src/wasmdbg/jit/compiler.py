@@ -292,6 +292,7 @@ class FuncCompiler:
         masm.trap_sites = {}
         masm.call_sites = {}
         masm.fault_sites = []
+        masm.self_calls = []
         self.dead = False
         self._dead_depth = 0
         cg = self.cg
@@ -337,7 +338,7 @@ class FuncCompiler:
         masm.set_frame_size(size)
         return CompiledFunction(
             body.func_index, start, end, call_sites=masm.call_sites, trap_sites=masm.trap_sites,
-            fault_sites=masm.fault_sites,
+            fault_sites=masm.fault_sites, self_calls=masm.self_calls,
         )
 
     def _choose_homes(self, body: FunctionBody, local_types: list[ValType]) -> list[int]:
@@ -540,6 +541,10 @@ class FuncCompiler:
             self.stack.free(reg)
         elif self.lazy and imm != self._current:
             ret = masm.call_table(imm)
+        elif imm == self._current and self.seq is not None and self.seq.twin:
+            # a twin calls itself straight (no entry switch on the way) while unarmed
+            ret = masm.call_direct(self.twin_labels[imm])
+            masm.self_calls.append(ret - 5)
         else:
             ret = masm.call_direct(self.func_labels[imm])
         if self.seq is not None:
@@ -761,6 +766,7 @@ def _shifted(func: CompiledFunction, base: int) -> CompiledFunction:
         call_sites={k + base: v for k, v in func.call_sites.items()},
         trap_sites={k + base: v for k, v in func.trap_sites.items()},
         fault_sites=[k + base for k in func.fault_sites],
+        self_calls=[k + base for k in func.self_calls],
     )
 
 

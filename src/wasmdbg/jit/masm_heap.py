@@ -86,6 +86,7 @@ class HeapOps(OutOfLine):
         # lazily compiled pieces: (offset of the disp32 of a ``call [rip+disp32]``,
         # callee function index) per call through the module's code table
         self.table_calls: list[tuple[int, int]] = []
+        self.self_calls: list[int] = []  # see CompiledFunction.self_calls
 
     # -- VM context access ---------------------------------------------------------------
 

@@ -9,6 +9,10 @@ debug function's first 5 bytes are its *entry switch*::
     unarmed:  f: jmp twin_f      calls run the twin (no NOPs executed)
     armed:    f: nop5            calls run the debug version
 
+A twin calls itself straight (``call twin_f``); arming rewrites those calls
+to ``call f`` too (``CompiledFunction.self_calls``), so that a recursive
+twin frame not moved over (see below) still runs into the sites.
+
 A function is *armed* while any of its patch sites is enabled (a
 breakpoint, single-stepping).  :class:`EntrySwitches` keeps the switches of
 one code copy in step with its enabled sites; it is told of every site the
@@ -41,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from ...jit.abi import CompiledFunction, twin_jump
 from ...jit.frametable import Site
-from ...jit.x64 import NOP5
+from ...jit.x64 import NOP5, call_rel32_bytes
 from ..vmcontext import poke
 
 if TYPE_CHECKING:
@@ -90,7 +94,13 @@ class EntrySwitches:
             self._pairs = {f.func_index: (f, t) for f, t in zip(compiled.functions, compiled.twins, strict=True)}
             pair = self._pairs[func_index]
         func, twin = pair
-        self.code.memory.write(func.start, NOP5 if armed else twin_jump(func, twin))
+        memory = self.code.memory
+        memory.write(func.start, NOP5 if armed else twin_jump(func, twin))
+        # the twin's calls of itself: to the debug version while armed (a twin frame
+        # not moved over still recurses into the sites), else to the twin
+        target = func.start if armed else twin.start
+        for at in twin.self_calls:
+            memory.write(at, call_rel32_bytes(at, target))
 
 
 def move_frames(store: Store, fp: int, slot: int, pc: int) -> int:
