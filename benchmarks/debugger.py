@@ -68,7 +68,8 @@ LOOP_WAT = """
 """
 BREAK_AT = 7  # index of the instruction with the breakpoint: `local.get $acc` in the loop
 
-TARGET_RATIO = 1.15
+TARGET_MEAN = 1.05  # geometric mean of the on/off ratios
+TARGET_WORST = 1.15  # any one program
 TARGET_HIT_US = 1.0
 TARGET_COND_US = 2.0
 TARGET_EDIT_US = 100.0
@@ -79,8 +80,8 @@ TARGET_STEPS = 200_000
 # (a) the C programs
 
 
-def programs_part(names: list[str], repeat: int) -> tuple[str, float | None]:
-    """The on/off table and the geometric mean of the ratios."""
+def programs_part(names: list[str], repeat: int) -> tuple[str, list[float]]:
+    """The on/off table and the ratios."""
     off, on = load_engine("wasmdbg"), load_engine("wasmdbg", guest_debug=True)
     if not (off.ok and on.ok):
         return f"wasmdbg unavailable: {off.error or on.error}", None
@@ -110,9 +111,8 @@ def programs_part(names: list[str], repeat: int) -> tuple[str, float | None]:
             "-" if r is None else f"{r:.2f}x",
             note,
         ])
-    mean = geomean(ratios) if ratios else None
     table = format_table(["program", "debug off ms", "debug on ms", "on/off", "note"], rows)
-    return table, mean
+    return table, ratios
 
 
 # --------------------------------------------------------------------------
@@ -298,12 +298,16 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"error: no .wasm for {', '.join(missing)} (run benchmarks/programs/build.sh)")
             return 2
-        table, mean = programs_part(names, args.repeat)
+        table, ratios = programs_part(names, args.repeat)
         print("(a) C programs, guest_debug on (no breakpoint) vs off")
         print(table)
-        if mean is not None:
-            verdict = "met" if mean <= TARGET_RATIO else "MISSED"
-            print(f"geometric mean on/off: {mean:.3f}x (target <= {TARGET_RATIO}x: {verdict})")
+        if ratios:
+            mean, worst = geomean(ratios), max(ratios)
+            print(
+                f"geometric mean on/off: {mean:.3f}x (target <= {TARGET_MEAN}x: "
+                f"{'met' if mean <= TARGET_MEAN else 'MISSED'}); worst {worst:.2f}x "
+                f"(target <= {TARGET_WORST}x: {'met' if worst <= TARGET_WORST else 'MISSED'})"
+            )
         print()
     print("debugger operations")
     print(operations_part(args.repeat))
