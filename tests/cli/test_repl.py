@@ -117,6 +117,13 @@ def test_break_by_function_name_and_backtrace_with_arguments(wat: Path) -> None:
     assert re.fullmatch(r"#1  0x[0-9a-f]{8} in main \(\)", bt[1])
 
 
+def test_info_stack_is_backtrace(wat: Path) -> None:
+    out = session(wat, "break fact", "run", "backtrace", "info stack", "info s")
+    bt = out.split("local.get 0\n", 1)[1]
+    lines = bt.splitlines()
+    assert len(lines) == 6 and lines[0:2] == lines[2:4] == lines[4:6]
+
+
 def test_break_at_address_and_tbreak(wat: Path) -> None:
     pc = pc_of(wat, DIV, 2)
     out = session(wat, f"tbreak *0x{pc:x}", "run", "info breakpoints", "continue")

@@ -46,6 +46,7 @@ from ..dwarf.types import ArrayType, FunctionType, StructType, TypedefType, ptyp
 from ..errors import DebugError, WasmError
 from ..wasm.code import iter_raw
 from ..wasm.opcodes import OPCODES, Imm
+from .replinfo import InfoCommands
 
 __all__ = ["Program", "Repl", "run_debugger"]
 
@@ -214,8 +215,9 @@ class Repl(cmd.Cmd):
         self._exit_status = 0
         self._sources: dict[str, list[str] | None] = {}
         self._last_shown: tuple[int, str, int] | None = None
-        self._list_last: tuple[str, int, int] | None = None
+        self.list_last: tuple[str, int, int] | None = None
         self.listsize = 10
+        self.info = InfoCommands(self)
         if self.dbg.dwarf_note is not None and self.dbg.mdef.debug_sections():
             self.say(f"warning: {self.dbg.dwarf_note}")
 
@@ -475,7 +477,7 @@ class Repl(cmd.Cmd):
         """Print a stop (or the exit), then the displays and breakpoint commands."""
         self.frame_no = 0
         self._x_next = None
-        self._list_last = None
+        self.list_last = None
         if isinstance(outcome, Ended):
             self._last_shown = None
             self.report_exit(outcome)
@@ -953,7 +955,7 @@ class Repl(cmd.Cmd):
         if not parts:
             raise DebugError('"info" must be followed by the name of an info command.')
         subs = ["args", "breakpoints", "display", "frame", "functions", "line", "locals", "registers",
-                "source", "watchpoints", "all-registers"]
+                "source", "stack", "watchpoints", "all-registers"]
         word = parts[0]
         matches = [s for s in subs if s.startswith(word)]
         if word in ("b", "br", "break"):
@@ -967,230 +969,7 @@ class Repl(cmd.Cmd):
         if name == "stack":
             self.do_backtrace(rest)
             return
-        getattr(self, "info_" + name.replace("-", "_"))(rest)
-
-    def info_breakpoints(self, arg: str) -> None:
-        """info breakpoints: the table of breakpoints."""
-        bps = self.dbg.breakpoints
-        if not bps:
-            self.say("No breakpoints or watchpoints.")
-            return
-        self.say("Num     Type           Disp Enb Address    What")
-        for bp in bps:
-            disp = "del " if bp.temporary else "keep"
-            enb = "y" if bp.enabled else "n"
-            if len(bp.pcs) == 1:
-                self.say(f"{bp.number:<7} breakpoint     {disp} {enb}   0x{bp.pcs[0]:08x} {self.breakpoint_what(bp.pcs[0])}")
-            else:
-                self.say(f"{bp.number:<7} breakpoint     {disp} {enb}   <MULTIPLE>")
-            if bp.cond:
-                self.say(f"\tstop only if {bp.cond}")
-            if bp.hits:
-                self.say(f"\tbreakpoint already hit {bp.hits} time{'s' if bp.hits != 1 else ''}")
-            if bp.ignore:
-                self.say(f"\tWill ignore next {bp.ignore} crossings of breakpoint.")
-            for line in bp.commands:
-                self.say(f"        {line}")
-            if len(bp.pcs) > 1:
-                for k, pc in enumerate(bp.pcs, 1):
-                    self.say(f"{bp.number}.{k:<5} {enb}   0x{pc:08x} {self.breakpoint_what(pc)}")
-
-    def breakpoint_what(self, pc: int) -> str:
-        """The What column of info breakpoints: ``in fib at fib.c:7`` (or ``<fib+4>``)."""
-        here = self.dbg.line_of(pc)
-        if here is None:
-            return self.where(pc)
-        sframes = self.dbg.info.function_at(pc) if self.dbg.info is not None else None
-        chain = sframes.inline_chain(pc) if sframes is not None else ()
-        name = chain[0].function if chain else (sframes.name if sframes is not None else "??")
-        return f"in {name} at {here[0]}:{here[1]}"
-
-    def info_watchpoints(self, arg: str) -> None:
-        """info watchpoints: there are none (no watchpoint support)."""
-        self.say("No watchpoints.")
-
-    def info_args(self, arg: str) -> None:
-        """info args: the selected frame's parameters."""
-        frame = self.frame()
-        if frame.function is not None:
-            params = frame.parameters()
-            if not params:
-                self.say("No arguments.")
-            self._show_variables(frame, params)
-            return
-        wasm = frame.wasm
-        n = self.dbg.num_params(wasm.func_index)
-        if n == 0:
-            self.say("No arguments.")
-        for i in range(n):
-            self.say(f"{self.dbg.local_name(wasm.func_index, i)} = {self._local_text(wasm, i)}")
-
-    def info_locals(self, arg: str) -> None:
-        """info locals: the selected frame's local variables (parameters excluded), innermost block first."""
-        frame = self.frame()
-        if frame.function is not None:
-            local_vars = [v for v in frame.variables() if not v.is_parameter]
-            if not local_vars:
-                self.say("No locals.")
-            self._show_variables(frame, local_vars)
-            return
-        wasm = frame.wasm
-        n = self.dbg.num_params(wasm.func_index)
-        if len(wasm.locals) <= n:
-            self.say("No locals.")
-        for i in range(n, len(wasm.locals)):
-            self.say(f"{self.dbg.local_name(wasm.func_index, i)} = {self._local_text(wasm, i)}")
-
-    def _show_variables(self, frame: SourceFrame, variables: Sequence[Any]) -> None:
-        ctx = CFrameContext(self.dbg, frame)
-        for var in variables:
-            try:
-                text = cv.format_value(ctx.variable(var), ctx)
-            except DebugError as exc:
-                text = f"<error: {exc}>"
-            self.say(f"{var.name} = {text}")
-
-    def _local_text(self, frame: Any, index: int) -> str:
-        try:
-            return self.value_text(self.dbg.local_value(frame, index))
-        except DebugError:
-            return "<unavailable>"
-
-    def info_frame(self, arg: str) -> None:
-        """info frame: where the selected frame is and what it holds."""
-        frame = self.frame()
-        wasm = frame.wasm
-        frames = self.frames()
-        level = self.frame_no
-        self.say(f"Stack level {level}, frame at 0x{wasm.fp:x}:")
-        where = f"; saved pc = 0x{frames[level + 1].pc:08x}" if level + 1 < len(frames) else ""
-        source = f" ({frame.file}:{frame.line})" if frame.has_source else ""
-        self.say(f" pc = 0x{frame.pc:08x} in {frame.name}{source} {self.where(frame.pc)}{where}")
-        if frame.depth > 0:
-            self.say(f" inlined into frame {level + 1}")
-        if level + 1 < len(frames):
-            self.say(f" called by frame at 0x{frames[level + 1].wasm.fp:x}")
-        if level > 0:
-            self.say(f" caller of frame at 0x{frames[level - 1].wasm.fp:x}")
-        native = getattr(wasm, "native_pc", None)
-        if native is not None:
-            self.say(f" native pc = 0x{native:x}, frame pointer = 0x{wasm.fp:x}")
-        self.say(f" {len(wasm.locals)} Wasm locals, {len(wasm.stack)} operand stack values")
-
-    def info_registers(self, arg: str) -> None:
-        """info registers: the pc, the frame pointer and the operand stack ($stackN)."""
-        frame = self.frame().wasm
-        self.say(f"pc             0x{frame.pc:08x}          {self.where(frame.pc)}")
-        self.say(f"fp             0x{frame.fp:x}")
-        native = getattr(frame, "native_pc", None)
-        if native is not None:
-            self.say(f"native_pc      0x{native:x}")
-        stack = frame.stack
-        types = stack.types()
-        for i, value in src.iter_values(stack):
-            name = f"$stack{i}"
-            if isinstance(value, DebugError):
-                self.say(f"{name:<15}<unavailable>")
-            else:
-                mtype = wasmvalues.VALTYPE_MEM[types[i]]
-                self.say(f"{name:<15}{wasmvalues.format_scalar(value, mtype, 'x'):<19}{wasmvalues.format_scalar(value, mtype)}")
-
-    info_all_registers = info_registers
-
-    def info_functions(self, arg: str) -> None:
-        """info functions [REGEX]: the functions, with source ones by file."""
-        pattern = re.compile(arg.strip()) if arg.strip() else None
-        names = self.dbg.function_names()
-        self.say("All defined functions:" if pattern is None else f'All functions matching regular expression "{arg.strip()}":')
-        with_source: set[int] = set()
-        info = self.dbg.info
-        if info is not None:
-            by_file: dict[str, list[tuple[int, str]]] = {}
-            for func in info.functions():
-                if pattern is not None and not pattern.search(func.name):
-                    continue
-                if func.func_index is not None:
-                    with_source.add(func.func_index)
-                by_file.setdefault(func.decl_file or "??", []).append((func.decl_line, self._signature(func)))
-            for file in sorted(by_file):
-                self.say(f"\nFile {file}:")
-                for line, text in sorted(by_file[file]):
-                    self.say(f"{line}:\t{text}")
-        rows = []
-        for body in self.dbg.mdef.bodies:
-            name = names.get(body.func_index) or f"func[{body.func_index}]"
-            if body.func_index not in with_source and (pattern is None or pattern.search(name)):
-                rows.append((name, body.code_start))
-        if rows:
-            self.say("")
-            self.say("Non-debugging symbols:")
-            for name, start in sorted(rows, key=lambda r: r[1]):
-                self.say(f"0x{start:08x}  {name}")
-
-    def _signature(self, func: Any) -> str:
-        """``int fib(int);`` from DWARF."""
-        rtype = self.dbg.return_type(func)
-        try:
-            params = ", ".join(type_name(v.type) for v in func.parameters)
-        except WasmError:
-            params = "..."
-        head = type_name(rtype) if rtype is not None else "void"
-        static = "" if func.external else "static "
-        return f"{static}{head} {func.name}({params or 'void'});"
-
-    def info_line(self, arg: str) -> None:
-        """info line [LOCATION]: where the code of a source line starts and ends."""
-        frame = self.frame(required=False)
-        if arg.strip():
-            pcs = self.dbg.resolve(arg, frame)
-        elif frame is not None:
-            pcs = [frame.pc]
-        else:
-            raise DebugError("No line number information available.")
-        pc = pcs[0]
-        here = self.dbg.line_of(pc)
-        if here is None:
-            self.say(f"No line number information available for address 0x{pc:08x} {self.where(pc)}")
-            return
-        start = pc
-        func = self.dbg.function_at(pc)
-        end_limit = self.dbg.mdef.body(func).code_end if func is not None else pc + 1
-        end = pc
-        while end < end_limit and self.dbg.line_of(end) == here:
-            end = self.dbg.next_pc(end)
-        self.say(f'Line {here[1]} of "{here[0]}" starts at address 0x{start:08x} {self.where(start)} '
-                 f"and ends at 0x{end:08x} {self.where(end)}.")
-
-    def info_source(self, arg: str) -> None:
-        """info source: the current source file."""
-        frame = self.frame(required=False)
-        file = frame.file if frame is not None and frame.has_source else None
-        if file is None and self._list_last is not None:
-            file = self._list_last[0]
-        if file is None:
-            self.say("No current source file." if self.dbg.info is not None else
-                     "No current source file.\n(the module has no DWARF line information)")
-            return
-        self.say(f"Current source file is {file}")
-        lines = self.source_lines(file)
-        for candidate in (Path(file), self.program.path.parent / file, Path.cwd() / file):
-            if candidate.is_file():
-                self.say(f"Located in {candidate.resolve()}")
-                break
-        if lines is not None:
-            self.say(f"Contains {len(lines)} lines.")
-        self.say("Source language is c.")
-        self.say("Producer is clang (DWARF in the module's custom sections).")
-
-    def info_display(self, arg: str) -> None:
-        """info display: the expressions shown at every stop."""
-        if not self.displays:
-            self.say("There are no auto-display expressions now.")
-            return
-        self.say("Auto-display expressions now in effect:\nNum Enb Expression")
-        for d in self.displays:
-            fmt = f"/{d.fmt} " if d.fmt else ""
-            self.say(f"{d.number}:   {'y' if d.enabled else 'n'}  {fmt}{d.expression}")
+        getattr(self.info, "info_" + name.replace("-", "_"))(rest)
 
     # -- data -------------------------------------------------------------------------
 
@@ -1432,8 +1211,8 @@ class Repl(cmd.Cmd):
             return
         if text:
             center = self._list_center(text)
-        elif self._list_last is not None:
-            file, _first, last = self._list_last
+        elif self.list_last is not None:
+            file, _first, last = self.list_last
             self._print_lines(file, last + 1, last + self.listsize)
             return
         else:
@@ -1457,8 +1236,8 @@ class Repl(cmd.Cmd):
         if rest.isdigit():
             if not file:
                 frame = self.frame(required=False)
-                if self._list_last is not None:
-                    file = self._list_last[0]
+                if self.list_last is not None:
+                    file = self.list_last[0]
                 elif frame is not None and frame.file:
                     file = frame.file
                 else:
@@ -1481,7 +1260,7 @@ class Repl(cmd.Cmd):
         last = min(last, len(lines))
         for n in range(first, last + 1):
             self.say(f"{n}\t{lines[n - 1]}")
-        self._list_last = (file, first, last)
+        self.list_last = (file, first, last)
 
     def do_help(self, arg: str) -> None:
         """Print the list of commands, or the help of one: help [COMMAND]."""
